@@ -1,0 +1,122 @@
+# pyflame-bpf: build, test, demo, install. `make V=1` shows full commands.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+PYTHON3 ?= python3
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+DEB_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev libdw-dev libzstd-dev zlib1g-dev libcriterion-dev pkg-config python3
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -MMD -MP
+LDLIBS := -lbpf -ldw -lelf -lz
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Wall -Wno-unused-function
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
+SKEL := $(BUILD)/sampler.skel.h
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
+
+# Test targets: C programs built by clang with frame pointers (gcc 12 drops the leaf's, FACTS.md).
+TARGET_CFLAGS := -O1 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-inline -fno-optimize-sibling-calls
+TARGET_SRCS := $(wildcard tests/targets/*.c)
+TARGET_BINS := $(patsubst tests/targets/%.c,$(BUILD)/targets/%,$(filter-out tests/targets/symlib.c tests/targets/symtest.c,$(TARGET_SRCS)))
+SYMTEST_BINS := $(BUILD)/targets/symtest-pie $(BUILD)/targets/symtest-nopie $(BUILD)/targets/symtest-dynsym \
+	$(BUILD)/targets/libsymlib.so
+
+.PHONY: all deps test unit integration targets demo bench install clean
+all: pyflame-bpf
+
+pyflame-bpf: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/user/%.o: user/%.c $(SKEL) | $(BUILD)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c include/pyflame.h vmlinux/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(BUILD) $(BUILD)/user $(BUILD)/tests/unit $(BUILD)/targets:
+	$(Q)mkdir -p $@
+
+# Installs the Debian packages the build and tests need, only when some are missing.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcriterion
+
+$(BUILD)/targets/%: tests/targets/%.c | $(BUILD)/targets
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(TARGET_CFLAGS) -o $@ $< -lpthread
+
+# Symbol-lookup fixtures: the same program as PIE, non-PIE, and against a shared library stripped to .dynsym.
+$(BUILD)/targets/symtest-pie: tests/targets/symtest.c | $(BUILD)/targets
+	$(Q)$(CLANG) $(TARGET_CFLAGS) -fPIE -pie -o $@ $<
+$(BUILD)/targets/symtest-nopie: tests/targets/symtest.c | $(BUILD)/targets
+	$(Q)$(CLANG) $(TARGET_CFLAGS) -fno-pie -no-pie -o $@ $<
+$(BUILD)/targets/libsymlib.so: tests/targets/symlib.c | $(BUILD)/targets
+	$(Q)$(CLANG) $(TARGET_CFLAGS) -fPIC -shared -o $@ $<
+	$(Q)$(LLVM_STRIP) --strip-all $@
+$(BUILD)/targets/symtest-dynsym: tests/targets/symtest.c $(BUILD)/targets/libsymlib.so | $(BUILD)/targets
+	$(Q)$(CLANG) $(TARGET_CFLAGS) -DUSE_SYMLIB -o $@ $< -L$(BUILD)/targets -lsymlib -Wl,-rpath,'$$ORIGIN'
+
+targets: $(TARGET_BINS) $(SYMTEST_BINS)
+
+unit: $(UNIT_BINS) $(SYMTEST_BINS)
+	@fail=0; for t in $(UNIT_BINS); do BUILD=$(BUILD) $$t --short-filename || fail=1; done; exit $$fail
+
+integration: pyflame-bpf targets
+	$(Q)$(PYTHON3) tests/integration/run.py
+
+# The whole suite, from a fresh machine: packages, build, unit tests, integration tests.
+test: deps
+	$(Q)$(MAKE) --no-print-directory all targets $(UNIT_BINS)
+	$(Q)$(PYTHON3) tests/integration/run.py --unit $(UNIT_BINS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON3) scripts/demo/run.py
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all targets
+	$(Q)$(PYTHON3) scripts/bench_walk.py
+
+install: pyflame-bpf
+	install -D -m 0755 pyflame-bpf $(DESTDIR)$(PREFIX)/bin/pyflame-bpf
+
+clean:
+	rm -rf $(BUILD) pyflame-bpf
+
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/*.d $(BUILD)/tests/unit/*.d)

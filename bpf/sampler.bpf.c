@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The perf-event sampler: filters target processes, records kernel/user stack ids, walks CPython frames, streams one record per sample. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "pyflame.h"
+
+#define EFAULT 14
+#define ENOMEM 12
+#define EEXIST 17
+
+/* Set by userspace before load. */
+const volatile __u32 max_py_depth = 128;     /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
+const volatile __u32 max_py_threads = 4096;  /* thread states visited when searching a thread's state */
+const volatile __u64 tstate_retry_ns = 1000000000ULL; /* how long a "no thread state" answer is trusted */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u8);
+	__uint(max_entries, 4096);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+	__uint(max_entries, 16384);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} samples SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, PF_STAT__COUNT);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);   /* tgid */
+	__type(value, struct pf_py_proc);
+	__uint(max_entries, 4096);
+} py_procs SEC(".maps");
+
+/* Per-thread answer of the thread-state search: a hit is re-validated by one read, a miss expires. */
+struct tstate_entry {
+	__u64 tstate;
+	__u64 retry_at_ns;    /* for tstate == 0: search again after this time */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct pf_thread_key);
+	__type(value, struct tstate_entry);
+	__uint(max_entries, 65536);
+} tstate_cache SEC(".maps");
+
+/* Per-CPU scratch: the record being built and the block last read from the target. */
+struct scratch {
+	__u8 record[sizeof(struct pf_sample) + PF_MAX_PY_FRAMES * sizeof(struct pf_py_frame)];
+	__u8 block[PF_READ_BLOCK];
+};
+
+/* The record at the start of the scratch: header, then its frames. */
+#define SAMPLE(s) ((struct pf_sample *)(s)->record)
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct scratch);
+	__uint(max_entries, 1);
+} scratch_map SEC(".maps");
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline struct scratch *scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+/* Field accessors into the last block read; offsets come from userspace, so bound them for the verifier. */
+static __always_inline __u64 block_u64(const __u8 *block, __s16 off)
+{
+	__u32 o = (__u32)off;
+
+	if (o > PF_READ_BLOCK - 8)
+		return 0;
+	return *(const __u64 *)(block + o);
+}
+
+static __always_inline __s32 block_s32(const __u8 *block, __s16 off)
+{
+	__u32 o = (__u32)off;
+
+	if (o > PF_READ_BLOCK - 4)
+		return 0;
+	return *(const __s32 *)(block + o);
+}
+
+static __always_inline __u8 block_u8(const __u8 *block, __s16 off)
+{
+	__u32 o = (__u32)off;
+
+	if (o > PF_READ_BLOCK - 1)
+		return 0;
+	return block[o];
+}
+
+/* One read of `size` bytes of the target at addr into the scratch block. */
+static __always_inline int block_read(__u8 *block, __u64 size, __u64 addr)
+{
+	if (size == 0 || size > PF_READ_BLOCK)
+		return -1;
+	return bpf_probe_read_user(block, size, (const void *)addr);
+}
+
+/* Larger of two offsets; an absent field (-1) counts as 0. */
+static __always_inline __u64 max_off(__s16 a, __s16 b)
+{
+	__u64 x = a < 0 ? 0 : a, y = b < 0 ? 0 : b;
+
+	return x > y ? x : y;
+}
+
+/* Bytes of a PyThreadState to read so that next, thread_id and the frame link all land in one block. */
+static __always_inline __u64 tstate_block_size(const struct pf_py_layout *l)
+{
+	return max_off(max_off(l->tstate_next, l->tstate_thread_id), l->tstate_frame) + 8;
+}
+
+/* Bytes of a frame to read so that back, code, instruction and owner land in one block. */
+static __always_inline __u64 frame_block_size(const struct pf_py_layout *l)
+{
+	return max_off(max_off(l->frame_back, l->frame_code), max_off(l->frame_instr, l->frame_owner)) + 8;
+}
+
+/* The frame currently executing in a thread, from its thread state already in the block. */
+static __always_inline __u64 tstate_current_frame(struct scratch *s, const struct pf_py_layout *l)
+{
+	__u64 link = block_u64(s->block, l->tstate_frame);
+	__u64 frame = 0;
+
+	if (l->frame_link != PF_LINK_CFRAME)
+		return link;
+	if (!link || bpf_probe_read_user(&frame, sizeof(frame), (const void *)(link + l->cframe_current_frame)))
+		return 0;
+	return frame;
+}
+
+struct tstate_search {
+	const struct pf_py_layout *layout;
+	__u64 tstate;
+	__u64 fsbase;
+	__u64 found;
+	__u64 size;
+	int err;
+};
+
+static long tstate_search_step(__u32 i, void *arg)
+{
+	struct tstate_search *t = arg;
+	struct scratch *s = scratch_get();
+
+	if (!s || !t->tstate)
+		return 1;
+	if (block_read(s->block, t->size, t->tstate)) {
+		t->err = 1;
+		return 1;
+	}
+	if (block_u64(s->block, t->layout->tstate_thread_id) == t->fsbase) {
+		t->found = t->tstate;
+		return 1;
+	}
+	t->tstate = block_u64(s->block, t->layout->tstate_next);
+	return 0;
+}
+
+/*
+ * Finds the sampled thread's PyThreadState and leaves it in the scratch block.
+ * thread_id holds pthread_self(), which is the task's fsbase (FACTS.md).
+ */
+static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_proc *p, struct pf_thread_key *key,
+					 __u64 fsbase, __u64 now)
+{
+	const struct pf_py_layout *l = &p->layout;
+	__u64 size = tstate_block_size(l);
+	struct tstate_entry *cached = bpf_map_lookup_elem(&tstate_cache, key);
+	struct tstate_entry fresh = {};
+	struct tstate_search t = {};
+	__u64 interp = 0;
+
+	if (cached) {
+		if (cached->tstate) {
+			if (!block_read(s->block, size, cached->tstate) &&
+			    block_u64(s->block, l->tstate_thread_id) == fsbase)
+				return cached->tstate;
+		} else if (now < cached->retry_at_ns) {
+			return 0;
+		}
+	}
+	if (bpf_probe_read_user(&interp, sizeof(interp), (const void *)p->interp_head_addr) || !interp)
+		return 0;
+	if (bpf_probe_read_user(&t.tstate, sizeof(t.tstate), (const void *)(interp + l->interp_tstate_head)))
+		return 0;
+	t.layout = l;
+	t.fsbase = fsbase;
+	t.size = size;
+	bpf_loop(max_py_threads, tstate_search_step, &t, 0);
+	fresh.tstate = t.found;
+	fresh.retry_at_ns = now + tstate_retry_ns;
+	bpf_map_update_elem(&tstate_cache, key, &fresh, BPF_ANY);
+	return t.found;
+}
+
+struct frame_walk {
+	const struct pf_py_proc *proc;
+	__u64 frame;
+	__u64 size;
+	__u32 n;
+	__u32 max;
+	int truncated;
+	int err;
+};
+
+static long frame_walk_step(__u32 i, void *arg)
+{
+	struct frame_walk *w = arg;
+	const struct pf_py_layout *l = &w->proc->layout;
+	struct scratch *s = scratch_get();
+	__u64 code, ip;
+	__s32 instr;
+
+	if (!s || !w->frame)
+		return 1;
+	if (block_read(s->block, w->size, w->frame)) {
+		w->err = 1;
+		return 1;
+	}
+	w->frame = block_u64(s->block, l->frame_back);
+	code = block_u64(s->block, l->frame_code);
+	/* 3.12+: a frame owned by the C stack is an entry shim, not Python code. */
+	if (l->frame_owner >= 0 && block_u8(s->block, l->frame_owner) == l->owner_cstack)
+		return 0;
+	/* 3.13+: a frame executing None is not code. */
+	if (!code || code == w->proc->none_addr)
+		return 0;
+	if (w->n >= w->max) {
+		w->truncated = 1;
+		return 1;
+	}
+	if (l->instr_kind == PF_INSTR_LASTI) {
+		instr = block_s32(s->block, l->frame_instr);
+	} else {
+		ip = block_u64(s->block, l->frame_instr);
+		instr = (__s32)(((__s64)(ip - code) - l->code_adaptive) >> 1); /* may be -1 before the first instruction */
+	}
+	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].code = code;
+	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].instr = instr;
+	w->n++;
+	return 0;
+}
+
+/* Appends the Python stack of the sampled thread (leaf first) to the record; returns the frame count. */
+static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_proc *p, __u32 tgid, __u32 tid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct pf_thread_key key = { .tgid = tgid, .tid = tid };
+	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
+	struct frame_walk w = {};
+	__u64 tstate;
+
+	tstate = find_tstate(s, p, &key, fsbase, SAMPLE(s)->time_ns);
+	if (!tstate) {
+		SAMPLE(s)->flags |= PF_SAMPLE_NO_TSTATE;
+		stat_inc(PF_STAT_PY_NO_TSTATE);
+		return 0;
+	}
+	w.proc = p;
+	w.frame = tstate_current_frame(s, &p->layout);
+	w.size = frame_block_size(&p->layout);
+	w.max = max_py_depth < PF_MAX_PY_FRAMES ? max_py_depth : PF_MAX_PY_FRAMES;
+	/* Shim frames do not count against the depth: allow for one per real frame. */
+	bpf_loop(2 * PF_MAX_PY_FRAMES, frame_walk_step, &w, 0);
+	if (w.truncated) {
+		SAMPLE(s)->flags |= PF_SAMPLE_PY_TRUNC;
+		stat_inc(PF_STAT_PY_TRUNCATED);
+	}
+	if (w.err) {
+		SAMPLE(s)->flags |= PF_SAMPLE_PY_ERROR;
+		stat_inc(PF_STAT_PY_READ_ERR);
+	}
+	return w.n;
+}
+
+static __always_inline __s32 record_stack(void *ctx, __u64 flags, __u32 full_stat, __u32 err_stat)
+{
+	long id = bpf_get_stackid(ctx, &stacks, flags);
+
+	if (id >= 0)
+		return id;
+	if (id == -EEXIST || id == -ENOMEM)
+		stat_inc(full_stat);
+	else if (!(id == -EFAULT && !(flags & BPF_F_USER_STACK)))
+		stat_inc(err_stat); /* -EFAULT for the kernel stack of a user-mode sample is normal */
+	return id;
+}
+
+SEC("perf_event")
+int pf_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
+	const struct pf_py_proc *py;
+	struct scratch *s;
+	__u32 n = 0;
+	__u64 size;
+
+	if (!tgid || !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	s = scratch_get();
+	if (!s)
+		return 0;
+	SAMPLE(s)->time_ns = bpf_ktime_get_ns();
+	SAMPLE(s)->tgid = tgid;
+	SAMPLE(s)->tid = tid;
+	SAMPLE(s)->cpu = bpf_get_smp_processor_id();
+	SAMPLE(s)->flags = 0;
+	bpf_get_current_comm(SAMPLE(s)->comm, sizeof(SAMPLE(s)->comm));
+	SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
+	SAMPLE(s)->ustack_id = record_stack(ctx, BPF_F_USER_STACK, PF_STAT_USTACK_FULL, PF_STAT_USTACK_ERR);
+	py = bpf_map_lookup_elem(&py_procs, &tgid);
+	if (py) {
+		SAMPLE(s)->flags |= PF_SAMPLE_PYTHON;
+		n = walk_python(s, py, tgid, tid);
+	}
+	SAMPLE(s)->py_nframes = n;
+	size = sizeof(struct pf_sample) + (__u64)(n & (PF_MAX_PY_FRAMES - 1)) * sizeof(struct pf_py_frame);
+	if (n >= PF_MAX_PY_FRAMES)
+		size = sizeof(s->record);
+	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP))
+		stat_inc(PF_STAT_LOST_RINGBUF);
+	else
+		stat_inc(PF_STAT_SAMPLES);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,101 @@
+/* The contract between the BPF sampler and userspace: record layout, maps' keys and values, limits. */
+#ifndef PYFLAME_H
+#define PYFLAME_H
+
+/* BPF includes vmlinux.h before this header; userspace gets the same types from linux/types.h. */
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define PF_TASK_COMM_LEN 16
+/* Hard ceiling for --max-depth: bounds the per-CPU scratch record and the verifier's view of the walk. */
+#define PF_MAX_PY_FRAMES 512
+/* Largest block read for one frame or thread state (FACTS.md: ≤ 3.10 needs up to 124 B, tstate up to 184 B). */
+#define PF_READ_BLOCK 256
+
+/* Ways a sample can be lost or degraded; counted per CPU in the `stats` map. */
+enum pf_stat {
+	PF_STAT_SAMPLES,        /* samples of a target that reached the ring buffer */
+	PF_STAT_LOST_RINGBUF,   /* ring buffer full: the whole sample is lost */
+	PF_STAT_KSTACK_FULL,    /* kernel stack not recorded: stack map full or hash collision (-EEXIST/-ENOMEM) */
+	PF_STAT_KSTACK_ERR,     /* kernel stack not recorded: other error */
+	PF_STAT_USTACK_FULL,    /* user stack not recorded: stack map full or hash collision */
+	PF_STAT_USTACK_ERR,     /* user stack not recorded: other error */
+	PF_STAT_PY_NO_TSTATE,   /* Python process, but no thread state found for the sampled thread */
+	PF_STAT_PY_READ_ERR,    /* a read of the target's memory failed mid-walk (stack cut there) */
+	PF_STAT_PY_TRUNCATED,   /* stack deeper than --max-depth (cut at the root) */
+	PF_STAT__COUNT,
+};
+
+/* How a frame's instruction position is stored by the interpreter. */
+enum pf_instr_kind {
+	PF_INSTR_LASTI = 1,     /* int f_lasti in the frame (≤ 3.10) */
+	PF_INSTR_POINTER = 2,   /* pointer into co_code_adaptive (3.11+: prev_instr / instr_ptr) */
+};
+
+/* Where a thread's current frame hangs off its PyThreadState. */
+enum pf_frame_link {
+	PF_LINK_FRAME = 1,      /* tstate->frame (≤ 3.10) */
+	PF_LINK_CFRAME = 2,     /* tstate->cframe->current_frame (3.11, 3.12) */
+	PF_LINK_CURRENT = 3,    /* tstate->current_frame (3.13+) */
+};
+
+/* The struct offsets the BPF walk needs for one CPython layout; -1 = field absent. */
+struct pf_py_layout {
+	__s16 interp_tstate_head;   /* PyInterpreterState.tstate_head / threads.head */
+	__s16 tstate_next;          /* PyThreadState.next */
+	__s16 tstate_thread_id;     /* PyThreadState.thread_id (pthread_self()) */
+	__s16 tstate_frame;         /* frame, cframe or current_frame, per frame_link */
+	__s16 cframe_current_frame; /* _PyCFrame.current_frame (3.11, 3.12) */
+	__s16 frame_back;           /* f_back / previous */
+	__s16 frame_code;           /* f_code / f_executable */
+	__s16 frame_instr;          /* f_lasti / prev_instr / instr_ptr */
+	__s16 frame_owner;          /* _PyInterpreterFrame.owner (3.12+; 3.11 has no C-stack shims) */
+	__s16 code_adaptive;        /* PyCodeObject.co_code_adaptive (3.11+) */
+	__u8 frame_link;            /* enum pf_frame_link */
+	__u8 instr_kind;            /* enum pf_instr_kind */
+	__u8 owner_cstack;          /* value of owner that marks a C-stack shim frame */
+	__u8 pad;
+};
+
+/* Value of the `py_procs` map, keyed by tgid: where one Python process keeps its state. */
+struct pf_py_proc {
+	__u64 interp_head_addr;     /* address of the PyInterpreterState* head (_PyRuntime.interpreters.head or interp_head) */
+	__u64 none_addr;            /* address of _Py_NoneStruct: a 3.13+ frame executing None is not code */
+	struct pf_py_layout layout;
+};
+
+/* Key of the `tstate_cache` map: a sampled thread, by tgid and tid. */
+struct pf_thread_key {
+	__u32 tgid;
+	__u32 tid;
+};
+
+/* One Python frame as streamed: enough for userspace to name it later. */
+struct pf_py_frame {
+	__u64 code;                 /* address of the code object in the target */
+	__s32 instr;                /* f_lasti (≤ 3.10) or code-unit index into co_code_adaptive (3.11+) */
+	__u32 pad;
+};
+
+/* Sample flags. */
+#define PF_SAMPLE_PYTHON     (1u << 0) /* the process is a known Python process */
+#define PF_SAMPLE_PY_TRUNC   (1u << 1) /* Python stack deeper than max depth: root part cut */
+#define PF_SAMPLE_PY_ERROR   (1u << 2) /* a read failed mid-walk: the stack is cut there */
+#define PF_SAMPLE_NO_TSTATE  (1u << 3) /* Python process but no thread state for this thread */
+
+/* One sample, streamed through the ring buffer: header then py_nframes frames, leaf first. */
+struct pf_sample {
+	__u64 time_ns;              /* bpf_ktime_get_ns() */
+	__u32 tgid;
+	__u32 tid;
+	__u32 cpu;
+	__s32 kstack_id;            /* < 0: no kernel stack (-EFAULT for user-mode samples is normal) */
+	__s32 ustack_id;
+	__u16 py_nframes;
+	__u16 flags;                /* PF_SAMPLE_* */
+	char comm[PF_TASK_COMM_LEN];/* the thread's comm */
+	struct pf_py_frame frames[];
+};
+
+#endif

@@ -1,0 +1,259 @@
+/* Command-line options: one table that parses, validates and prints --help. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+#define PF_VERSION "0.1.0"
+
+enum {
+	OPT_BUFFER_SIZE = 256,
+	OPT_MAX_STACKS,
+	OPT_MAX_DEPTH,
+	OPT_PER_PROCESS,
+	OPT_THREADS,
+	OPT_NO_KERNEL,
+	OPT_FULL_FILENAMES,
+	OPT_FUNCTION,
+};
+
+struct option_doc {
+	struct option opt;
+	const char *arg;
+	const char *help;
+};
+
+static const struct option_doc options[] = {
+	{ { "pid", required_argument, NULL, 'p' }, "PID[,PID...]", "profile these processes (repeatable)" },
+	{ { "duration", required_argument, NULL, 'd' }, "SECONDS",
+	  "stop after this long (fractions allowed); default: until Ctrl-C or every target exited" },
+	{ { "frequency", required_argument, NULL, 'F' }, "HZ", "samples per second per CPU (default 99)" },
+	{ { "output", required_argument, NULL, 'o' }, "FILE", "write the profile here (default: stdout)" },
+	{ { "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE }, "BYTES",
+	  "ring buffer between kernel and userspace, K/M suffix, power of two (default 8M)" },
+	{ { "max-stacks", required_argument, NULL, OPT_MAX_STACKS }, "N",
+	  "distinct kernel+user stacks the stack map holds (default 16384)" },
+	{ { "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, "N",
+	  "Python frames kept per sample, 1-512 (default 128); deeper stacks are cut at the root" },
+	{ { "per-process", no_argument, NULL, OPT_PER_PROCESS }, NULL,
+	  "root frame `COMM (PID)` even with one target" },
+	{ { "threads", no_argument, NULL, OPT_THREADS }, NULL, "root frame `thread NAME (TID)` per thread" },
+	{ { "no-kernel", no_argument, NULL, OPT_NO_KERNEL }, NULL, "drop kernel frames" },
+	{ { "full-filenames", no_argument, NULL, OPT_FULL_FILENAMES }, NULL,
+	  "show Python files by full path, not relative to their sys.path root" },
+	{ { "function", no_argument, NULL, OPT_FUNCTION }, NULL,
+	  "aggregate Python frames by function (first line) instead of current line" },
+	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no run summary on stderr" },
+	{ { "verbose", no_argument, NULL, 'v' }, NULL, "libbpf's log and per-file diagnostics on stderr" },
+	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
+	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version" },
+};
+
+#define NOPTS (sizeof(options) / sizeof(options[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: pyflame-bpf [OPTIONS] -p PID[,PID...]\n"
+		   "       pyflame-bpf [OPTIONS] -- COMMAND [ARGS...]\n"
+		   "Samples the CPU stacks (Python, native, kernel) of running processes with BPF and writes folded stacks.\n\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		const struct option_doc *d = &options[i];
+		char flag[64];
+
+		if (d->opt.val < 256)
+			snprintf(flag, sizeof(flag), "-%c, --%s%s%s", d->opt.val, d->opt.name, d->arg ? " " : "",
+				 d->arg ? d->arg : "");
+		else
+			snprintf(flag, sizeof(flag), "    --%s%s%s", d->opt.name, d->arg ? " " : "", d->arg ? d->arg : "");
+		fprintf(f, "  %-30s %s\n", flag, d->help);
+	}
+	fprintf(f, "\nNeeds root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF. Exit: 0 ok, 1 runtime failure, 2 usage.\n");
+}
+
+static int bad(const char *what, const char *value)
+{
+	fprintf(stderr, "pyflame-bpf: invalid %s '%s' (see --help)\n", what, value);
+	return -EINVAL;
+}
+
+static int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_size(const char *s, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int add_pids(struct pf_options *o, const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	int err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		unsigned long pid;
+		pid_t *n;
+
+		if (parse_ulong(tok, 1, INT_MAX, &pid)) {
+			err = bad("PID", tok);
+			break;
+		}
+		n = realloc(o->pids, (o->npids + 1) * sizeof(*n));
+		if (!n) {
+			err = -ENOMEM;
+			break;
+		}
+		o->pids = n;
+		o->pids[o->npids++] = (pid_t)pid;
+	}
+	if (!err && !o->npids)
+		err = bad("PID list", list);
+	free(copy);
+	return err;
+}
+
+static int check_pids_exist(const struct pf_options *o)
+{
+	for (size_t i = 0; i < o->npids; i++) {
+		if (kill(o->pids[i], 0) && errno == ESRCH) {
+			fprintf(stderr, "pyflame-bpf: no process with PID %d\n", (int)o->pids[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int cli__parse(struct pf_options *o, int argc, char **argv)
+{
+	struct option longopts[NOPTS + 1];
+	unsigned long v;
+	int c, err;
+
+	memset(o, 0, sizeof(*o));
+	o->frequency = 99;
+	o->buffer_size = 8UL << 20;
+	o->max_stacks = 16384;
+	o->max_depth = 128;
+	for (size_t i = 0; i < NOPTS; i++)
+		longopts[i] = options[i].opt;
+	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the first non-option, so `-- CMD -x` leaves -x to CMD. */
+	while ((c = getopt_long(argc, argv, "+:p:d:F:o:qvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if ((err = add_pids(o, optarg)))
+				return err;
+			break;
+		case 'd': {
+			char *end;
+
+			o->duration = strtod(optarg, &end);
+			if (*end || end == optarg || !isfinite(o->duration) || o->duration <= 0 || o->duration > 1e7)
+				return bad("duration", optarg);
+			break;
+		}
+		case 'F':
+			if (parse_ulong(optarg, 1, 100000, &v))
+				return bad("frequency (1-100000 Hz)", optarg);
+			o->frequency = (unsigned)v;
+			break;
+		case 'o':
+			if (!*optarg)
+				return bad("output file", optarg);
+			o->output = optarg;
+			break;
+		case OPT_BUFFER_SIZE:
+			if (parse_size(optarg, &v) || v < 4096 || v > (1UL << 30) || (v & (v - 1)))
+				return bad("buffer size (power of two, 4K-1G)", optarg);
+			o->buffer_size = v;
+			break;
+		case OPT_MAX_STACKS:
+			if (parse_ulong(optarg, 64, 1U << 24, &v))
+				return bad("max stacks (64-16777216)", optarg);
+			o->max_stacks = (unsigned)v;
+			break;
+		case OPT_MAX_DEPTH:
+			if (parse_ulong(optarg, 1, 512, &v))
+				return bad("max depth (1-512)", optarg);
+			o->max_depth = (unsigned)v;
+			break;
+		case OPT_PER_PROCESS: o->per_process = 1; break;
+		case OPT_THREADS: o->threads = 1; break;
+		case OPT_NO_KERNEL: o->no_kernel = 1; break;
+		case OPT_FULL_FILENAMES: o->full_filenames = 1; break;
+		case OPT_FUNCTION: o->function = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("pyflame-bpf %s\n", PF_VERSION);
+			return 1;
+		case ':':
+			fprintf(stderr, "pyflame-bpf: option '%s' needs a value (see --help)\n", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(stderr, "pyflame-bpf: unknown option '%s' (see --help)\n", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			fprintf(stderr, "pyflame-bpf: unexpected argument '%s'; put a command after '--' (see --help)\n",
+				argv[optind]);
+			return -EINVAL;
+		}
+		o->command = &argv[optind];
+	}
+	if (!o->npids && !o->command) {
+		fprintf(stderr, "pyflame-bpf: nothing to profile: give -p PID or -- COMMAND (see --help)\n");
+		return -EINVAL;
+	}
+	return check_pids_exist(o);
+}
+
+void cli__free(struct pf_options *o)
+{
+	free(o->pids);
+	o->pids = NULL;
+	o->npids = 0;
+}

@@ -1,0 +1,31 @@
+/* Command-line options: one table that parses, validates and prints --help. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct pf_options {
+	pid_t *pids;
+	size_t npids;
+	char **command;         /* -- CMD ARGS, NULL-terminated, or NULL */
+	double duration;        /* seconds; 0 = until Ctrl-C or every target exited */
+	unsigned frequency;     /* Hz */
+	const char *output;     /* NULL = stdout */
+	unsigned long buffer_size;
+	unsigned max_stacks;
+	unsigned max_depth;
+	int per_process;
+	int threads;
+	int no_kernel;
+	int full_filenames;
+	int function;
+	int quiet;
+	int verbose;
+};
+
+/* Parses argv; on a bad flag or value prints one line and returns -EINVAL (exit 2); 1 = --help/--version done. */
+int cli__parse(struct pf_options *o, int argc, char **argv);
+void cli__free(struct pf_options *o);
+
+#endif

@@ -1,0 +1,241 @@
+/* Turns streamed sample records into profile stacks: resolves stack ids, names frames, counts. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "collector.h"
+#include "python_symbols.h"
+
+#define MAX_NATIVE 127  /* kernel.perf_event_max_stack */
+
+/* A resolved native stack: frame ids root first; for user stacks also whether the leaf is the interpreter's. */
+struct frame_ids {
+	uint32_t n;
+	int leaf_in_interpreter;
+	uint32_t leaf;          /* frame id of the leaf (user stacks) */
+	uint32_t ids[];
+};
+
+int collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,
+		    int stack_map_fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->profile = p;
+	c->ksyms = ksyms;
+	c->usyms = usyms;
+	c->stack_map_fd = stack_map_fd;
+	hashmap__init(&c->kstacks);
+	hashmap__init(&c->ustacks);
+	return 0;
+}
+
+static void free_values(struct hashmap *m)
+{
+	struct hashmap_entry *e;
+	size_t it = 0;
+
+	while (hashmap__next(m, &it, &e))
+		free(e->value);
+	hashmap__free(m);
+}
+
+void collector__free(struct collector *c)
+{
+	free_values(&c->kstacks);
+	free_values(&c->ustacks);
+	free(c->buf);
+}
+
+static int push(struct collector *c, size_t *n, int64_t id)
+{
+	if (id < 0)
+		return (int)id;
+	if (*n == c->buf_cap) {
+		size_t cap = c->buf_cap ? c->buf_cap * 2 : 256;
+		uint32_t *b = realloc(c->buf, cap * sizeof(*b));
+
+		if (!b)
+			return -ENOMEM;
+		c->buf = b;
+		c->buf_cap = cap;
+	}
+	c->buf[(*n)++] = (uint32_t)id;
+	return 0;
+}
+
+static int marker(struct collector *c, size_t *n, const char *name)
+{
+	return push(c, n, profile__frame(c->profile, FRAME_MARKER, name));
+}
+
+/* Reads a stack's addresses from the stack map; returns how many (leaf first). */
+static int read_stack(struct collector *c, int32_t id, uint64_t *ips)
+{
+	int n = 0;
+
+	memset(ips, 0, MAX_NATIVE * sizeof(*ips));
+	if (bpf_map_lookup_elem(c->stack_map_fd, &id, ips))
+		return -errno;
+	while (n < MAX_NATIVE && ips[n])
+		n++;
+	return n;
+}
+
+static struct frame_ids *kernel_stack(struct collector *c, int32_t id)
+{
+	struct frame_ids *f = hashmap__get(&c->kstacks, &id, sizeof(id));
+	uint64_t ips[MAX_NATIVE];
+	char hex[32];
+	int n;
+
+	if (f)
+		return f;
+	n = read_stack(c, id, ips);
+	if (n < 0)
+		return NULL;
+	f = calloc(1, sizeof(*f) + n * sizeof(uint32_t));
+	if (!f)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		const char *name = c->ksyms ? kallsyms__lookup(c->ksyms, ips[i]) : NULL;
+		int64_t fid;
+
+		if (!name) {
+			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)ips[i]);
+			name = hex;
+		}
+		fid = profile__frame(c->profile, FRAME_KERNEL, name);
+		if (fid < 0) {
+			free(f);
+			return NULL;
+		}
+		f->ids[n - 1 - i] = (uint32_t)fid; /* root first */
+	}
+	f->n = n;
+	if (hashmap__set(&c->kstacks, &id, sizeof(id), f)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static struct frame_ids *user_stack(struct collector *c, uint32_t tgid, int32_t id)
+{
+	uint32_t key[2] = { tgid, (uint32_t)id };
+	struct frame_ids *f = hashmap__get(&c->ustacks, key, sizeof(key));
+	uint64_t ips[MAX_NATIVE];
+	char name[512];
+	int n;
+
+	if (f)
+		return f;
+	n = read_stack(c, id, ips);
+	if (n < 0)
+		return NULL;
+	f = calloc(1, sizeof(*f) + n * sizeof(uint32_t));
+	if (!f)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		int64_t fid;
+
+		user_symbols__name(c->usyms, (pid_t)tgid, ips[i], i > 0, name, sizeof(name));
+		fid = profile__frame(c->profile, FRAME_NATIVE, name);
+		if (fid < 0) {
+			free(f);
+			return NULL;
+		}
+		f->ids[n - 1 - i] = (uint32_t)fid;
+	}
+	f->n = n;
+	if (n) {
+		f->leaf = f->ids[n - 1];
+		f->leaf_in_interpreter =
+			c->py && py_symbols__in_interpreter(c->py, tgid, user_symbols__map(c->usyms, tgid, ips[0]));
+	}
+	if (hashmap__set(&c->ustacks, key, sizeof(key), f)) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static int add_python(struct collector *c, size_t *n, const struct pf_sample *s)
+{
+	int err = 0;
+
+	if (s->flags & PF_SAMPLE_PY_TRUNC)
+		err = marker(c, n, "[truncated]");
+	/* The record holds the leaf first: the profile wants the root first. */
+	for (int i = (int)s->py_nframes - 1; !err && i >= 0; i--)
+		err = push(c, n, py_symbols__frame(c->py, c->profile, s->tgid, s->frames[i].code, s->frames[i].instr));
+	if (!err && (s->flags & PF_SAMPLE_PY_ERROR))
+		err = marker(c, n, "[read error]");
+	return err;
+}
+
+/* Native user frames: the whole stack for native processes; for Python ones only a leaf outside the interpreter,
+ * since libpython has no frame pointers and everything deeper is garbage. */
+static int add_native(struct collector *c, size_t *n, const struct pf_sample *s, int python)
+{
+	struct frame_ids *u;
+	int err = 0;
+
+	if (s->ustack_id < 0)
+		return python ? 0 : marker(c, n, "[no user stack]");
+	u = user_stack(c, s->tgid, s->ustack_id);
+	if (!u)
+		return python ? 0 : marker(c, n, "[no user stack]");
+	if (python) {
+		if (u->n && (!u->leaf_in_interpreter || !s->py_nframes))
+			err = push(c, n, u->leaf);
+		return err;
+	}
+	for (uint32_t i = 0; !err && i < u->n; i++)
+		err = push(c, n, u->ids[i]);
+	return err;
+}
+
+static int add_kernel(struct collector *c, size_t *n, const struct pf_sample *s)
+{
+	struct frame_ids *k;
+	int err = 0;
+
+	if (s->kstack_id < 0)
+		return 0;
+	k = kernel_stack(c, s->kstack_id);
+	if (!k)
+		return 0;
+	for (uint32_t i = 0; !err && i < k->n; i++)
+		err = push(c, n, k->ids[i]);
+	return err;
+}
+
+int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
+{
+	int python = c->py && (s->flags & PF_SAMPLE_PYTHON);
+	struct profile_process *proc;
+	struct profile_thread *t;
+	size_t n = 0;
+	int err;
+
+	if (size < sizeof(*s) || size < sizeof(*s) + (size_t)s->py_nframes * sizeof(s->frames[0])) {
+		c->bad_records++;
+		return 0;
+	}
+	c->records++;
+	proc = profile__process(c->profile, s->tgid);
+	t = profile__thread(c->profile, s->tid, s->tgid);
+	if (!proc || !t)
+		return -ENOMEM;
+	memcpy(t->comm, s->comm, sizeof(t->comm));
+	t->comm[sizeof(t->comm) - 1] = '\0';
+	if (s->tid == s->tgid)
+		memcpy(proc->comm, t->comm, sizeof(proc->comm));
+	err = python && s->py_nframes ? add_python(c, &n, s) : 0;
+	if (python && s->py_nframes)
+		c->py_samples++;
+	err = err ?: add_native(c, &n, s, python);
+	err = err ?: add_kernel(c, &n, s);
+	return err ?: profile__add(c->profile, s->tgid, s->tid, c->buf, (uint32_t)n, 1);
+}

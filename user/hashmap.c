@@ -1,0 +1,111 @@
+/* A small open-addressing hash map from byte-string keys to pointers, used for every interning table. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hashmap.h"
+
+/* FNV-1a, finished with a 64-bit mixer so that the low bits used for probing are well spread. */
+uint64_t hash_bytes(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
+void hashmap__init(struct hashmap *m)
+{
+	memset(m, 0, sizeof(*m));
+}
+
+void hashmap__free(struct hashmap *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slots[i].key);
+	free(m->slots);
+	hashmap__init(m);
+}
+
+static struct hashmap_entry *find_slot(const struct hashmap *m, uint64_t h, const void *key, size_t key_len)
+{
+	size_t mask = m->cap - 1;
+
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		struct hashmap_entry *e = &m->slots[i];
+
+		if (!e->hash)
+			return e;
+		if (e->hash == h && e->key_len == key_len && !memcmp(e->key, key, key_len))
+			return e;
+	}
+}
+
+static int grow(struct hashmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 64;
+	struct hashmap_entry *old = m->slots;
+	size_t old_cap = m->cap;
+
+	m->slots = calloc(cap, sizeof(*m->slots));
+	if (!m->slots) {
+		m->slots = old;
+		return -ENOMEM;
+	}
+	m->cap = cap;
+	for (size_t i = 0; i < old_cap; i++)
+		if (old[i].hash)
+			*find_slot(m, old[i].hash, old[i].key, old[i].key_len) = old[i];
+	free(old);
+	return 0;
+}
+
+void *hashmap__get(const struct hashmap *m, const void *key, size_t key_len)
+{
+	struct hashmap_entry *e;
+
+	if (!m->cap)
+		return NULL;
+	e = find_slot(m, hash_bytes(key, key_len), key, key_len);
+	return e->hash ? e->value : NULL;
+}
+
+int hashmap__set(struct hashmap *m, const void *key, size_t key_len, void *value)
+{
+	uint64_t h = hash_bytes(key, key_len);
+	struct hashmap_entry *e;
+
+	if ((m->len + 1) * 4 > m->cap * 3 && grow(m))
+		return -ENOMEM;
+	e = find_slot(m, h, key, key_len);
+	if (!e->hash) {
+		e->key = malloc(key_len ? key_len : 1);
+		if (!e->key)
+			return -ENOMEM;
+		memcpy(e->key, key, key_len);
+		e->key_len = key_len;
+		e->hash = h;
+		m->len++;
+	}
+	e->value = value;
+	return 0;
+}
+
+int hashmap__next(const struct hashmap *m, size_t *iter, struct hashmap_entry **entry)
+{
+	while (*iter < m->cap) {
+		struct hashmap_entry *e = &m->slots[(*iter)++];
+
+		if (e->hash) {
+			*entry = e;
+			return 1;
+		}
+	}
+	return 0;
+}

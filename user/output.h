@@ -1,0 +1,20 @@
+/* Where the profile goes: stdout, or a file written beside its final name and renamed into place when complete. */
+#ifndef OUTPUT_H
+#define OUTPUT_H
+
+#include <stdio.h>
+
+struct output {
+	FILE *file;
+	char *path;             /* final name, NULL for stdout */
+	char *tmp;              /* temporary name while writing, NULL when writing in place */
+};
+
+/* Opens early, so a bad path fails before anything is loaded; prints one line on failure. */
+int output__open(struct output *o, const char *path);
+/* Flushes and moves the file into place; prints one line on failure. err: an earlier write error. */
+int output__commit(struct output *o, int err);
+/* Drops a partial file. */
+void output__abort(struct output *o);
+
+#endif

@@ -1,0 +1,171 @@
+/* The in-memory profile every writer reads: interned frames, stacks with counts, processes and threads. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "profile.h"
+
+void profile__init(struct profile *p)
+{
+	memset(p, 0, sizeof(*p));
+	hashmap__init(&p->frame_index);
+	hashmap__init(&p->stack_index);
+	hashmap__init(&p->processes);
+	hashmap__init(&p->threads);
+}
+
+void profile__free(struct profile *p)
+{
+	struct hashmap_entry *e;
+	size_t it = 0;
+
+	for (size_t i = 0; i < p->nframes; i++)
+		free(p->frames[i].name);
+	free(p->frames);
+	for (size_t i = 0; i < p->nstacks; i++)
+		free(p->stacks[i]);
+	free(p->stacks);
+	while (hashmap__next(&p->processes, &it, &e)) {
+		struct profile_process *proc = e->value;
+
+		free(proc->python);
+		free(proc);
+	}
+	it = 0;
+	while (hashmap__next(&p->threads, &it, &e))
+		free(e->value);
+	hashmap__free(&p->frame_index);
+	hashmap__free(&p->stack_index);
+	hashmap__free(&p->processes);
+	hashmap__free(&p->threads);
+	profile__init(p);
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*arr, ncap * elem);
+	if (!n)
+		return -ENOMEM;
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name)
+{
+	size_t len = strlen(name);
+	char key[len + 1];
+	void *hit;
+
+	/* The key is kind then name: the same text as a kernel and a native symbol are two frames. */
+	key[0] = (char)kind;
+	memcpy(key + 1, name, len);
+	hit = hashmap__get(&p->frame_index, key, len + 1);
+	if (hit)
+		return (int64_t)(uintptr_t)hit - 1;
+	if (grow((void **)&p->frames, &p->frames_cap, p->nframes + 1, sizeof(*p->frames)))
+		return -ENOMEM;
+	p->frames[p->nframes].name = strdup(name);
+	if (!p->frames[p->nframes].name)
+		return -ENOMEM;
+	p->frames[p->nframes].kind = kind;
+	if (hashmap__set(&p->frame_index, key, len + 1, (void *)(uintptr_t)(p->nframes + 1))) {
+		free(p->frames[p->nframes].name);
+		return -ENOMEM;
+	}
+	return (int64_t)p->nframes++;
+}
+
+int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t nframes,
+		 uint64_t count)
+{
+	size_t key_len = (2 + (size_t)nframes) * sizeof(uint32_t);
+	uint32_t *key = malloc(key_len);
+	struct profile_stack *s;
+	int err = 0;
+
+	if (!key)
+		return -ENOMEM;
+	key[0] = tgid;
+	key[1] = tid;
+	memcpy(key + 2, frames, nframes * sizeof(uint32_t));
+	s = hashmap__get(&p->stack_index, key, key_len);
+	if (!s) {
+		if (grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + 1, sizeof(*p->stacks))) {
+			err = -ENOMEM;
+			goto out;
+		}
+		s = calloc(1, sizeof(*s) + nframes * sizeof(uint32_t));
+		if (!s) {
+			err = -ENOMEM;
+			goto out;
+		}
+		s->tgid = tgid;
+		s->tid = tid;
+		s->nframes = nframes;
+		memcpy(s->frames, frames, nframes * sizeof(uint32_t));
+		if (hashmap__set(&p->stack_index, key, key_len, s)) {
+			free(s);
+			err = -ENOMEM;
+			goto out;
+		}
+		p->stacks[p->nstacks++] = s;
+	}
+	s->count += count;
+	p->total += count;
+out:
+	free(key);
+	return err;
+}
+
+struct profile_process *profile__process(struct profile *p, uint32_t tgid)
+{
+	struct profile_process *proc = hashmap__get(&p->processes, &tgid, sizeof(tgid));
+
+	if (proc)
+		return proc;
+	proc = calloc(1, sizeof(*proc));
+	if (!proc)
+		return NULL;
+	proc->tgid = tgid;
+	proc->exited_after = -1;
+	if (hashmap__set(&p->processes, &tgid, sizeof(tgid), proc)) {
+		free(proc);
+		return NULL;
+	}
+	return proc;
+}
+
+struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t tgid)
+{
+	struct profile_thread *t = hashmap__get(&p->threads, &tid, sizeof(tid));
+
+	if (t)
+		return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	t->tgid = tgid;
+	if (hashmap__set(&p->threads, &tid, sizeof(tid), t)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+const struct profile_process *profile__find_process(const struct profile *p, uint32_t tgid)
+{
+	return hashmap__get(&p->processes, &tgid, sizeof(tgid));
+}
+
+const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t tid)
+{
+	return hashmap__get(&p->threads, &tid, sizeof(tid));
+}

@@ -1,0 +1,243 @@
+/* CPython code objects read from a target's memory: qualified name, file, first line, line table. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "proc_mem.h"
+#include "python_code.h"
+#include "python_linetable.h"
+
+#define MAX_STRING_CHARS 4096           /* longer names and paths are cut: they come from an untrusted process */
+#define MAX_LINETABLE (256 * 1024)
+#define MAX_HEADER 512                  /* the largest code_size and string header of any layout */
+
+static uint64_t get_u64(const uint8_t *b, int off)
+{
+	uint64_t v;
+
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static int64_t get_i64(const uint8_t *b, int off)
+{
+	int64_t v;
+
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static uint32_t get_u32(const uint8_t *b, int off)
+{
+	uint32_t v;
+
+	memcpy(&v, b + off, sizeof(v));
+	return v;
+}
+
+static size_t utf8_put(char *out, uint32_t c)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | c >> 6);
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		if (c >= 0xd800 && c <= 0xdfff)
+			c = 0xfffd; /* lone surrogate: not valid UTF-8 */
+		out[0] = (char)(0xe0 | c >> 12);
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	if (c > 0x10ffff)
+		c = 0xfffd;
+	if (c == 0xfffd)
+		return utf8_put(out, c);
+	out[0] = (char)(0xf0 | c >> 18);
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* Bytes of a bytes object (2.7: str) into a new buffer. */
+static int read_bytes(struct py_process *py, uint64_t addr, size_t max, uint8_t **out, size_t *len)
+{
+	const struct py_offsets *o = &py->off;
+	int64_t n;
+	uint8_t *data;
+	int err;
+
+	err = proc_mem__read(py->pid, addr + o->bytes_size, &n, sizeof(n));
+	if (err)
+		return err;
+	if (n < 0 || (uint64_t)n > max)
+		return -EINVAL;
+	data = malloc(n + 1);
+	if (!data)
+		return -ENOMEM;
+	err = n ? proc_mem__read(py->pid, addr + o->bytes_data, data, n) : 0;
+	if (err) {
+		free(data);
+		return err;
+	}
+	data[n] = '\0';
+	*out = data;
+	*len = (size_t)n;
+	return 0;
+}
+
+int py_string__read(struct py_process *py, uint64_t addr, char **out)
+{
+	const struct py_offsets *o = &py->off;
+	uint8_t hdr[128];
+	unsigned kind, compact, ascii;
+	int64_t length;
+	uint8_t *raw;
+	size_t size;
+	char *s;
+	int err;
+
+	if (o->str_is_bytes) {
+		err = read_bytes(py, addr, MAX_STRING_CHARS, &raw, &size);
+		if (err)
+			return err;
+		*out = (char *)raw; /* 2.7 names are bytes, in practice ASCII or UTF-8 */
+		return 0;
+	}
+	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || o->unicode_state < 0)
+		return -EINVAL;
+	err = proc_mem__read(py->pid, addr, hdr, o->unicode_compact_data);
+	if (err)
+		return err;
+	/* PyASCIIObject.state: interned:2, kind:3, compact:1, ascii:1 (3.3-3.13). */
+	kind = (get_u32(hdr, o->unicode_state) >> 2) & 7;
+	compact = (get_u32(hdr, o->unicode_state) >> 5) & 1;
+	ascii = (get_u32(hdr, o->unicode_state) >> 6) & 1;
+	length = get_i64(hdr, o->unicode_length);
+	if (!compact || length < 0 || (kind != 1 && kind != 2 && kind != 4))
+		return -EINVAL; /* legacy (non-compact) strings are never code names */
+	if (length > MAX_STRING_CHARS)
+		length = MAX_STRING_CHARS;
+	size = (size_t)length * kind;
+	raw = malloc(size + 1);
+	if (!raw)
+		return -ENOMEM;
+	err = size ? proc_mem__read(py->pid, addr + (ascii ? o->unicode_ascii_data : o->unicode_compact_data), raw, size)
+		   : 0;
+	if (err) {
+		free(raw);
+		return err;
+	}
+	s = malloc((size_t)length * 4 + 1);
+	if (!s) {
+		free(raw);
+		return -ENOMEM;
+	}
+	size = 0;
+	for (int64_t i = 0; i < length; i++) {
+		uint32_t c = kind == 1 ? raw[i] : kind == 2 ? ((uint16_t *)raw)[i] : ((uint32_t *)raw)[i];
+
+		size += utf8_put(s + size, c);
+	}
+	s[size] = '\0';
+	free(raw);
+	*out = s;
+	return 0;
+}
+
+/* Is the object at addr a code object? Learns PyCode_Type's address from the first one whose type says "code". */
+static int check_code_type(struct py_process *py, uint64_t type)
+{
+	char name[8];
+	uint64_t tp_name;
+
+	if (py->code_type)
+		return type == py->code_type ? 0 : -EINVAL;
+	if (proc_mem__read_u64(py->pid, type + py->off.type_name, &tp_name) ||
+	    proc_mem__read(py->pid, tp_name, name, 5) || memcmp(name, "code", 5))
+		return -EINVAL;
+	py->code_type = type;
+	return 0;
+}
+
+static int read_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
+{
+	const struct py_offsets *o = &py->off;
+
+	if (o->code_size <= 0 || o->code_size > MAX_HEADER)
+		return -EINVAL;
+	return proc_mem__read(py->pid, addr, hdr, o->code_size);
+}
+
+static void fingerprint_of(const struct py_offsets *o, const uint8_t *hdr, uint64_t fp[PY_CODE_FINGERPRINT])
+{
+	fp[0] = get_u64(hdr, o->object_type);
+	fp[1] = get_u64(hdr, o->code_name);
+	fp[2] = o->code_qualname >= 0 ? get_u64(hdr, o->code_qualname) : 0;
+	fp[3] = get_u64(hdr, o->code_filename);
+	fp[4] = get_u64(hdr, o->code_linetable) ^ ((uint64_t)get_u32(hdr, o->code_firstlineno) << 32);
+}
+
+int py_code__fingerprint(struct py_process *py, uint64_t addr, uint64_t fp[PY_CODE_FINGERPRINT])
+{
+	uint8_t hdr[MAX_HEADER];
+	int err = read_header(py, addr, hdr);
+
+	if (!err)
+		fingerprint_of(&py->off, hdr, fp);
+	return err;
+}
+
+int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
+{
+	const struct py_offsets *o = &py->off;
+	uint8_t hdr[MAX_HEADER];
+	struct py_code *c;
+	int err;
+
+	err = read_header(py, addr, hdr);
+	if (err)
+		return err;
+	err = check_code_type(py, get_u64(hdr, o->object_type));
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	fingerprint_of(o, hdr, c->fingerprint);
+	c->firstlineno = (int)get_u32(hdr, o->code_firstlineno);
+	err = py_string__read(py, get_u64(hdr, o->code_qualname >= 0 ? o->code_qualname : o->code_name), &c->name);
+	err = err ?: py_string__read(py, get_u64(hdr, o->code_filename), &c->file);
+	if (!err && read_bytes(py, get_u64(hdr, o->code_linetable), MAX_LINETABLE, &c->linetable, &c->linetable_len))
+		c->linetable_len = 0; /* named without lines rather than not at all */
+	if (err) {
+		py_code__free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+int py_code__line(const struct py_code *c, const struct py_process *py, int32_t instr)
+{
+	unsigned version = py->off.version;
+	/* f_lasti counts bytes up to 3.9 and code units in 3.10; 3.11+ instr is already a code-unit index. */
+	int byte_offset = version <= 0x0309 ? instr : instr * 2;
+
+	return py_linetable__line(version, c->linetable, c->linetable_len, c->firstlineno, byte_offset);
+}
+
+void py_code__free(struct py_code *c)
+{
+	if (!c)
+		return;
+	free(c->name);
+	free(c->file);
+	free(c->linetable);
+	free(c);
+}

@@ -1,0 +1,31 @@
+/* CPython code objects read from a target's memory: qualified name, file, first line, line table. */
+#ifndef PYTHON_CODE_H
+#define PYTHON_CODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "python_process.h"
+
+#define PY_CODE_FINGERPRINT 5
+
+struct py_code {
+	char *name;             /* co_qualname (3.11+) or co_name */
+	char *file;             /* co_filename as the interpreter has it */
+	int firstlineno;
+	uint8_t *linetable;
+	size_t linetable_len;
+	/* The code object's field values: a different object at the same address differs here. */
+	uint64_t fingerprint[PY_CODE_FINGERPRINT];
+};
+
+/* Reads the code object at addr; -EINVAL when it is not a code object, -errno when unreadable. */
+int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr);
+/* One read of the object's header into its fingerprint. */
+int py_code__fingerprint(struct py_process *py, uint64_t addr, uint64_t fp[PY_CODE_FINGERPRINT]);
+/* Source line of instruction `instr` as the sampler reported it (f_lasti, or the code-unit index on 3.11+). */
+int py_code__line(const struct py_code *c, const struct py_process *py, int32_t instr);
+void py_code__free(struct py_code *c);
+/* Decodes a CPython str object (or a 2.7 str) at addr into a new UTF-8 string. */
+int py_string__read(struct py_process *py, uint64_t addr, char **out);
+
+#endif

@@ -1,0 +1,289 @@
+/* One target's CPython interpreter: where it lives, which version and layout, how its file names are shortened. */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "proc_maps.h"
+#include "proc_mem.h"
+#include "python_process.h"
+
+#define DEBUG_OFFSETS_READ 2048 /* more than sizeof(_Py_DebugOffsets) in 3.13 (584), less than _PyRuntime */
+
+static int fail(char *why, size_t size, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int elf_has(void *ctx, const char *sym)
+{
+	uint64_t vaddr;
+
+	return !elf_file__find_symbol(ctx, sym, &vaddr, NULL);
+}
+
+/*
+ * Before 3.11 the interpreter does not export its version; the public API it exports does tell:
+ * each symbol below first appeared in the version beside it and stayed. File names are never used.
+ */
+unsigned py_version__from_symbols(int (*has)(void *ctx, const char *sym), void *ctx)
+{
+	static const struct {
+		const char *sym;
+		unsigned version;
+	} ladder[] = {
+		{ "PyModule_AddObjectRef", 0x030a }, /* 3.10 */
+		{ "PyFrame_GetCode", 0x0309 },       /* 3.9 */
+		{ "Py_BytesMain", 0x0308 },          /* 3.8 */
+		{ "_PyRuntime", 0x0307 },            /* 3.7 */
+		{ "PyOS_FSPath", 0x0306 },           /* 3.6 */
+		{ "Py_InitModule4_64", 0x0207 },     /* 2.x only; 2.7 is the one supported */
+	};
+
+	for (size_t i = 0; i < sizeof(ladder) / sizeof(ladder[0]); i++)
+		if (has(ctx, ladder[i].sym))
+			return ladder[i].version;
+	return 0;
+}
+
+/* Runtime address of a symbol: link-time address plus the mapping's load bias. */
+static int symbol_addr(struct elf_file *elf, uint64_t bias, const char *name, uint64_t *addr)
+{
+	uint64_t vaddr;
+	int err = elf_file__find_symbol(elf, name, &vaddr, NULL);
+
+	if (!err)
+		*addr = vaddr + bias;
+	return err;
+}
+
+/* 2.7/3.6 keep interp_head in .symtab only; stripped builds still export PyInterpreterState_Head(),
+ * which on x86-64 is `mov interp_head(%rip),%rax; ret`: decode its displacement. */
+static int interp_head_from_function(pid_t pid, struct elf_file *elf, uint64_t bias, uint64_t *addr)
+{
+	unsigned char code[8];
+	uint64_t fn;
+	int32_t disp;
+
+	if (symbol_addr(elf, bias, "PyInterpreterState_Head", &fn) || proc_mem__read(pid, fn, code, sizeof(code)))
+		return -ENOENT;
+	if (code[0] != 0x48 || code[1] != 0x8b || code[2] != 0x05 || code[7] != 0xc3)
+		return -ENOENT;
+	memcpy(&disp, code + 3, sizeof(disp));
+	*addr = fn + 7 + (int64_t)disp;
+	return 0;
+}
+
+/* Directory of the main script from the command line (`python [opts] dir/app.py`), as the interpreter saw it. */
+static char *script_dir(pid_t pid)
+{
+	char path[64], buf[8192], *dir = NULL;
+	ssize_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	for (char *arg = buf + strlen(buf) + 1; arg < buf + n; arg += strlen(arg) + 1) {
+		size_t len = strlen(arg);
+		char *slash;
+
+		if (arg[0] == '-') {
+			if (!strcmp(arg, "-m") || !strcmp(arg, "-c"))
+				break; /* a module or a string: no script directory */
+			continue;
+		}
+		if (len < 3 || strcmp(arg + len - 3, ".py"))
+			break;
+		slash = strrchr(arg, '/');
+		if (slash) {
+			dir = strndup(arg, slash - arg + 1);
+		}
+		break;
+	}
+	return dir;
+}
+
+/* ".../bin/python3.11" or ".../lib/libpython3.11.so" -> ".../lib/python3.11/" */
+static char *stdlib_dir(const char *file, const char *version)
+{
+	char buf[PATH_MAX];
+	char *slash;
+
+	snprintf(buf, sizeof(buf), "%s", file);
+	for (int i = 0; i < 2; i++) {
+		slash = strrchr(buf, '/');
+		if (!slash)
+			return NULL;
+		*slash = '\0';
+	}
+	if (strlen(buf) + strlen(version) + 16 > sizeof(buf))
+		return NULL;
+	strcat(buf, "/lib/python");
+	strcat(buf, version);
+	strcat(buf, "/");
+	return strdup(buf);
+}
+
+static int is_candidate(const struct proc_map *m, const char *exe)
+{
+	const char *base = proc_map__basename(m);
+
+	return m->path[0] == '/' && (!strcmp(m->path, exe) || strstr(base, "python"));
+}
+
+/* Reads the interpreter's layout for its version: the table before 3.13, its own _Py_DebugOffsets after. */
+static int read_layout(struct py_process *py, uint64_t runtime, unsigned version, char *why, size_t why_size)
+{
+	const struct py_offsets *table;
+	unsigned char buf[DEBUG_OFFSETS_READ];
+	int err;
+
+	if (version >= 0x030d) {
+		if (!runtime)
+			return fail(why, why_size, -ENOTSUP, "CPython %u.%u without _PyRuntime", version >> 8,
+				    version & 0xff);
+		err = proc_mem__read(py->pid, runtime, buf, sizeof(buf));
+		if (err)
+			return fail(why, why_size, err, "cannot read _PyRuntime: %s", strerror(-err));
+		err = py_offsets__from_debug(buf, sizeof(buf), &py->off);
+		if (err)
+			return fail(why, why_size, -ENOTSUP,
+				    "CPython %u.%u: its _Py_DebugOffsets layout is not one we know (supported: 2.7, 3.6-3.13)",
+				    version >> 8, version & 0xff);
+		return 0;
+	}
+	table = py_offsets__find(version);
+	if (!table)
+		return fail(why, why_size, -ENOTSUP, "CPython %u.%u is not supported (supported: 2.7, 3.6-3.13)",
+			    version >> 8, version & 0xff);
+	py->off = *table;
+	return 0;
+}
+
+static int discover_in(struct py_process *py, struct elf_file *elf, const struct proc_map *map, char *why,
+		       size_t why_size)
+{
+	uint64_t vaddr, bias, runtime = 0, addr;
+	uint32_t hex;
+	unsigned version;
+	int err;
+
+	if (elf_file__vaddr(elf, map->offset, &vaddr))
+		return -ENOENT;
+	bias = map->start - vaddr;
+	if (!elf_has(elf, "_PyRuntime") && !elf_has(elf, "interp_head") && !elf_has(elf, "PyInterpreterState_Head"))
+		return -ENOENT;
+	symbol_addr(elf, bias, "_PyRuntime", &runtime);
+	if (!symbol_addr(elf, bias, "Py_Version", &addr)) {
+		err = proc_mem__read(py->pid, addr, &hex, sizeof(hex));
+		if (err)
+			return fail(why, why_size, err, "cannot read Py_Version: %s", strerror(-err));
+		version = (hex >> 24) << 8 | ((hex >> 16) & 0xff); /* PY_VERSION_HEX */
+	} else {
+		version = py_version__from_symbols(elf_has, elf);
+		if (!version)
+			return fail(why, why_size, -ENOTSUP, "a CPython older than 2.7/3.6 (supported: 2.7, 3.6-3.13)");
+	}
+	snprintf(py->version, sizeof(py->version), "%u.%u", version >> 8, version & 0xff);
+	err = read_layout(py, runtime, version, why, why_size);
+	if (err)
+		return err;
+	if (py->off.runtime_interp_head >= 0) {
+		if (!runtime)
+			return fail(why, why_size, -ENOTSUP, "CPython %s without _PyRuntime", py->version);
+		py->interp_head_addr = runtime + py->off.runtime_interp_head;
+	} else if (symbol_addr(elf, bias, "interp_head", &py->interp_head_addr) &&
+		   interp_head_from_function(py->pid, elf, bias, &py->interp_head_addr)) {
+		return fail(why, why_size, -ENOTSUP, "CPython %s: cannot locate interp_head (stripped build)",
+			    py->version);
+	}
+	symbol_addr(elf, bias, "_Py_NoneStruct", &py->none_addr);
+	py->dev_major = map->dev_major;
+	py->dev_minor = map->dev_minor;
+	py->inode = map->inode;
+	py->stdlib_dir = stdlib_dir(map->path, py->version);
+	py->script_dir = script_dir(py->pid);
+	return 0;
+}
+
+int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elves, char *why, size_t why_size)
+{
+	char exe_link[64], exe[PATH_MAX] = "";
+	struct proc_maps maps;
+	ssize_t n;
+	int err;
+
+	memset(py, 0, sizeof(*py));
+	py->pid = pid;
+	err = proc_maps__read(&maps, pid);
+	if (err)
+		return fail(why, why_size, err, "process is gone");
+	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)pid);
+	n = readlink(exe_link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	err = -ENOENT;
+	for (size_t i = 0; i < maps.n && err == -ENOENT; i++) {
+		const struct proc_map *m = &maps.maps[i];
+		struct elf_file *elf;
+		int seen = 0;
+
+		if (!is_candidate(m, exe))
+			continue;
+		/* Each file once, through its first mapping. */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = maps.maps[j].inode == m->inode && maps.maps[j].dev_major == m->dev_major &&
+			       maps.maps[j].dev_minor == m->dev_minor;
+		if (seen || !(elf = elf_cache__get(elves, pid, m)))
+			continue;
+		err = discover_in(py, elf, m, why, why_size);
+	}
+	proc_maps__free(&maps);
+	if (err == -ENOENT)
+		fail(why, why_size, err, "not a CPython process (no interpreter symbols in its executable or libpython)");
+	if (err)
+		py_process__free(py);
+	return err;
+}
+
+void py_process__free(struct py_process *py)
+{
+	free(py->stdlib_dir);
+	free(py->script_dir);
+	py->stdlib_dir = py->script_dir = NULL;
+}
+
+const char *py_process__short_filename(const struct py_process *py, const char *file)
+{
+	static const char *const roots[] = { "/site-packages/", "/dist-packages/" };
+	const char *best = NULL;
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		for (const char *hit = strstr(file, roots[i]); hit; hit = strstr(hit + 1, roots[i])) {
+			const char *after = hit + strlen(roots[i]);
+
+			if (!best || after > best)
+				best = after; /* the innermost root: a venv inside site-packages is rare but possible */
+		}
+	}
+	if (best && *best)
+		return best;
+	if (py->stdlib_dir && !strncmp(file, py->stdlib_dir, strlen(py->stdlib_dir)) && file[strlen(py->stdlib_dir)])
+		return file + strlen(py->stdlib_dir);
+	if (py->script_dir && !strncmp(file, py->script_dir, strlen(py->script_dir)) && file[strlen(py->script_dir)])
+		return file + strlen(py->script_dir);
+	return file;
+}

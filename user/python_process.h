@@ -1,0 +1,32 @@
+/* One target's CPython interpreter: where it lives, which version and layout, how its file names are shortened. */
+#ifndef PYTHON_PROCESS_H
+#define PYTHON_PROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "elf_cache.h"
+#include "python_offsets.h"
+
+struct py_process {
+	pid_t pid;
+	struct py_offsets off;
+	char version[16];               /* "3.12" */
+	uint64_t interp_head_addr;      /* address of the PyInterpreterState* head */
+	uint64_t none_addr;             /* &_Py_NoneStruct */
+	uint64_t code_type;             /* &PyCode_Type, learnt from the first code object that checks out */
+	unsigned dev_major, dev_minor;  /* the interpreter's file (executable or libpython) */
+	uint64_t inode;
+	char *stdlib_dir;               /* ".../lib/python3.12/" */
+	char *script_dir;               /* directory of the main script as given on its command line, with '/', or NULL */
+};
+
+/* Finds pid's interpreter; 0, or -ENOENT (not Python), -ENOTSUP (a Python we cannot read), -ESRCH; why says it. */
+int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elves, char *why, size_t why_size);
+void py_process__free(struct py_process *py);
+/* A file name as shown: relative to its sys.path root (site-packages, the stdlib, the script's directory). */
+const char *py_process__short_filename(const struct py_process *py, const char *file);
+/* Python version from the exported symbols of an interpreter without Py_Version (< 3.11): major << 8 | minor, 0 if none fit. */
+unsigned py_version__from_symbols(int (*has)(void *ctx, const char *sym), void *ctx);
+
+#endif

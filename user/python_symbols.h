@@ -1,0 +1,46 @@
+/* Python support in userspace: finds each target's interpreter and names the code objects its samples point at. */
+#ifndef PYTHON_SYMBOLS_H
+#define PYTHON_SYMBOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "elf_cache.h"
+#include "profile.h"
+#include "proc_maps.h"
+#include "pyflame.h"
+#include "user_symbols.h"
+
+struct py_symbols;
+
+struct py_symbols_options {
+	int full_filenames;     /* show files by full path */
+	int function;           /* one frame per function (first line), not per line */
+};
+
+struct py_symbols *py_symbols__new(struct elf_cache *elves, struct user_symbols *usyms,
+				   const struct py_symbols_options *opts);
+void py_symbols__free(struct py_symbols *py);
+/*
+ * Finds pid's CPython interpreter and fills the BPF map value for it.
+ * 0 found; -ENOENT not a Python process; -ENOTSUP a Python we cannot read; -EAGAIN not initialised yet.
+ * On failure why holds one human sentence.
+ */
+int py_symbols__discover(struct py_symbols *py, pid_t pid, struct pf_py_proc *out, char *why, size_t why_size);
+/* "3.12" for a discovered process, else NULL. */
+const char *py_symbols__version(struct py_symbols *py, pid_t pid);
+/* Whether a mapping of pid belongs to its interpreter (executable or libpython). */
+int py_symbols__in_interpreter(struct py_symbols *py, uint32_t tgid, const struct proc_map *map);
+/* The profile frame for code object `code` executing instruction `instr` in process tgid. */
+int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgid, uint64_t code, int32_t instr);
+/* Called before each drain: code objects are re-checked once per drain, so a reused address gets its new name. */
+void py_symbols__begin_drain(struct py_symbols *py);
+/* Counters for the summary. */
+struct py_symbols_stats {
+	uint64_t code_objects;  /* distinct code objects named */
+	uint64_t code_reused;   /* addresses found to hold a different code object than before */
+	uint64_t read_errors;   /* code objects that could not be read */
+};
+void py_symbols__stats(const struct py_symbols *py, struct py_symbols_stats *out);
+
+#endif

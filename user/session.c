@@ -1,0 +1,352 @@
+/* One recording: load the sampler, attach to every CPU, drain samples until stopped, detach, keep the profile. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "python_symbols.h"
+#include "sampler.skel.h"
+#include "session.h"
+
+#define DRAIN_INTERVAL_MS 50
+#define PY_DISCOVERY_RETRY_S 5.0        /* a command's interpreter must initialise within this */
+
+static int verbose_libbpf;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!verbose_libbpf && level != LIBBPF_WARN)
+		return 0;
+	if (!verbose_libbpf)
+		return 0; /* warnings too: the one-line error we print says what failed */
+	return vfprintf(stderr, fmt, args);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void session__init(struct session *s, const struct pf_options *opts)
+{
+	memset(s, 0, sizeof(*s));
+	s->opts = opts;
+	targets__init(&s->targets);
+	profile__init(&s->profile);
+	elf_cache__init(&s->elves, opts->verbose);
+	user_symbols__init(&s->usyms, &s->elves);
+}
+
+static int handle_sample(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	int err = collector__add(&s->collector, data, size);
+
+	if (err && !s->callback_err)
+		s->callback_err = err;
+	return 0;
+}
+
+static void read_comm(pid_t pid, char *comm, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)size, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+/* Python discovery for target i; quiet while a just-started command may still be initialising. */
+static void discover_python(struct session *s, size_t i, int final)
+{
+	pid_t pid = s->targets.list[i].pid;
+	struct pf_py_proc proc;
+	char why[256] = "";
+	int err;
+
+	err = py_symbols__discover(s->py, pid, &proc, why, sizeof(why));
+	if (!err) {
+		struct profile_process *pp = profile__process(&s->profile, pid);
+
+		s->py_pending[i] = 0;
+		if (bpf_map__update_elem(s->skel->maps.py_procs, &pid, sizeof(pid), &proc, sizeof(proc), BPF_ANY)) {
+			fprintf(stderr, "pyflame-bpf: PID %d: cannot register its Python interpreter: %s\n", (int)pid,
+				strerror(errno));
+			return;
+		}
+		if (pp && !pp->python)
+			pp->python = strdup(py_symbols__version(s->py, pid));
+		return;
+	}
+	if (!final && (err == -EAGAIN || err == -ENOENT) && s->py_pending[i])
+		return;
+	s->py_pending[i] = 0;
+	if (!s->opts->quiet && err != -ESRCH)
+		fprintf(stderr, "pyflame-bpf: PID %d: no Python frames: %s\n", (int)pid, why);
+}
+
+static int check_environment(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "pyflame-bpf: this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+				"a kernel built with CONFIG_DEBUG_INFO_BTF (5.8+) is needed\n");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int load_sampler(struct session *s)
+{
+	const struct pf_options *o = s->opts;
+	int err;
+
+	verbose_libbpf = o->verbose;
+	libbpf_set_print(libbpf_print);
+	s->skel = sampler__open();
+	if (!s->skel) {
+		err = -errno;
+		fprintf(stderr, "pyflame-bpf: cannot open the BPF sampler: %s\n", strerror(-err));
+		return err;
+	}
+	s->skel->rodata->max_py_depth = o->max_depth;
+	bpf_map__set_max_entries(s->skel->maps.samples, o->buffer_size);
+	bpf_map__set_max_entries(s->skel->maps.stacks, o->max_stacks);
+	err = sampler__load(s->skel);
+	if (err) {
+		if (err == -EPERM)
+			fprintf(stderr, "pyflame-bpf: not permitted to load BPF programs: run as root "
+					"(or with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)\n");
+		else
+			fprintf(stderr, "pyflame-bpf: cannot load the BPF sampler: %s (-v shows libbpf's log)\n",
+				strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int session__start(struct session *s)
+{
+	const struct pf_options *o = s->opts;
+	struct py_symbols_options py_opts = { .full_filenames = o->full_filenames, .function = o->function };
+	int err;
+
+	err = check_environment();
+	if (err)
+		return err;
+	if (geteuid() != 0 && !o->quiet)
+		fprintf(stderr, "pyflame-bpf: not running as root: loading will fail without CAP_BPF and CAP_PERFMON\n");
+	err = kallsyms__load(&s->ksyms, "/proc/kallsyms");
+	if (err)
+		fprintf(stderr, "pyflame-bpf: kernel symbols unavailable (%s): kernel frames shown as addresses\n",
+			strerror(-err));
+	s->have_ksyms = !err;
+	err = load_sampler(s);
+	if (err)
+		return err;
+	s->py = py_symbols__new(&s->elves, &s->usyms, &py_opts);
+	if (!s->py)
+		return -ENOMEM;
+	collector__init(&s->collector, &s->profile, s->have_ksyms ? &s->ksyms : NULL, &s->usyms,
+			bpf_map__fd(s->skel->maps.stacks));
+	s->collector.py = s->py;
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.samples), handle_sample, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		fprintf(stderr, "pyflame-bpf: cannot open the ring buffer: %s\n", strerror(-err));
+		return err;
+	}
+	for (size_t i = 0; i < o->npids; i++)
+		if ((err = targets__add(&s->targets, o->pids[i])))
+			return err;
+	if (o->command && (err = targets__spawn(&s->targets, o->command))) {
+		fprintf(stderr, "pyflame-bpf: cannot start '%s': %s\n", o->command[0], strerror(-err));
+		return err;
+	}
+	s->py_pending = calloc(s->targets.n, 1);
+	if (!s->py_pending)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->targets.n; i++) {
+		struct target *t = &s->targets.list[i];
+		struct profile_process *pp = profile__process(&s->profile, t->pid);
+		__u8 one = 1;
+
+		if (!pp)
+			return -ENOMEM;
+		if (bpf_map__update_elem(s->skel->maps.targets, &t->pid, sizeof(t->pid), &one, sizeof(one), BPF_ANY)) {
+			err = -errno;
+			fprintf(stderr, "pyflame-bpf: cannot register PID %d: %s\n", (int)t->pid, strerror(-err));
+			return err;
+		}
+		if (t->is_child) {
+			s->py_pending[i] = 1; /* not exec'd yet: discover once it runs */
+			continue;
+		}
+		read_comm(t->pid, pp->comm, sizeof(pp->comm));
+		/* Snapshot the maps now: a target that exits mid-run can still be symbolized. */
+		user_symbols__snapshot(&s->usyms, t->pid);
+		discover_python(s, i, 1);
+	}
+	err = perf_events__open(&s->events, s->skel->progs.pf_sample, o->frequency);
+	if (err)
+		return err;
+	s->attached = 1;
+	s->start = now_s();
+	if (o->command && (err = targets__release(&s->targets, o->command[0])))
+		return err;
+	return 0;
+}
+
+static void drain(struct session *s)
+{
+	py_symbols__begin_drain(s->py);
+	ring_buffer__consume(s->rb);
+}
+
+/* A command target was just released: find its interpreter as soon as it has one. */
+static void retry_discovery(struct session *s)
+{
+	for (size_t i = 0; i < s->targets.n; i++) {
+		struct target *t = &s->targets.list[i];
+		struct profile_process *pp;
+
+		if (!s->py_pending[i] || t->exited)
+			continue;
+		pp = profile__process(&s->profile, t->pid);
+		if (pp)
+			read_comm(t->pid, pp->comm, sizeof(pp->comm)); /* the command's name once it exec'd */
+		user_symbols__snapshot(&s->usyms, t->pid);
+		discover_python(s, i, now_s() - s->start > PY_DISCOVERY_RETRY_S);
+	}
+}
+
+static void mark_exited(struct session *s)
+{
+	for (size_t i = 0; i < s->targets.n; i++) {
+		struct target *t = &s->targets.list[i];
+		struct profile_process *pp = profile__process(&s->profile, t->pid);
+
+		if (t->exited && pp && pp->exited_after < 0)
+			pp->exited_after = now_s() - s->start;
+	}
+}
+
+int session__run(struct session *s, volatile int *stop_signal)
+{
+	const struct timespec tick = { 0, DRAIN_INTERVAL_MS * 1000000L };
+
+	for (;;) {
+		nanosleep(&tick, NULL);
+		drain(s);
+		retry_discovery(s);
+		if (*stop_signal) {
+			s->stop_reason = STOP_SIGNAL;
+			break;
+		}
+		if (!targets__poll(&s->targets)) {
+			s->stop_reason = STOP_TARGETS_EXITED;
+			break;
+		}
+		mark_exited(s);
+		if (s->opts->duration > 0 && now_s() - s->start >= s->opts->duration) {
+			s->stop_reason = STOP_DURATION;
+			break;
+		}
+	}
+	mark_exited(s);
+	return s->callback_err;
+}
+
+static void read_stats(struct session *s)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(*vals));
+
+	if (!vals)
+		return;
+	for (__u32 k = 0; k < PF_STAT__COUNT; k++) {
+		if (bpf_map__lookup_elem(s->skel->maps.stats, &k, sizeof(k), vals, ncpus * sizeof(*vals), 0))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			s->stats[k] += vals[c];
+	}
+	free(vals);
+}
+
+int session__stop(struct session *s)
+{
+	if (s->attached) {
+		/* Detach first: the last drain then sees every record and the counters are final. */
+		perf_events__close(&s->events);
+		s->attached = 0;
+		s->elapsed = now_s() - s->start;
+	}
+	if (s->rb)
+		drain(s);
+	if (s->skel)
+		read_stats(s);
+	return s->callback_err;
+}
+
+void session__summary(const struct session *s)
+{
+	const uint64_t *st = s->stats;
+	uint64_t lost = st[PF_STAT_LOST_RINGBUF];
+	uint64_t no_ustack = st[PF_STAT_USTACK_FULL] + st[PF_STAT_USTACK_ERR];
+	uint64_t no_kstack = st[PF_STAT_KSTACK_FULL] + st[PF_STAT_KSTACK_ERR];
+	struct py_symbols_stats py = {};
+
+	if (s->py)
+		py_symbols__stats(s->py, &py);
+	fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz, %zu distinct stacks, %" PRIu64
+			" lost (ring buffer full)\n",
+		s->profile.total, s->elapsed, s->opts->frequency, s->profile.nstacks, lost);
+	if (no_ustack || no_kstack)
+		fprintf(stderr, "pyflame-bpf: stacks not recorded: %" PRIu64 " user (%" PRIu64 " stack map full), %" PRIu64
+				" kernel (%" PRIu64 " stack map full): raise --max-stacks\n",
+			no_ustack, st[PF_STAT_USTACK_FULL], no_kstack, st[PF_STAT_KSTACK_FULL]);
+	if (s->collector.py_samples || st[PF_STAT_PY_NO_TSTATE])
+		fprintf(stderr, "pyflame-bpf: Python: %" PRIu64 " samples with Python frames, %" PRIu64
+				" without a thread state, %" PRIu64 " cut by a failed read, %" PRIu64
+				" truncated at --max-depth; %" PRIu64 " code objects named (%" PRIu64 " re-used addresses, %" PRIu64
+				" unreadable)\n",
+			s->collector.py_samples, st[PF_STAT_PY_NO_TSTATE], st[PF_STAT_PY_READ_ERR],
+			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_reused, py.read_errors);
+	if (s->collector.bad_records)
+		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.bad_records);
+	for (size_t i = 0; i < s->targets.n; i++) {
+		const struct target *t = &s->targets.list[i];
+		const struct profile_process *pp = profile__find_process(&s->profile, t->pid);
+
+		if (t->exited)
+			fprintf(stderr, "pyflame-bpf: PID %d (%s) exited after %.2f s\n", (int)t->pid,
+				pp ? pp->comm : "?", pp && pp->exited_after >= 0 ? pp->exited_after : s->elapsed);
+	}
+}
+
+void session__free(struct session *s)
+{
+	perf_events__close(&s->events);
+	ring_buffer__free(s->rb);
+	sampler__destroy(s->skel);
+	targets__free(&s->targets, 1);
+	collector__free(&s->collector);
+	py_symbols__free(s->py);
+	user_symbols__free(&s->usyms);
+	elf_cache__free(&s->elves);
+	kallsyms__free(&s->ksyms);
+	profile__free(&s->profile);
+	free(s->py_pending);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,58 @@
+/* One recording: load the sampler, attach to every CPU, drain samples until stopped, detach, keep the profile. */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <bpf/libbpf.h>
+#include "cli.h"
+#include "collector.h"
+#include "elf_cache.h"
+#include "kallsyms.h"
+#include "perf_events.h"
+#include "profile.h"
+#include "pyflame.h"
+#include "targets.h"
+#include "user_symbols.h"
+
+struct sampler;
+struct py_symbols;
+
+struct session {
+	const struct pf_options *opts;
+	struct sampler *skel;
+	struct perf_events events;
+	struct ring_buffer *rb;
+	struct targets targets;
+	struct kallsyms ksyms;
+	int have_ksyms;
+	struct elf_cache elves;
+	struct user_symbols usyms;
+	struct py_symbols *py;
+	struct collector collector;
+	struct profile profile;
+	unsigned char *py_pending;      /* per target: Python discovery still to retry (command just exec'd) */
+	double start;                   /* monotonic seconds when sampling started */
+	double elapsed;
+	int attached;
+	int stop_reason;                /* enum session_stop */
+	uint64_t stats[PF_STAT__COUNT];
+	int callback_err;
+};
+
+enum session_stop {
+	STOP_DURATION = 1,
+	STOP_SIGNAL,
+	STOP_TARGETS_EXITED,
+};
+
+void session__init(struct session *s, const struct pf_options *opts);
+/* Checks privileges and BTF, loads the sampler, registers targets, attaches. 0, or -errno with one message printed. */
+int session__start(struct session *s);
+/* Drains until the duration elapses, a signal arrives or every target exited. */
+int session__run(struct session *s, volatile int *stop_signal);
+/* Detaches from every CPU, then drains what is left and reads the loss counters. */
+int session__stop(struct session *s);
+/* Prints the run summary on stderr. */
+void session__summary(const struct session *s);
+void session__free(struct session *s);
+
+#endif
