@@ -318,6 +318,15 @@ static __always_inline __s32 record_stack(void *ctx, __u64 flags, __u32 full_sta
 	return id;
 }
 
+/* The user-mode instruction pointer: the registers saved at the last entry from user mode, which for a sample
+ * taken in user mode are the interrupted registers themselves. */
+static __always_inline __u64 user_ip(void)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return regs ? BPF_CORE_READ(regs, ip) : 0;
+}
+
 SEC("perf_event")
 int pf_sample(struct bpf_perf_event_data *ctx)
 {
@@ -340,11 +349,16 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 	SAMPLE(s)->flags = 0;
 	bpf_get_current_comm(SAMPLE(s)->comm, sizeof(SAMPLE(s)->comm));
 	SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
-	SAMPLE(s)->ustack_id = record_stack(ctx, BPF_F_USER_STACK, PF_STAT_USTACK_FULL, PF_STAT_USTACK_ERR);
+	SAMPLE(s)->user_ip = 0;
 	py = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (py) {
+		/* Without frame pointers in libpython only the leaf is real: send it, not a stack of garbage. */
+		SAMPLE(s)->ustack_id = PF_NO_USTACK;
+		SAMPLE(s)->user_ip = user_ip();
 		SAMPLE(s)->flags |= PF_SAMPLE_PYTHON;
 		n = walk_python(s, py, tgid, tid);
+	} else {
+		SAMPLE(s)->ustack_id = record_stack(ctx, BPF_F_USER_STACK, PF_STAT_USTACK_FULL, PF_STAT_USTACK_ERR);
 	}
 	SAMPLE(s)->py_nframes = n;
 	size = sizeof(struct pf_sample) + (__u64)(n & (PF_MAX_PY_FRAMES - 1)) * sizeof(struct pf_py_frame);

@@ -84,6 +84,8 @@ struct pf_py_frame {
 #define PF_SAMPLE_PY_ERROR   (1u << 2) /* a read failed mid-walk: the stack is cut there */
 #define PF_SAMPLE_NO_TSTATE  (1u << 3) /* Python process but no thread state for this thread */
 
+#define PF_NO_USTACK (-2)             /* ustack_id of a Python process's sample: see user_ip */
+
 /* One sample, streamed through the ring buffer: header then py_nframes frames, leaf first. */
 struct pf_sample {
 	__u64 time_ns;              /* bpf_ktime_get_ns() */
@@ -91,7 +93,8 @@ struct pf_sample {
 	__u32 tid;
 	__u32 cpu;
 	__s32 kstack_id;            /* < 0: no kernel stack (-EFAULT for user-mode samples is normal) */
-	__s32 ustack_id;
+	__s32 ustack_id;            /* < 0: none; Python processes send user_ip instead (libpython has no frame pointers) */
+	__u64 user_ip;              /* the user-mode instruction pointer (Python processes only) */
 	__u16 py_nframes;
 	__u16 flags;                /* PF_SAMPLE_* */
 	char comm[PF_TASK_COMM_LEN];/* the thread's comm */

@@ -9,11 +9,10 @@
 
 #define MAX_NATIVE 127  /* kernel.perf_event_max_stack */
 
-/* A resolved native stack: frame ids root first; for user stacks also whether the leaf is the interpreter's. */
+/* A resolved native stack: frame ids root first; for a Python leaf also whether it is the interpreter's. */
 struct frame_ids {
 	uint32_t n;
 	int leaf_in_interpreter;
-	uint32_t leaf;          /* frame id of the leaf (user stacks) */
 	uint32_t ids[];
 };
 
@@ -27,6 +26,7 @@ int collector__init(struct collector *c, struct profile *p, const struct kallsym
 	c->stack_map_fd = stack_map_fd;
 	hashmap__init(&c->kstacks);
 	hashmap__init(&c->ustacks);
+	hashmap__init(&c->leaves);
 	return 0;
 }
 
@@ -44,6 +44,7 @@ void collector__free(struct collector *c)
 {
 	free_values(&c->kstacks);
 	free_values(&c->ustacks);
+	free_values(&c->leaves);
 	free(c->buf);
 }
 
@@ -148,11 +149,6 @@ static struct frame_ids *user_stack(struct collector *c, uint32_t tgid, int32_t 
 		f->ids[n - 1 - i] = (uint32_t)fid;
 	}
 	f->n = n;
-	if (n) {
-		f->leaf = f->ids[n - 1];
-		f->leaf_in_interpreter =
-			c->py && py_symbols__in_interpreter(c->py, tgid, user_symbols__map(c->usyms, tgid, ips[0]));
-	}
 	if (hashmap__set(&c->ustacks, key, sizeof(key), f)) {
 		free(f);
 		return NULL;
@@ -174,6 +170,37 @@ static int add_python(struct collector *c, size_t *n, const struct pf_sample *s)
 	return err;
 }
 
+/* The native leaf of a Python process's sample, when it is outside the interpreter (libc, a C extension). */
+static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sample *s)
+{
+	uint64_t key[2] = { s->tgid, s->user_ip };
+	struct frame_ids *f = hashmap__get(&c->leaves, key, sizeof(key));
+	char name[512];
+	int64_t id;
+
+	if (!s->user_ip)
+		return 0;
+	if (!f) {
+		f = calloc(1, sizeof(*f) + sizeof(uint32_t));
+		if (!f)
+			return -ENOMEM;
+		user_symbols__name(c->usyms, (pid_t)s->tgid, s->user_ip, 0, name, sizeof(name));
+		id = profile__frame(c->profile, FRAME_NATIVE, name);
+		if (id < 0 || hashmap__set(&c->leaves, key, sizeof(key), f)) {
+			free(f);
+			return id < 0 ? (int)id : -ENOMEM;
+		}
+		f->n = 1;
+		f->ids[0] = (uint32_t)id;
+		f->leaf_in_interpreter =
+			py_symbols__in_interpreter(c->py, s->tgid, user_symbols__map(c->usyms, s->tgid, s->user_ip));
+	}
+	/* Inside the interpreter the Python frames say it all; with no Python frame the leaf is all there is. */
+	if (f->leaf_in_interpreter && s->py_nframes)
+		return 0;
+	return push(c, n, f->ids[0]);
+}
+
 /* Native user frames: the whole stack for native processes; for Python ones only a leaf outside the interpreter,
  * since libpython has no frame pointers and everything deeper is garbage. */
 static int add_native(struct collector *c, size_t *n, const struct pf_sample *s, int python)
@@ -181,16 +208,13 @@ static int add_native(struct collector *c, size_t *n, const struct pf_sample *s,
 	struct frame_ids *u;
 	int err = 0;
 
+	if (python)
+		return add_python_leaf(c, n, s);
 	if (s->ustack_id < 0)
-		return python ? 0 : marker(c, n, "[no user stack]");
+		return marker(c, n, "[no user stack]");
 	u = user_stack(c, s->tgid, s->ustack_id);
 	if (!u)
-		return python ? 0 : marker(c, n, "[no user stack]");
-	if (python) {
-		if (u->n && (!u->leaf_in_interpreter || !s->py_nframes))
-			err = push(c, n, u->leaf);
-		return err;
-	}
+		return marker(c, n, "[no user stack]");
 	for (uint32_t i = 0; !err && i < u->n; i++)
 		err = push(c, n, u->ids[i]);
 	return err;

@@ -20,6 +20,7 @@ struct collector {
 	int stack_map_fd;
 	struct hashmap kstacks;         /* stack id -> struct frame_ids */
 	struct hashmap ustacks;         /* (tgid, stack id) -> struct frame_ids */
+	struct hashmap leaves;          /* (tgid, user ip) -> struct frame_ids of one frame (Python processes) */
 	uint32_t *buf;                  /* frame ids of the stack being built */
 	size_t buf_cap;
 	uint64_t records;               /* records handled */

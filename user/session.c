@@ -170,7 +170,7 @@ int session__start(struct session *s)
 	for (size_t i = 0; i < o->npids; i++)
 		if ((err = targets__add(&s->targets, o->pids[i])))
 			return err;
-	if (o->command && (err = targets__spawn(&s->targets, o->command))) {
+	if (o->command && (err = targets__spawn(&s->targets, o->command, !o->output))) {
 		fprintf(stderr, "pyflame-bpf: cannot start '%s': %s\n", o->command[0], strerror(-err));
 		return err;
 	}

@@ -32,7 +32,7 @@ int targets__add(struct targets *t, pid_t pid)
 	return 0;
 }
 
-int targets__spawn(struct targets *t, char **argv)
+int targets__spawn(struct targets *t, char **argv, int stdout_to_stderr)
 {
 	int go[2], exec_err[2], err;
 	pid_t pid;
@@ -61,6 +61,8 @@ int targets__spawn(struct targets *t, char **argv)
 		close(exec_err[0]);
 		/* Held here until the sampler is attached: its first instruction is profiled. */
 		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		if (stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		execvp(argv[0], argv);
 		err = errno;

@@ -21,8 +21,8 @@ struct targets {
 
 void targets__init(struct targets *t);
 int targets__add(struct targets *t, pid_t pid);
-/* Forks argv[0] held before exec; it becomes a target. */
-int targets__spawn(struct targets *t, char **argv);
+/* Forks argv[0] held before exec; it becomes a target. stdout_to_stderr: the profile owns our stdout. */
+int targets__spawn(struct targets *t, char **argv, int stdout_to_stderr);
 /* Lets the held child exec; -errno (with one message) if exec failed. */
 int targets__release(struct targets *t, const char *cmd);
 /* Updates exited flags; returns how many targets are still running. */

@@ -1,0 +1,172 @@
+"""Shared helpers for the integration tests: start targets, run pyflame-bpf, parse folded output, register tests."""
+import glob
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+PYFLAME = os.path.join(ROOT, "pyflame-bpf")
+TARGETS = os.path.join(BUILD, "targets")
+PY_TARGETS = os.path.join(ROOT, "tests", "targets", "py")
+
+TESTS = []
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run on this machine; the message says why."""
+
+
+class Failure(AssertionError):
+    pass
+
+
+def test(fn):
+    """Registers a test; its name is the function's name."""
+    TESTS.append(fn)
+    return fn
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+class Target:
+    """A running target process started from argv; waits for its `ready` line; killed on exit."""
+
+    def __init__(self, argv, ready=True, env=None, cwd=None):
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.PIPE,
+                                     env=env, cwd=cwd)
+        self.pid = self.proc.pid
+        self.lines = []
+        if ready:
+            self.wait_ready()
+
+    def wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = self.proc.stdout.readline().decode(errors="replace")
+            if not line:
+                err = self.proc.stderr.read().decode(errors="replace")
+                raise Failure("target %s exited before ready: %s" % (self.argv, err.strip()[-500:]))
+            self.lines.append(line.rstrip("\n"))
+            if line.strip() == "ready":
+                return
+        raise Failure("target %s not ready in %ss" % (self.argv, timeout))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for f in (self.proc.stdout, self.proc.stderr, self.proc.stdin):
+            if f:
+                f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Run:
+    """The result of one pyflame-bpf run."""
+
+    def __init__(self, rc, out, err):
+        self.rc, self.out, self.err = rc, out, err
+        self.stacks = parse_folded(out)
+
+    def total(self):
+        return sum(c for _, c in self.stacks)
+
+    def count(self, pred):
+        return sum(c for frames, c in self.stacks if pred(frames))
+
+    def __repr__(self):
+        return "rc=%s stderr=%r out[:800]=%r" % (self.rc, self.err[-800:], self.out[:800])
+
+
+def profile(args, timeout=60, expect_rc=0):
+    """Runs pyflame-bpf with args; returns a Run; checks the exit code unless expect_rc is None."""
+    p = subprocess.run([PYFLAME] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+    run = Run(p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace"))
+    if expect_rc is not None:
+        check(p.returncode == expect_rc, "pyflame-bpf %s: exit %d, wanted %d: %s" %
+              (" ".join(args), p.returncode, expect_rc, run.err[-1500:]))
+    return run
+
+
+def parse_folded(text):
+    """[(frames, count)] from folded text; raises Failure on a malformed line."""
+    stacks = []
+    for line in text.splitlines():
+        m = re.match(r"^(.*) (\d+)$", line)
+        if not m or not m.group(1):
+            raise Failure("malformed folded line: %r" % line)
+        stacks.append((m.group(1).split(";"), int(m.group(2))))
+    return stacks
+
+
+def our_programs():
+    """IDs of BPF programs of ours still loaded (by program name)."""
+    out = subprocess.run(["bpftool", "prog", "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    return re.findall(r"^(\d+): perf_event\s+name pf_sample", out.decode(errors="replace"), re.M)
+
+
+def pyenv_root():
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    return root if os.path.isdir(os.path.join(root, "versions")) else None
+
+
+SUPPORTED = ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+def pythons():
+    """[(minor version, interpreter path)] for every supported CPython installed under $PYENV_ROOT/versions."""
+    root = pyenv_root()
+    found = []
+    if not root:
+        return found
+    for minor in SUPPORTED:
+        for d in sorted(glob.glob(os.path.join(root, "versions", minor + ".*"))):
+            exe = os.path.join(d, "bin", "python" + minor)
+            if os.access(exe, os.X_OK) and re.match(r"^\d+\.\d+\.\d+$", os.path.basename(d)):
+                found.append((minor, exe))
+                break
+    return found
+
+
+def marked_line(path, tag):
+    """Line number of the line carrying `# LINE:tag` in a target's source."""
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if re.search(r"#\s*LINE:%s\b" % re.escape(tag), line):
+                return i
+    raise Failure("no LINE:%s in %s" % (tag, path))
+
+
+def run_all(selected=None):
+    """Runs the registered tests; returns (passed, failed, skipped)."""
+    passed = failed = skipped = 0
+    for fn in TESTS:
+        if selected and not any(s in fn.__name__ for s in selected):
+            continue
+        t0 = time.time()
+        try:
+            fn()
+        except Skip as e:
+            skipped += 1
+            print("SKIP %s: %s" % (fn.__name__, e), flush=True)
+            continue
+        except Exception as e:  # a crash in a test is that test's failure, not the run's
+            failed += 1
+            print("FAIL %s (%.1fs): %s: %s" % (fn.__name__, time.time() - t0, type(e).__name__, e), flush=True)
+            continue
+        passed += 1
+        print("PASS %s (%.1fs)" % (fn.__name__, time.time() - t0), flush=True)
+    return passed, failed, skipped

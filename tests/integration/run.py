@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Runs the test suite: criterion unit binaries (--unit BIN...), then the integration tests; prints `N passed, N failed`."""
+import os
+import re
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lib  # noqa: E402
+import test_native  # noqa: E402,F401
+try:
+    import test_python  # noqa: E402,F401
+except ImportError as e:
+    if "test_python" not in str(e):
+        raise
+
+
+def run_unit(binaries):
+    """Runs criterion binaries; counts their tests from criterion's synthesis line."""
+    passed = failed = 0
+    for b in binaries:
+        p = subprocess.run([b, "--short-filename", "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        out = p.stdout.decode(errors="replace")
+        m = re.search(r"Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", out)
+        if not m:
+            failed += 1
+            print("FAIL %s: no criterion summary (exit %d)\n%s" % (b, p.returncode, out[-2000:]), flush=True)
+            continue
+        n_pass, n_fail = int(m.group(2)), int(m.group(3)) + int(m.group(4))
+        passed += n_pass
+        failed += n_fail
+        if n_fail or p.returncode:
+            failed += 0 if n_fail else 1
+            print(out, flush=True)
+        print("%s %s: %d passed, %d failed" % ("PASS" if not n_fail and not p.returncode else "FAIL",
+                                             os.path.basename(b), n_pass, n_fail), flush=True)
+    return passed, failed
+
+
+def main():
+    args = sys.argv[1:]
+    units, selected = [], []
+    if args and args[0] == "--unit":
+        args = args[1:]
+        while args and not args[0].startswith("-k"):
+            units.append(args.pop(0))
+    if args and args[0] == "-k":
+        selected = args[1:]
+    if os.geteuid() != 0:
+        print("the integration tests load BPF programs: run them as root", file=sys.stderr)
+        return 1
+    up, uf = run_unit(units) if units else (0, 0)
+    ip, if_, skipped = lib.run_all(selected)
+    print("%d passed, %d failed, %d skipped" % (up + ip, uf + if_, skipped))
+    return 1 if uf or if_ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

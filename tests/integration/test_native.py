@@ -1,0 +1,177 @@
+"""Native targets: call chains, kernel frames, several PIDs, commands, exits, signals, errors, rate, leaks."""
+import os
+import signal
+import subprocess
+import time
+
+from lib import (PYFLAME, TARGETS, Failure, Run, Target, check, our_programs, parse_folded, profile, test)
+
+CHAIN = os.path.join(TARGETS, "chain")
+SYSCALLS = os.path.join(TARGETS, "syscalls")
+
+
+def chain_share(run, pid=None):
+    """Fraction of samples whose user frames contain main -> level_one -> level_two -> spin in order."""
+    want = ["main", "level_one", "level_two", "spin"]
+
+    def has_chain(frames):
+        user = [f for f in frames if not f.endswith("_[k]")]
+        for i in range(len(user) - len(want) + 1):
+            if user[i:i + len(want)] == want:
+                return True
+        return False
+    stacks = [(f, c) for f, c in run.stacks if pid is None or f[0].endswith("(%d)" % pid)]
+    total = sum(c for _, c in stacks)
+    return sum(c for f, c in stacks if has_chain(f)) / float(total or 1), total
+
+
+@test
+def test_c_call_chain_in_order():
+    with Target([CHAIN]) as t:
+        run = profile(["-p", str(t.pid), "-d", "2", "-F", "499"])
+    share, total = chain_share(run)
+    check(total > 300, "too few samples: %d; %r" % (total, run))
+    check(share >= 0.90, "chain main;level_one;level_two;spin in %.1f%% of samples: %r" % (100 * share, run))
+    # flamegraph.pl's own line grammar: frames, whitespace, a count.
+    for line in run.out.splitlines():
+        check(" " in line and line.rsplit(" ", 1)[1].isdigit() and ";;" not in line, "bad line %r" % line)
+
+
+@test
+def test_kernel_frames_below_user_frames():
+    with Target([SYSCALLS]) as t:
+        run = profile(["-p", str(t.pid), "-d", "2", "-F", "499"])
+    kernel = [(f, c) for f, c in run.stacks if any(x.endswith("_[k]") for x in f)]
+    ksamples = sum(c for _, c in kernel)
+    check(ksamples > 0.5 * run.total(), "only %d of %d samples have kernel frames: %r" % (ksamples, run.total(), run))
+    for frames, _ in kernel:
+        first_k = next(i for i, x in enumerate(frames) if x.endswith("_[k]"))
+        check(all(x.endswith("_[k]") for x in frames[first_k:]), "user frame below a kernel frame: %r" % frames)
+    check(run.count(lambda f: "pump" in f and any(x.endswith("_[k]") for x in f)) > 0,
+          "no kernel frames under pump: %r" % run)
+    names = " ".join(";".join(f) for f, _ in kernel)
+    check("read" in names or "write" in names, "no read/write syscall frames: %r" % run)
+    run2 = None
+    with Target([SYSCALLS]) as t:
+        run2 = profile(["-p", str(t.pid), "-d", "1", "--no-kernel"])
+    check(not any(x.endswith("_[k]") for f, _ in run2.stacks for x in f), "--no-kernel kept kernel frames")
+
+
+@test
+def test_two_pids_get_process_root_frames():
+    with Target([CHAIN]) as a, Target([SYSCALLS]) as b:
+        run = profile(["-p", "%d,%d" % (a.pid, b.pid), "-d", "2"])
+    roots = set(f[0] for f, _ in run.stacks)
+    check(roots == {"chain (%d)" % a.pid, "syscalls (%d)" % b.pid}, "root frames %r" % roots)
+    share, total = chain_share(run, a.pid)
+    check(share >= 0.9 and total > 50, "chain under its root: %.2f of %d" % (share, total))
+    with Target([CHAIN]) as a:
+        run = profile(["-p", str(a.pid), "-d", "1", "--per-process"])
+    check(all(f[0] == "chain (%d)" % a.pid for f, _ in run.stacks), "--per-process root missing: %r" % run)
+
+
+@test
+def test_repeated_pid_flags():
+    with Target([CHAIN]) as a, Target([CHAIN]) as b, Target([CHAIN]) as c:
+        run = profile(["-p", "%d,%d" % (a.pid, b.pid), "-p", str(c.pid), "-d", "1.5"])
+    roots = set(f[0] for f, _ in run.stacks)
+    check(roots == {"chain (%d)" % p for p in (a.pid, b.pid, c.pid)}, "roots %r" % roots)
+
+
+@test
+def test_command_mode_profiles_from_start_and_stops_at_exit():
+    t0 = time.time()
+    run = profile(["-d", "20", "--", CHAIN, "2"])
+    took = time.time() - t0
+    check(took < 10, "did not stop when the command exited (%.1fs)" % took)
+    share, total = chain_share(run)
+    check(total > 100 and share > 0.9, "command's chain: %.2f of %d: %r" % (share, total, run))
+    run = profile(["--", "/nonexistent/program"], expect_rc=1)
+    check("cannot run" in run.err and "/nonexistent/program" in run.err, "exec failure message: %r" % run.err)
+
+
+@test
+def test_target_exiting_midway_keeps_samples():
+    with Target([CHAIN, "1"]) as t:
+        t0 = time.time()
+        run = profile(["-p", str(t.pid), "-d", "5"])
+    check(time.time() - t0 < 4.5, "kept running after the only target exited")
+    share, total = chain_share(run)
+    check(total > 50 and share > 0.9, "samples before the exit: %d, chain %.2f" % (total, share))
+    check("exited after" in run.err, "summary does not report the exit: %r" % run.err)
+
+
+@test
+def test_sigint_and_sigterm_write_what_was_collected():
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with Target([CHAIN]) as t:
+            p = subprocess.Popen([PYFLAME, "-p", str(t.pid)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(1.5)
+            p.send_signal(sig)
+            out, err = p.communicate(timeout=20)
+        run = Run(p.returncode, out.decode(), err.decode())
+        check(run.rc == 0, "exit %d after signal %d: %r" % (run.rc, sig, run))
+        share, total = chain_share(run)
+        check(total > 50 and share > 0.9, "after signal %d: %d samples, chain %.2f" % (sig, total, share))
+
+
+@test
+def test_bad_input_exits_2_with_one_line():
+    cases = [
+        (["-p", "999999999", "-d", "1"], "PID"),
+        (["-p", "4194304", "-d", "1"], "no process"),
+        (["-p", "abc"], "invalid PID"),
+        (["-p", "1", "-F", "0"], "frequency"),
+        (["-p", "1", "-d", "-3"], "duration"),
+        (["-p", "1", "--max-depth", "9999"], "max depth"),
+        (["-p", "1", "--buffer-size", "3000"], "buffer size"),
+        (["--bogus"], "unknown option"),
+        ([], "nothing to profile"),
+        (["-p", "1", "-o", "/nonexistent-dir/x.folded"], "cannot write"),
+    ]
+    for args, words in cases:
+        run = profile(args, expect_rc=2)
+        lines = run.err.strip().splitlines()
+        check(len(lines) == 1 and words in lines[0], "%r: stderr %r" % (args, run.err))
+    check(not our_programs(), "a failed start left programs loaded")
+
+
+@test
+def test_output_file_is_written_whole():
+    out = os.path.join(os.environ.get("TMPDIR", "/tmp"), "pyflame-test-%d.folded" % os.getpid())
+    try:
+        with Target([CHAIN]) as t:
+            run = profile(["-p", str(t.pid), "-d", "1", "-o", out, "-q"])
+        check(run.out == "" and run.err == "", "-o/-q still printed: %r" % run)
+        with open(out) as f:
+            stacks = parse_folded(f.read())
+        check(sum(c for _, c in stacks) > 20, "file has %d samples" % sum(c for _, c in stacks))
+        check(not [n for n in os.listdir(os.path.dirname(out)) if n.startswith(os.path.basename(out) + ".tmp")],
+              "temporary file left behind")
+    finally:
+        if os.path.exists(out):
+            os.unlink(out)
+
+
+@test
+def test_rate_at_999hz_without_losses():
+    with Target([CHAIN]) as t:
+        run = profile(["-p", str(t.pid), "-d", "3", "-F", "999"])
+    expected = 999 * 3
+    total = run.total()
+    check(abs(total - expected) <= 0.1 * expected, "%d samples, expected %d +-10%%: %r" % (total, expected, run.err))
+    check(" 0 lost" in run.err and "not recorded" not in run.err, "losses reported: %r" % run.err)
+
+
+@test
+def test_no_programs_or_events_left_after_runs():
+    check(not our_programs(), "pf_sample programs still loaded: %r" % our_programs())
+    with Target([CHAIN]) as t:
+        p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(1)
+        check(len(our_programs()) == 1, "while running: %r" % our_programs())
+        fds = os.listdir("/proc/%d/fd" % p.pid)
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=20)
+    check(len(fds) < 64, "%d open fds while running" % len(fds))
+    check(not our_programs(), "left loaded after SIGINT: %r" % our_programs())
