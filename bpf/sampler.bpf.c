@@ -53,11 +53,12 @@ struct tstate_entry {
 	__u64 retry_at_ns;    /* for tstate == 0: search again after this time */
 };
 
+/* Task-local: no hashing per sample, and the entry dies with its thread (no stale answer after TID reuse). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__type(key, struct pf_thread_key);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct tstate_entry);
-	__uint(max_entries, 65536);
 } tstate_cache SEC(".maps");
 
 /* Per-CPU scratch: the record being built and the block last read from the target. */
@@ -192,24 +193,22 @@ static long tstate_search_step(__u32 i, void *arg)
  * Finds the sampled thread's PyThreadState and leaves it in the scratch block.
  * thread_id holds pthread_self(), which is the task's fsbase (FACTS.md).
  */
-static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_proc *p, struct pf_thread_key *key,
+static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_proc *p, struct task_struct *task,
 					 __u64 fsbase, __u64 now)
 {
 	const struct pf_py_layout *l = &p->layout;
 	__u64 size = tstate_block_size(l);
-	struct tstate_entry *cached = bpf_map_lookup_elem(&tstate_cache, key);
-	struct tstate_entry fresh = {};
+	struct tstate_entry *cached = bpf_task_storage_get(&tstate_cache, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	struct tstate_search t = {};
 	__u64 interp = 0;
 
-	if (cached) {
-		if (cached->tstate) {
-			if (!block_read(s->block, size, cached->tstate) &&
-			    block_u64(s->block, l->tstate_thread_id) == fsbase)
-				return cached->tstate;
-		} else if (now < cached->retry_at_ns) {
-			return 0;
-		}
+	if (!cached)
+		return 0;
+	if (cached->tstate) {
+		if (!block_read(s->block, size, cached->tstate) && block_u64(s->block, l->tstate_thread_id) == fsbase)
+			return cached->tstate;
+	} else if (now < cached->retry_at_ns) {
+		return 0;
 	}
 	if (bpf_probe_read_user(&interp, sizeof(interp), (const void *)p->interp_head_addr) || !interp)
 		return 0;
@@ -219,14 +218,15 @@ static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_p
 	t.fsbase = fsbase;
 	t.size = size;
 	bpf_loop(max_py_threads, tstate_search_step, &t, 0);
-	fresh.tstate = t.found;
-	fresh.retry_at_ns = now + tstate_retry_ns;
-	bpf_map_update_elem(&tstate_cache, key, &fresh, BPF_ANY);
+	cached->tstate = t.found;
+	cached->retry_at_ns = now + tstate_retry_ns;
 	return t.found;
 }
 
 struct frame_walk {
-	const struct pf_py_proc *proc;
+	struct scratch *s;      /* per-CPU scratch, looked up once per sample */
+	struct pf_py_layout l;  /* copied once: read on every frame */
+	__u64 none;
 	__u64 frame;
 	__u64 size;
 	__u32 n;
@@ -238,34 +238,33 @@ struct frame_walk {
 static long frame_walk_step(__u32 i, void *arg)
 {
 	struct frame_walk *w = arg;
-	const struct pf_py_layout *l = &w->proc->layout;
-	struct scratch *s = scratch_get();
+	struct scratch *s = w->s;
 	__u64 code, ip;
 	__s32 instr;
 
-	if (!s || !w->frame)
+	if (!w->frame)
 		return 1;
 	if (block_read(s->block, w->size, w->frame)) {
 		w->err = 1;
 		return 1;
 	}
-	w->frame = block_u64(s->block, l->frame_back);
-	code = block_u64(s->block, l->frame_code);
+	w->frame = block_u64(s->block, w->l.frame_back);
+	code = block_u64(s->block, w->l.frame_code);
 	/* 3.12+: a frame owned by the C stack is an entry shim, not Python code. */
-	if (l->frame_owner >= 0 && block_u8(s->block, l->frame_owner) == l->owner_cstack)
+	if (w->l.frame_owner >= 0 && block_u8(s->block, w->l.frame_owner) == w->l.owner_cstack)
 		return 0;
 	/* 3.13+: a frame executing None is not code. */
-	if (!code || code == w->proc->none_addr)
+	if (!code || code == w->none)
 		return 0;
 	if (w->n >= w->max) {
 		w->truncated = 1;
 		return 1;
 	}
-	if (l->instr_kind == PF_INSTR_LASTI) {
-		instr = block_s32(s->block, l->frame_instr);
+	if (w->l.instr_kind == PF_INSTR_LASTI) {
+		instr = block_s32(s->block, w->l.frame_instr);
 	} else {
-		ip = block_u64(s->block, l->frame_instr);
-		instr = (__s32)(((__s64)(ip - code) - l->code_adaptive) >> 1); /* may be -1 before the first instruction */
+		ip = block_u64(s->block, w->l.frame_instr);
+		instr = (__s32)(((__s64)(ip - code) - w->l.code_adaptive) >> 1); /* -1 before the first instruction */
 	}
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].code = code;
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].instr = instr;
@@ -274,21 +273,22 @@ static long frame_walk_step(__u32 i, void *arg)
 }
 
 /* Appends the Python stack of the sampled thread (leaf first) to the record; returns the frame count. */
-static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_proc *p, __u32 tgid, __u32 tid)
+static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_proc *p)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct pf_thread_key key = { .tgid = tgid, .tid = tid };
-	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 fsbase = task->thread.fsbase;
 	struct frame_walk w = {};
 	__u64 tstate;
 
-	tstate = find_tstate(s, p, &key, fsbase, SAMPLE(s)->time_ns);
+	tstate = find_tstate(s, p, task, fsbase, SAMPLE(s)->time_ns);
 	if (!tstate) {
 		SAMPLE(s)->flags |= PF_SAMPLE_NO_TSTATE;
 		stat_inc(PF_STAT_PY_NO_TSTATE);
 		return 0;
 	}
-	w.proc = p;
+	w.s = s;
+	w.l = p->layout;
+	w.none = p->none_addr;
 	w.frame = tstate_current_frame(s, &p->layout);
 	w.size = frame_block_size(&p->layout);
 	w.max = max_py_depth < PF_MAX_PY_FRAMES ? max_py_depth : PF_MAX_PY_FRAMES;
@@ -348,7 +348,12 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 	SAMPLE(s)->cpu = bpf_get_smp_processor_id();
 	SAMPLE(s)->flags = 0;
 	bpf_get_current_comm(SAMPLE(s)->comm, sizeof(SAMPLE(s)->comm));
-	SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
+	/* A sample taken in user mode has no kernel stack: spare the helper call. csx is the 8-byte view of cs
+	 * (ctx reads of regs must be 8 bytes; older kernels' plain `cs` sits at the same offset). */
+	if ((ctx->regs.csx & 3) == 3)
+		SAMPLE(s)->kstack_id = -EFAULT;
+	else
+		SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
 	SAMPLE(s)->user_ip = 0;
 	py = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (py) {
@@ -356,7 +361,7 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 		SAMPLE(s)->ustack_id = PF_NO_USTACK;
 		SAMPLE(s)->user_ip = user_ip();
 		SAMPLE(s)->flags |= PF_SAMPLE_PYTHON;
-		n = walk_python(s, py, tgid, tid);
+		n = walk_python(s, py);
 	} else {
 		SAMPLE(s)->ustack_id = record_stack(ctx, BPF_F_USER_STACK, PF_STAT_USTACK_FULL, PF_STAT_USTACK_ERR);
 	}

@@ -65,12 +65,6 @@ struct pf_py_proc {
 	struct pf_py_layout layout;
 };
 
-/* Key of the `tstate_cache` map: a sampled thread, by tgid and tid. */
-struct pf_thread_key {
-	__u32 tgid;
-	__u32 tid;
-};
-
 /* One Python frame as streamed: enough for userspace to name it later. */
 struct pf_py_frame {
 	__u64 code;                 /* address of the code object in the target */

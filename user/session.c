@@ -268,6 +268,18 @@ int session__run(struct session *s, volatile int *stop_signal)
 	return s->callback_err;
 }
 
+/* BPF run time, counted by the kernel only while kernel.bpf_stats_enabled=1. */
+static void read_prog_stats(struct session *s)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.pf_sample), &info, &len)) {
+		s->prog_run_ns = info.run_time_ns;
+		s->prog_runs = info.run_cnt;
+	}
+}
+
 static void read_stats(struct session *s)
 {
 	int ncpus = libbpf_num_possible_cpus();
@@ -294,8 +306,10 @@ int session__stop(struct session *s)
 	}
 	if (s->rb)
 		drain(s);
-	if (s->skel)
+	if (s->skel) {
 		read_stats(s);
+		read_prog_stats(s);
+	}
 	return s->callback_err;
 }
 
@@ -323,6 +337,10 @@ void session__summary(const struct session *s)
 				" unreadable)\n",
 			s->collector.py_samples, st[PF_STAT_PY_NO_TSTATE], st[PF_STAT_PY_READ_ERR],
 			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_reused, py.read_errors);
+	if (s->prog_runs && st[PF_STAT_SAMPLES])
+		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (%" PRIu64
+				" runs on all CPUs, %" PRIu64 " ns per run)\n",
+			s->prog_run_ns / st[PF_STAT_SAMPLES], s->prog_runs, s->prog_run_ns / s->prog_runs);
 	if (s->collector.bad_records)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.bad_records);
 	for (size_t i = 0; i < s->targets.n; i++) {
