@@ -103,11 +103,11 @@ integration: pyflame-bpf targets
 # The whole suite, from a fresh machine: packages, build, unit tests, integration tests.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all targets $(UNIT_BINS)
-	$(Q)$(PYTHON3) tests/integration/run.py --unit $(UNIT_BINS)
+	$(Q)$(PYTHON3) -u tests/integration/run.py --unit $(UNIT_BINS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(PYTHON3) scripts/demo/run.py
+	$(Q)$(PYTHON3) -u scripts/demo/run.py
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all targets

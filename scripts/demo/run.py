@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""`make demo`: start the demo API, load it for ~10 s, profile it by PID with pyflame-bpf, summarise the hottest frames.
+
+Writes demo.folded in the current directory. Needs root (BPF) and a Python 3.7+ to run the API.
+"""
+import collections
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PYFLAME = os.path.join(ROOT, "pyflame-bpf")
+SECONDS = 10
+
+
+def api_python():
+    """A CPython 3.7+ for the API: the newest pyenv build, else the system's python3."""
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    builds = []
+    for d in glob.glob(os.path.join(root, "versions", "3.*")):
+        m = re.match(r"^3\.(\d+)\.\d+$", os.path.basename(d))
+        exe = os.path.join(d, "bin", "python3")
+        if m and int(m.group(1)) >= 7 and os.access(exe, os.X_OK):
+            builds.append((int(m.group(1)), exe))
+    return max(builds)[1] if builds else "python3"
+
+
+def summarise(path, top=8):
+    """Self (leaf Python frame) and total (anywhere on the stack) shares of Python frames."""
+    self_counts, total_counts = collections.Counter(), collections.Counter()
+    samples = 0
+    with open(path) as f:
+        for line in f:
+            stack, count = line.rstrip("\n").rsplit(" ", 1)
+            count = int(count)
+            samples += count
+            py = [fr for fr in stack.split(";") if re.search(r"\(.+:\d+\)$", fr)]
+            if py:
+                self_counts[py[-1]] += count
+            for fr in set(py):
+                total_counts[fr] += count
+    print("\n%d samples in %s" % (samples, os.path.relpath(path)))
+    for title, counts in (("hottest Python lines (self)", self_counts),
+                          ("hottest Python frames (self + callees)", total_counts)):
+        print("\n  %s:" % title)
+        for frame, n in counts.most_common(top):
+            print("  %5.1f%%  %s" % (100.0 * n / (samples or 1), frame))
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("make demo: pyflame-bpf loads BPF programs: run as root")
+    python = api_python()
+    api = subprocess.Popen([python, os.path.join(HERE, "api.py"), "0"], stdout=subprocess.PIPE)
+    try:
+        line = api.stdout.readline().decode()
+        m = re.match(r"listening (\d+)", line)
+        if not m:
+            sys.exit("demo API did not start: %r" % line)
+        port = m.group(1)
+        print("demo API (%s) pid %d on 127.0.0.1:%s; profiling it for %d s under load..." %
+              (python, api.pid, port, SECONDS), flush=True)
+        # Attached by PID after the server started, as in production.
+        prof = subprocess.Popen([PYFLAME, "-p", str(api.pid), "-d", str(SECONDS), "-o", "demo.folded"])
+        time.sleep(0.5)
+        load = subprocess.run([python, os.path.join(HERE, "load.py"), port, str(SECONDS - 1)], check=False)
+        rc = prof.wait()
+        if rc != 0 or load.returncode != 0:
+            sys.exit("demo failed: pyflame-bpf exit %d, load exit %d" % (rc, load.returncode))
+    finally:
+        api.terminate()
+        api.wait()
+    summarise("demo.folded")
+    print("\nflame graph: flamegraph.pl demo.folded > demo.svg  (or open demo.folded in speedscope)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+/* Tests for cli: what cli__parse accepts, what it rejects with -EINVAL, and how it hands over `-- CMD ARGS`. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* argv from string literals (they outlive the parse, as getopt's saved state requires). */
+#define ARGV(...) ((char *[]){ "pyflame-bpf", __VA_ARGS__, NULL })
+#define ARGC(argv) ((int)(sizeof(argv) / sizeof(char *)) - 1)
+#define PARSE(o, ...) parse(o, ARGC(ARGV(__VA_ARGS__)), ARGV(__VA_ARGS__))
+
+static struct pf_options opts;
+static char self[16], self_list[40];
+
+static void setup(void)
+{
+	snprintf(self, sizeof(self), "%d", (int)getpid());
+	snprintf(self_list, sizeof(self_list), "%d,%d", (int)getpid(), (int)getppid());
+}
+
+static void teardown(void)
+{
+	cli__free(&opts);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+static int parse(struct pf_options *o, int argc, char **argv)
+{
+	cli__free(o);
+	return cli__parse(o, argc, argv);
+}
+
+/* A PID that no process has: a child that was reaped. */
+static char *gone_pid(void)
+{
+	static char buf[16];
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (!pid)
+		_exit(0);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	return buf;
+}
+
+Test(cli, defaults_apply_when_only_a_pid_is_given)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self), 0);
+	cr_assert_eq(opts.npids, 1);
+	cr_expect_eq(opts.pids[0], getpid());
+	cr_expect_null(opts.command);
+	cr_expect_eq(opts.duration, 0);
+	cr_expect_eq(opts.frequency, 99);
+	cr_expect_null(opts.output);
+	cr_expect_eq(opts.buffer_size, 8UL << 20);
+	cr_expect_eq(opts.max_stacks, 16384);
+	cr_expect_eq(opts.max_depth, 128);
+	cr_expect_eq(opts.per_process + opts.threads + opts.no_kernel + opts.full_filenames + opts.function +
+			     opts.quiet + opts.verbose,
+		     0);
+}
+
+Test(cli, pid_list_is_comma_separated)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self_list), 0);
+	cr_assert_eq(opts.npids, 2);
+	cr_expect_eq(opts.pids[0], getpid());
+	cr_expect_eq(opts.pids[1], getppid());
+}
+
+Test(cli, repeated_pid_flags_accumulate)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "--pid", self_list, "-p", self), 0);
+	cr_assert_eq(opts.npids, 4);
+	cr_expect_eq(opts.pids[0], getpid());
+	cr_expect_eq(opts.pids[1], getpid());
+	cr_expect_eq(opts.pids[2], getppid());
+	cr_expect_eq(opts.pids[3], getpid());
+}
+
+Test(cli, every_flag_sets_its_field)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "-d", "2.5", "-F", "997", "-o", "out.folded", "--buffer-size", "16M",
+			   "--max-stacks", "1024", "--max-depth", "512", "--per-process", "--threads", "--no-kernel",
+			   "--full-filenames", "--function", "-q", "-v"),
+		     0);
+	cr_expect_eq(opts.duration, 2.5);
+	cr_expect_eq(opts.frequency, 997);
+	cr_expect_str_eq(opts.output, "out.folded");
+	cr_expect_eq(opts.buffer_size, 16UL << 20);
+	cr_expect_eq(opts.max_stacks, 1024);
+	cr_expect_eq(opts.max_depth, 512);
+	cr_expect(opts.per_process && opts.threads && opts.no_kernel && opts.full_filenames && opts.function);
+	cr_expect(opts.quiet && opts.verbose);
+}
+
+Test(cli, duration_accepts_fractions_of_a_second)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "-d", "0.25"), 0);
+	cr_expect_eq(opts.duration, 0.25);
+	cr_assert_eq(PARSE(&opts, "-d", ".5", "-p", self), 0);
+	cr_expect_eq(opts.duration, 0.5);
+	cr_assert_eq(PARSE(&opts, "--duration=3", "-p", self), 0);
+	cr_expect_eq(opts.duration, 3);
+}
+
+Test(cli, buffer_size_takes_k_and_m_suffixes)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "--buffer-size", "4K"), 0);
+	cr_expect_eq(opts.buffer_size, 4096);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--buffer-size", "1048576"), 0);
+	cr_expect_eq(opts.buffer_size, 1UL << 20);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--buffer-size=1G"), 0);
+	cr_expect_eq(opts.buffer_size, 1UL << 30);
+}
+
+Test(cli, bad_pid_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p", "abc"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", "0"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", "-5"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", "12x"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", "99999999999"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", ""), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", ","), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", "1,,x"), -EINVAL);
+}
+
+Test(cli, nonexistent_pid_is_einval)
+{
+	char *gone = gone_pid();
+
+	cr_expect_eq(PARSE(&opts, "-p", gone), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-p", gone), -EINVAL);
+}
+
+Test(cli, zero_or_out_of_range_frequency_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "-F", "0"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-F", "100001"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-F", "fast"), -EINVAL);
+}
+
+Test(cli, bad_duration_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "-d", "0"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-d", "-1"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-d", "5s"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-d", "inf"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-d", "nan"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-d", ""), -EINVAL);
+}
+
+Test(cli, max_depth_outside_1_to_512_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "--max-depth", "0"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--max-depth", "513"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--max-depth", "1"), 0);
+	cr_expect_eq(opts.max_depth, 1);
+}
+
+Test(cli, buffer_size_not_a_power_of_two_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "5000"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "3M"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "0"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "2048"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "2G"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "8X"), -EINVAL);
+}
+
+Test(cli, max_stacks_out_of_range_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "--max-stacks", "63"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--max-stacks", "16777217"), -EINVAL);
+}
+
+Test(cli, empty_output_file_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "-o", ""), -EINVAL);
+}
+
+Test(cli, unknown_option_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "--bogus"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-x"), -EINVAL);
+}
+
+Test(cli, option_missing_its_value_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-p"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "-F"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--max-depth"), -EINVAL);
+}
+
+Test(cli, nothing_to_profile_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "-q"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-F", "49", "--"), -EINVAL);
+}
+
+Test(cli, command_without_double_dash_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "sleep", "1"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "sleep"), -EINVAL);
+}
+
+Test(cli, command_after_double_dash_keeps_its_own_flags)
+{
+	char *argv[] = { "pyflame-bpf", "-F", "49", "--", "python3", "-p", "x", "--threads", "-F", "0", NULL };
+
+	cr_assert_eq(parse(&opts, ARGC(argv), argv), 0);
+	cr_assert_not_null(opts.command);
+	cr_expect_eq(opts.command, &argv[4], "the command must point into argv");
+	cr_expect_str_eq(opts.command[0], "python3");
+	cr_expect_str_eq(opts.command[1], "-p");
+	cr_expect_str_eq(opts.command[2], "x");
+	cr_expect_str_eq(opts.command[3], "--threads");
+	cr_expect_str_eq(opts.command[4], "-F");
+	cr_expect_str_eq(opts.command[5], "0");
+	cr_expect_null(opts.command[6]);
+	cr_expect_eq(opts.frequency, 49);
+	cr_expect_eq(opts.npids, 0, "-p after -- belongs to the command");
+	cr_expect_eq(opts.threads, 0, "--threads after -- belongs to the command");
+}
+
+Test(cli, command_and_pids_together_are_accepted)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "--", "true"), 0);
+	cr_expect_eq(opts.npids, 1);
+	cr_assert_not_null(opts.command);
+	cr_expect_str_eq(opts.command[0], "true");
+}
+
+Test(cli, help_lists_every_option_and_returns_1)
+{
+	static const char *const flags[] = { "--pid", "--duration", "--frequency", "--output", "--buffer-size",
+					     "--max-stacks", "--max-depth", "--per-process", "--threads",
+					     "--no-kernel", "--full-filenames", "--function", "--quiet", "--verbose",
+					     "--help", "--version" };
+	char text[8192];
+	size_t n;
+	FILE *f;
+
+	cr_redirect_stdout();
+	cr_assert_eq(PARSE(&opts, "--help"), 1);
+	fflush(stdout);
+	f = cr_get_redirected_stdout();
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		cr_expect_not_null(strstr(text, flags[i]), "--help does not mention %s", flags[i]);
+}
+
+Test(cli, version_returns_1)
+{
+	cr_redirect_stdout();
+	cr_expect_eq(PARSE(&opts, "-V"), 1);
+}

@@ -1,0 +1,238 @@
+/* Tests for writer_folded over a hand-built profile: exact folded text for each option and escaping rule. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "profile.h"
+#include "writer_folded.h"
+
+static struct profile prof;
+
+static void setup(void)
+{
+	profile__init(&prof);
+}
+
+static void teardown(void)
+{
+	profile__free(&prof);
+}
+
+TestSuite(writer_folded, .init = setup, .fini = teardown);
+
+static uint32_t frame(enum frame_kind kind, const char *name)
+{
+	int64_t id = profile__frame(&prof, kind, name);
+
+	cr_assert_geq(id, 0);
+	return (uint32_t)id;
+}
+
+static void add(uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t n, uint64_t count)
+{
+	cr_assert_eq(profile__add(&prof, tgid, tid, frames, n, count), 0);
+}
+
+static void name_process(uint32_t tgid, const char *comm)
+{
+	struct profile_process *p = profile__process(&prof, tgid);
+
+	cr_assert_not_null(p);
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
+}
+
+static void name_thread(uint32_t tid, uint32_t tgid, const char *comm)
+{
+	struct profile_thread *t = profile__thread(&prof, tid, tgid);
+
+	cr_assert_not_null(t);
+	snprintf(t->comm, sizeof(t->comm), "%s", comm);
+}
+
+/* folded__write's whole output, as a string to compare. */
+static void expect_folded(const struct folded_options *o, const char *want)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(folded__write(&prof, o, f), 0);
+	fclose(f);
+	cr_expect_str_eq(text, want, "got:\n%s\nwant:\n%s", text, want);
+	free(text);
+}
+
+/* main -> work -> sys_read (kernel), sampled in two threads of one process. */
+static void two_threads_same_stack(void)
+{
+	uint32_t s[] = { frame(FRAME_PYTHON, "main (app.py:10)"), frame(FRAME_NATIVE, "work"),
+			 frame(FRAME_KERNEL, "sys_read") };
+
+	name_process(100, "python3");
+	name_thread(100, 100, "python3");
+	name_thread(101, 100, "worker");
+	add(100, 100, s, 3, 5);
+	add(100, 101, s, 3, 7);
+}
+
+Test(writer_folded, identical_stacks_of_two_threads_merge_into_one_line)
+{
+	struct folded_options o = {};
+
+	two_threads_same_stack();
+	expect_folded(&o, "main (app.py:10);work;sys_read_[k] 12\n");
+}
+
+Test(writer_folded, threads_option_keeps_threads_apart_under_a_thread_root)
+{
+	struct folded_options o = { .threads = 1 };
+
+	two_threads_same_stack();
+	expect_folded(&o, "thread python3 (100);main (app.py:10);work;sys_read_[k] 5\n"
+			  "thread worker (101);main (app.py:10);work;sys_read_[k] 7\n");
+}
+
+Test(writer_folded, per_process_roots_each_stack_at_comm_and_pid)
+{
+	struct folded_options o = { .per_process = 1 };
+	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "loop") };
+
+	name_process(200, "redis");
+	name_process(300, "nginx");
+	add(300, 300, a, 2, 1);
+	add(200, 201, a, 2, 2);
+	add(200, 200, a, 2, 3);
+	expect_folded(&o, "nginx (300);main;loop 1\n"
+			  "redis (200);main;loop 5\n");
+}
+
+Test(writer_folded, per_process_and_threads_put_the_thread_below_the_process)
+{
+	struct folded_options o = { .per_process = 1, .threads = 1 };
+
+	two_threads_same_stack();
+	expect_folded(&o, "python3 (100);thread python3 (100);main (app.py:10);work;sys_read_[k] 5\n"
+			  "python3 (100);thread worker (101);main (app.py:10);work;sys_read_[k] 7\n");
+}
+
+Test(writer_folded, unknown_process_and_thread_names_are_question_marks)
+{
+	struct folded_options o = { .per_process = 1, .threads = 1 };
+	uint32_t a[] = { frame(FRAME_NATIVE, "f") };
+
+	add(42, 43, a, 1, 1);
+	expect_folded(&o, "? (42);thread ? (43);f 1\n");
+}
+
+Test(writer_folded, kernel_frames_are_suffixed_and_no_kernel_drops_them)
+{
+	struct folded_options with = {}, without = { .no_kernel = 1 };
+	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_KERNEL, "entry_SYSCALL_64"),
+			 frame(FRAME_KERNEL, "do_syscall_64") };
+	uint32_t b[] = { frame(FRAME_NATIVE, "main") };
+
+	add(1, 1, a, 3, 4);
+	add(1, 1, b, 1, 6);
+	expect_folded(&with, "main 6\n"
+			     "main;entry_SYSCALL_64_[k];do_syscall_64_[k] 4\n");
+	/* Without kernel frames the two stacks are the same text: one line, counts summed. */
+	expect_folded(&without, "main 10\n");
+}
+
+Test(writer_folded, same_name_as_kernel_and_native_frame_are_two_frames)
+{
+	struct folded_options o = {};
+	uint32_t k = frame(FRAME_KERNEL, "memcpy"), n = frame(FRAME_NATIVE, "memcpy");
+
+	cr_expect_neq(k, n);
+	cr_expect_eq(frame(FRAME_KERNEL, "memcpy"), k, "interning must return the same id");
+	add(1, 1, &n, 1, 1);
+	add(1, 1, &k, 1, 2);
+	expect_folded(&o, "memcpy 1\nmemcpy_[k] 2\n");
+}
+
+Test(writer_folded, semicolons_in_names_become_colons)
+{
+	struct folded_options o = {};
+	uint32_t a[] = { frame(FRAME_NATIVE, "std::vector<int; x>::push"), frame(FRAME_PYTHON, ";;") };
+
+	add(1, 1, a, 2, 3);
+	expect_folded(&o, "std::vector<int: x>::push;:: 3\n");
+}
+
+Test(writer_folded, newlines_and_control_characters_become_question_marks)
+{
+	struct folded_options o = {};
+	uint32_t a[] = { frame(FRAME_PYTHON, "evil\nname"), frame(FRAME_PYTHON, "tab\there\r\x01\x7f") };
+
+	add(1, 1, a, 2, 1);
+	expect_folded(&o, "evil?name;tab?here??? 1\n");
+}
+
+Test(writer_folded, escaping_applies_to_process_and_thread_roots)
+{
+	struct folded_options o = { .per_process = 1, .threads = 1 };
+	uint32_t a[] = { frame(FRAME_NATIVE, "f") };
+
+	name_process(7, "a;b\n");
+	name_thread(8, 7, "t;\t");
+	add(7, 8, a, 1, 1);
+	expect_folded(&o, "a:b? (7);thread t:? (8);f 1\n");
+}
+
+Test(writer_folded, escape_truncates_to_the_buffer)
+{
+	char buf[4];
+
+	folded__escape(buf, sizeof(buf), "ab;cd");
+	cr_expect_str_eq(buf, "ab:");
+	folded__escape(buf, 1, "xyz");
+	cr_expect_str_eq(buf, "");
+}
+
+Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
+{
+	struct folded_options o = {};
+	uint32_t z[] = { frame(FRAME_NATIVE, "zeta") }, a[] = { frame(FRAME_NATIVE, "alpha") },
+		 ab[] = { a[0], frame(FRAME_NATIVE, "beta") }, m[] = { frame(FRAME_NATIVE, "Main") };
+
+	add(1, 1, z, 1, 1);
+	add(1, 1, ab, 2, 2);
+	add(1, 1, a, 1, 3);
+	add(1, 1, m, 1, 4);
+	expect_folded(&o, "Main 4\nalpha 3\nalpha;beta 2\nzeta 1\n");
+}
+
+Test(writer_folded, counts_of_repeated_adds_are_summed)
+{
+	struct folded_options o = {};
+	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "hot") };
+
+	add(1, 1, a, 2, 1);
+	add(1, 1, a, 2, 2);
+	add(1, 1, a, 2, 40000000000ULL);
+	cr_expect_eq(prof.nstacks, 1);
+	cr_expect_eq(prof.total, 40000000003ULL);
+	expect_folded(&o, "main;hot 40000000003\n");
+}
+
+Test(writer_folded, empty_stack_is_written_as_empty_marker)
+{
+	struct folded_options o = {}, nok = { .no_kernel = 1 };
+	uint32_t k[] = { frame(FRAME_KERNEL, "cpu_idle") };
+
+	add(1, 1, NULL, 0, 2);
+	expect_folded(&o, "[empty] 2\n");
+	/* A kernel-only stack with kernel frames dropped is empty too, and merges with it. */
+	add(1, 1, k, 1, 3);
+	expect_folded(&nok, "[empty] 5\n");
+}
+
+Test(writer_folded, empty_profile_writes_nothing)
+{
+	struct folded_options o = { .per_process = 1, .threads = 1 };
+
+	expect_folded(&o, "");
+}
