@@ -1,6 +1,8 @@
-# pyflame-bpf: build, test, demo, install. `make V=1` shows full commands.
+# pyflame-bpf: build, test, demo, install. `make V=1` shows full commands;
+# `make CFLAGS='-O1 -g -fsanitize=address,undefined'` builds with sanitizers.
 .DELETE_ON_ERROR:
 .SUFFIXES:
+.SECONDARY:
 
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -11,7 +13,8 @@ BPFTOOL ?= bpftool
 PYTHON3 ?= python3
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-DEB_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev libdw-dev libzstd-dev zlib1g-dev libcriterion-dev pkg-config python3
+DEB_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev libdw-dev libzstd-dev zlib1g-dev libcriterion-dev pkg-config \
+	python3 valgrind
 
 ifeq ($(V),1)
 Q :=
@@ -22,7 +25,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -MMD -MP
+ALL_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -MMD -MP
 LDLIBS := -lbpf -ldw -lelf -lz
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Wall -Wno-unused-function
@@ -42,16 +45,18 @@ TARGET_BINS := $(patsubst tests/targets/%.c,$(BUILD)/targets/%,$(filter-out test
 SYMTEST_BINS := $(BUILD)/targets/symtest-pie $(BUILD)/targets/symtest-nopie $(BUILD)/targets/symtest-dynsym \
 	$(BUILD)/targets/libsymlib.so
 
-.PHONY: all deps test unit integration targets demo bench install clean
-all: pyflame-bpf
+.PHONY: all deps test unit integration targets demo bench install clean asan
+all: $(BIN)
 
-pyflame-bpf: $(USER_OBJS)
+BIN ?= pyflame-bpf
+
+$(BIN): $(USER_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/user/%.o: user/%.c $(SKEL) | $(BUILD)/user
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c include/pyflame.h vmlinux/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
@@ -75,7 +80,7 @@ deps:
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcriterion
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcriterion
 
 $(BUILD)/targets/%: tests/targets/%.c | $(BUILD)/targets
 	$(call msg,CLANG,$@)
@@ -94,6 +99,11 @@ $(BUILD)/targets/symtest-dynsym: tests/targets/symtest.c $(BUILD)/targets/libsym
 
 targets: $(TARGET_BINS) $(SYMTEST_BINS)
 
+# The same program built with AddressSanitizer + UBSan, for the sanitizer tests.
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan BIN=$(BUILD)/asan/pyflame-bpf \
+		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' $(BUILD)/asan/pyflame-bpf
+
 unit: $(UNIT_BINS) $(SYMTEST_BINS)
 	@fail=0; for t in $(UNIT_BINS); do BUILD=$(BUILD) $$t --short-filename || fail=1; done; exit $$fail
 
@@ -102,7 +112,7 @@ integration: pyflame-bpf targets
 
 # The whole suite, from a fresh machine: packages, build, unit tests, integration tests.
 test: deps
-	$(Q)$(MAKE) --no-print-directory all targets $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all targets asan $(UNIT_BINS)
 	$(Q)$(PYTHON3) -u tests/integration/run.py --unit $(UNIT_BINS)
 
 demo: deps
@@ -113,7 +123,7 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all targets
 	$(Q)$(PYTHON3) scripts/bench_walk.py
 
-install: pyflame-bpf
+install: $(BIN)
 	install -D -m 0755 pyflame-bpf $(DESTDIR)$(PREFIX)/bin/pyflame-bpf
 
 clean:
