@@ -17,7 +17,7 @@ const volatile __u64 tstate_retry_ns = 1000000000ULL; /* how long a "no thread s
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);   /* tgid */
-	__type(value, __u8);
+	__type(value, struct pf_target);
 	__uint(max_entries, 4096);
 } targets SEC(".maps");
 
@@ -39,13 +39,6 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, PF_STAT__COUNT);
 } stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u32);   /* tgid */
-	__type(value, struct pf_py_proc);
-	__uint(max_entries, 4096);
-} py_procs SEC(".maps");
 
 /* Per-thread answer of the thread-state search: a hit is re-validated by one read, a miss expires. */
 struct tstate_entry {
@@ -332,12 +325,15 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
-	const struct pf_py_proc *py;
+	const struct pf_target *target;
 	struct scratch *s;
 	__u32 n = 0;
 	__u64 size;
 
-	if (!tgid || !bpf_map_lookup_elem(&targets, &tgid))
+	if (!tgid)
+		return 0;
+	target = bpf_map_lookup_elem(&targets, &tgid);
+	if (!target)
 		return 0;
 	s = scratch_get();
 	if (!s)
@@ -355,13 +351,12 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 	else
 		SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
 	SAMPLE(s)->user_ip = 0;
-	py = bpf_map_lookup_elem(&py_procs, &tgid);
-	if (py) {
+	if (target->flags & PF_TARGET_PYTHON) {
 		/* Without frame pointers in libpython only the leaf is real: send it, not a stack of garbage. */
 		SAMPLE(s)->ustack_id = PF_NO_USTACK;
 		SAMPLE(s)->user_ip = user_ip();
 		SAMPLE(s)->flags |= PF_SAMPLE_PYTHON;
-		n = walk_python(s, py);
+		n = walk_python(s, &target->py);
 	} else {
 		SAMPLE(s)->ustack_id = record_stack(ctx, BPF_F_USER_STACK, PF_STAT_USTACK_FULL, PF_STAT_USTACK_ERR);
 	}

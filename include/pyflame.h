@@ -58,11 +58,20 @@ struct pf_py_layout {
 	__u8 pad;
 };
 
-/* Value of the `py_procs` map, keyed by tgid: where one Python process keeps its state. */
+/* Where one Python process keeps its state. */
 struct pf_py_proc {
 	__u64 interp_head_addr;     /* address of the PyInterpreterState* head (_PyRuntime.interpreters.head or interp_head) */
 	__u64 none_addr;            /* address of _Py_NoneStruct: a 3.13+ frame executing None is not code */
 	struct pf_py_layout layout;
+};
+
+#define PF_TARGET_PYTHON (1u << 0)  /* py is filled in: walk Python frames */
+
+/* Value of the `targets` map, keyed by tgid: one lookup per sample both filters and says how to walk. */
+struct pf_target {
+	__u32 flags;                /* PF_TARGET_* */
+	__u32 pad;
+	struct pf_py_proc py;
 };
 
 /* One Python frame as streamed: enough for userspace to name it later. */

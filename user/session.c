@@ -79,9 +79,10 @@ static void discover_python(struct session *s, size_t i, int final)
 	err = py_symbols__discover(s->py, pid, &proc, why, sizeof(why));
 	if (!err) {
 		struct profile_process *pp = profile__process(&s->profile, pid);
+		struct pf_target target = { .flags = PF_TARGET_PYTHON, .py = proc };
 
 		s->py_pending[i] = 0;
-		if (bpf_map__update_elem(s->skel->maps.py_procs, &pid, sizeof(pid), &proc, sizeof(proc), BPF_ANY)) {
+		if (bpf_map__update_elem(s->skel->maps.targets, &pid, sizeof(pid), &target, sizeof(target), BPF_EXIST)) {
 			fprintf(stderr, "pyflame-bpf: PID %d: cannot register its Python interpreter: %s\n", (int)pid,
 				strerror(errno));
 			return;
@@ -180,11 +181,11 @@ int session__start(struct session *s)
 	for (size_t i = 0; i < s->targets.n; i++) {
 		struct target *t = &s->targets.list[i];
 		struct profile_process *pp = profile__process(&s->profile, t->pid);
-		__u8 one = 1;
+		struct pf_target native = {};
 
 		if (!pp)
 			return -ENOMEM;
-		if (bpf_map__update_elem(s->skel->maps.targets, &t->pid, sizeof(t->pid), &one, sizeof(one), BPF_ANY)) {
+		if (bpf_map__update_elem(s->skel->maps.targets, &t->pid, sizeof(t->pid), &native, sizeof(native), BPF_ANY)) {
 			err = -errno;
 			fprintf(stderr, "pyflame-bpf: cannot register PID %d: %s\n", (int)t->pid, strerror(-err));
 			return err;
