@@ -5,6 +5,7 @@
 .SECONDARY:
 
 PREFIX ?= /usr/local
+BIN ?= pyflame-bpf
 BUILD ?= build
 CC ?= cc
 CLANG ?= clang
@@ -47,8 +48,6 @@ SYMTEST_BINS := $(BUILD)/targets/symtest-pie $(BUILD)/targets/symtest-nopie $(BU
 
 .PHONY: all deps test unit integration targets demo bench install clean asan
 all: $(BIN)
-
-BIN ?= pyflame-bpf
 
 $(BIN): $(USER_OBJS)
 	$(call msg,LINK,$@)

@@ -24,6 +24,8 @@ enum pf_stat {
 	PF_STAT_PY_NO_TSTATE,   /* Python process, but no thread state found for the sampled thread */
 	PF_STAT_PY_READ_ERR,    /* a read of the target's memory failed mid-walk (stack cut there) */
 	PF_STAT_PY_TRUNCATED,   /* stack deeper than --max-depth (cut at the root) */
+	PF_STAT_PY_FRAMES,      /* Python frames walked (shims included) */
+	PF_STAT_PY_READS,       /* reads of the target's memory those walks made */
 	PF_STAT__COUNT,
 };
 

@@ -100,6 +100,7 @@ static int parse_size(const char *s, unsigned long *out)
 {
 	char *end;
 	unsigned long v;
+	int shift = 0;
 
 	if (!*s || *s == '-')
 		return -EINVAL;
@@ -108,14 +109,15 @@ static int parse_size(const char *s, unsigned long *out)
 	if (errno || end == s)
 		return -EINVAL;
 	if (*end == 'K' || *end == 'k')
-		v <<= 10, end++;
+		shift = 10, end++;
 	else if (*end == 'M' || *end == 'm')
-		v <<= 20, end++;
+		shift = 20, end++;
 	else if (*end == 'G' || *end == 'g')
-		v <<= 30, end++;
-	if (*end)
+		shift = 30, end++;
+	/* A shift that overflows could wrap to a valid power of two. */
+	if (*end || v > ULONG_MAX >> shift)
 		return -EINVAL;
-	*out = v;
+	*out = v << shift;
 	return 0;
 }
 
@@ -163,7 +165,7 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 {
 	struct option longopts[NOPTS + 1];
 	unsigned long v;
-	int c, err;
+	int c, err, word;
 
 	memset(o, 0, sizeof(*o));
 	o->frequency = 99;
@@ -174,9 +176,9 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		longopts[i] = options[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: 0 also resets the scan inside a group of short options */
 	/* '+': stop at the first non-option, so `-- CMD -x` leaves -x to CMD. */
-	while ((c = getopt_long(argc, argv, "+:p:d:F:o:qvhV", longopts, NULL)) != -1) {
+	while ((word = optind, c = getopt_long(argc, argv, "+:p:d:F:o:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if ((err = add_pids(o, optarg)))
@@ -232,7 +234,9 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 			fprintf(stderr, "pyflame-bpf: option '%s' needs a value (see --help)\n", argv[optind - 1]);
 			return -EINVAL;
 		default:
-			fprintf(stderr, "pyflame-bpf: unknown option '%s' (see --help)\n", argv[optind - 1]);
+			/* Inside a group (-xq) getopt has not moved past the word yet: optind still points at it. */
+			fprintf(stderr, "pyflame-bpf: unknown option '%s' (see --help)\n",
+				argv[optind == word ? optind : optind - 1]);
 			return -EINVAL;
 		}
 	}

@@ -76,8 +76,6 @@ struct elf_file *elf_cache__get(struct elf_cache *c, pid_t pid, const struct pro
 		ce->file = shared;
 	} else {
 		ce->owner = 1;
-		if (ce->file->build_id_len)
-			hashmap__set(&c->by_build_id, ce->file->build_id, ce->file->build_id_len, ce->file);
 	}
 	if (hashmap__set(&c->by_inode, key, strlen(key), ce)) {
 		if (ce->owner)
@@ -85,5 +83,8 @@ struct elf_file *elf_cache__get(struct elf_cache *c, pid_t pid, const struct pro
 		free(ce);
 		return NULL;
 	}
+	/* Shared by build id only once its owner is safely in the cache. */
+	if (ce->owner && ce->file->build_id_len)
+		hashmap__set(&c->by_build_id, ce->file->build_id, ce->file->build_id_len, ce->file);
 	return ce->file;
 }

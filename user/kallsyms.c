@@ -16,13 +16,20 @@ static int ksym_cmp(const void *a, const void *b)
 
 int kallsyms__parse(struct kallsyms *k, FILE *f)
 {
-	char line[512], name[256], type;
+	char *line = NULL, *name, type;
+	size_t line_cap = 0;
 	uint64_t addr;
-	int nonzero = 0;
+	int nonzero = 0, used;
 
 	memset(k, 0, sizeof(*k));
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNx64 " %c %255s", &addr, &type, name) != 3)
+	/* getline: symbol names can be up to KSYM_NAME_LEN (512) characters since Linux 6.1. */
+	while (getline(&line, &line_cap, f) > 0) {
+		used = 0;
+		if (sscanf(line, "%" SCNx64 " %c %n", &addr, &type, &used) != 2 || !used)
+			continue;
+		name = line + used;
+		name[strcspn(name, " \t\n")] = '\0';
+		if (!*name)
 			continue;
 		/* Only code can appear in a stack: text (t/T) and weak (w/W) symbols. */
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
@@ -44,6 +51,7 @@ int kallsyms__parse(struct kallsyms *k, FILE *f)
 			goto nomem;
 		k->n++;
 	}
+	free(line);
 	if (!nonzero && k->n) {
 		kallsyms__free(k);
 		return -EPERM;
@@ -51,6 +59,7 @@ int kallsyms__parse(struct kallsyms *k, FILE *f)
 	qsort(k->syms, k->n, sizeof(*k->syms), ksym_cmp);
 	return 0;
 nomem:
+	free(line);
 	kallsyms__free(k);
 	return -ENOMEM;
 }

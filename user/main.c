@@ -44,6 +44,8 @@ int main(int argc, char **argv)
 		cli__free(&opts);
 		return 2;
 	}
+	/* Never fetch debug info over the network from a production host (libdw would, with 90 s timeouts). */
+	unsetenv("DEBUGINFOD_URLS");
 	install_signals();
 	session__init(&s, &opts);
 	err = session__start(&s);

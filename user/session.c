@@ -338,6 +338,10 @@ void session__summary(const struct session *s)
 				" unreadable)\n",
 			s->collector.py_samples, st[PF_STAT_PY_NO_TSTATE], st[PF_STAT_PY_READ_ERR],
 			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_reused, py.read_errors);
+	if (s->opts->verbose && st[PF_STAT_PY_FRAMES])
+		fprintf(stderr, "pyflame-bpf: Python walk: %" PRIu64 " frames visited, %" PRIu64 " memory reads (%.2f per frame)\n",
+			st[PF_STAT_PY_FRAMES], st[PF_STAT_PY_READS],
+			(double)st[PF_STAT_PY_READS] / st[PF_STAT_PY_FRAMES]);
 	if (s->prog_runs && st[PF_STAT_SAMPLES])
 		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (%" PRIu64
 				" runs on all CPUs, %" PRIu64 " ns per run)\n",

@@ -132,13 +132,13 @@ def main(argv):
         return 2
     port = int(argv[1]) if len(argv) == 2 else 0
     server = Server(("127.0.0.1", port), Handler)
-    # SIGTERM ends serve_forever like Ctrl-C does, so the socket is closed either way.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    # Both end serve_forever cleanly, also when started in the background,
+    # where the shell leaves SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda signum, frame: sys.exit(0))
     print("listening %d" % server.server_address[1], flush=True)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
     return 0

@@ -2,8 +2,9 @@
 #
 # Usage: load.py PORT SECONDS [--threads N] [--max-requests N]
 # Nine requests in ten are /orders/<id>, one is /report. It stops at the
-# deadline or after --max-requests, whichever comes first, and exits 1 if any
-# request failed. Python 3.7+, standard library only.
+# deadline, after --max-requests, or when the API stops answering, whichever
+# comes first, and exits 1 if any request failed. Latencies are of the
+# successful requests. Python 3.7+, standard library only.
 import argparse
 import http.client
 import json
@@ -14,6 +15,8 @@ import time
 
 HOST = "127.0.0.1"  # loopback only, by design
 REQUEST_TIMEOUT = 10.0
+# Failures in a row after which the API is taken to be gone and the run ends.
+GIVE_UP_AFTER = 20
 
 
 def get(port, path):
@@ -42,20 +45,26 @@ class Load(object):
         self.lock = threading.Lock()
         self.issued = 0
         self.errors = 0
-        self.latencies = []
+        self.failures_in_a_row = 0
+        self.latencies = []  # of the successful requests
 
     def next_number(self):
         with self.lock:
             if self.issued >= self.max_requests or time.monotonic() >= self.deadline:
+                return None
+            if self.failures_in_a_row >= GIVE_UP_AFTER:
                 return None
             self.issued += 1
             return self.issued - 1
 
     def record(self, seconds, ok):
         with self.lock:
-            self.latencies.append(seconds)
-            if not ok:
+            if ok:
+                self.latencies.append(seconds)
+                self.failures_in_a_row = 0
+            else:
                 self.errors += 1
+                self.failures_in_a_row += 1
 
     def run_worker(self):
         while True:
@@ -116,11 +125,15 @@ def main(argv):
         # A request in flight at the deadline may take up to its timeout.
         worker.join(args.seconds + REQUEST_TIMEOUT + 5)
     with load.lock:
-        latencies = sorted(load.latencies)
+        requests = load.issued
         errors = load.errors
+        gave_up = load.failures_in_a_row >= GIVE_UP_AFTER
+        latencies = sorted(load.latencies)
+    if gave_up:
+        sys.stderr.write("load: %d requests in a row failed, stopped early\n" % GIVE_UP_AFTER)
     print(
         "requests=%d errors=%d p50=%.1fms p90=%.1fms"
-        % (len(latencies), errors, percentile_ms(latencies, 50), percentile_ms(latencies, 90)),
+        % (requests, errors, percentile_ms(latencies, 50), percentile_ms(latencies, 90)),
         flush=True,
     )
     return 1 if errors else 0

@@ -10,7 +10,7 @@
 #include "cli.h"
 
 /* argv from string literals (they outlive the parse, as getopt's saved state requires). */
-#define ARGV(...) ((char *[]){ "pyflame-bpf", __VA_ARGS__, NULL })
+#define ARGV(...) ((char *[]){"pyflame-bpf", __VA_ARGS__, NULL})
 #define ARGC(argv) ((int)(sizeof(argv) / sizeof(char *)) - 1)
 #define PARSE(o, ...) parse(o, ARGC(ARGV(__VA_ARGS__)), ARGV(__VA_ARGS__))
 
@@ -63,7 +63,7 @@ Test(cli, defaults_apply_when_only_a_pid_is_given)
 	cr_expect_eq(opts.max_stacks, 16384);
 	cr_expect_eq(opts.max_depth, 128);
 	cr_expect_eq(opts.per_process + opts.threads + opts.no_kernel + opts.full_filenames + opts.function +
-			     opts.quiet + opts.verbose,
+			 opts.quiet + opts.verbose,
 		     0);
 }
 
@@ -176,6 +176,13 @@ Test(cli, buffer_size_not_a_power_of_two_is_einval)
 	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "8X"), -EINVAL);
 }
 
+Test(cli, buffer_size_that_wraps_when_scaled_is_einval)
+{
+	/* (2^54 + 4) KiB is 2^64 + 4096 bytes: it must not wrap to a valid 4096. */
+	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "18014398509481988K"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--buffer-size", "17179869184G"), -EINVAL);
+}
+
 Test(cli, max_stacks_out_of_range_is_einval)
 {
 	cr_expect_eq(PARSE(&opts, "-p", self, "--max-stacks", "63"), -EINVAL);
@@ -191,6 +198,36 @@ Test(cli, unknown_option_is_einval)
 {
 	cr_expect_eq(PARSE(&opts, "-p", self, "--bogus"), -EINVAL);
 	cr_expect_eq(PARSE(&opts, "-p", self, "-x"), -EINVAL);
+}
+
+/* stderr of the one parse the test ran. */
+static void read_stderr(char *text, size_t size)
+{
+	size_t n;
+
+	fflush(stderr);
+	n = fread(text, 1, size - 1, cr_get_redirected_stderr());
+	text[n] = '\0';
+}
+
+Test(cli, unknown_option_inside_a_group_names_that_group)
+{
+	char text[512];
+
+	cr_redirect_stderr();
+	cr_assert_eq(PARSE(&opts, "-p", self, "-xq"), -EINVAL);
+	read_stderr(text, sizeof(text));
+	cr_expect_not_null(strstr(text, "unknown option '-xq'"), "stderr: %s", text);
+}
+
+Test(cli, unknown_long_option_is_named)
+{
+	char text[512];
+
+	cr_redirect_stderr();
+	cr_assert_eq(PARSE(&opts, "-p", self, "--bogus"), -EINVAL);
+	read_stderr(text, sizeof(text));
+	cr_expect_not_null(strstr(text, "unknown option '--bogus'"), "stderr: %s", text);
 }
 
 Test(cli, option_missing_its_value_is_einval)
@@ -214,7 +251,7 @@ Test(cli, command_without_double_dash_is_einval)
 
 Test(cli, command_after_double_dash_keeps_its_own_flags)
 {
-	char *argv[] = { "pyflame-bpf", "-F", "49", "--", "python3", "-p", "x", "--threads", "-F", "0", NULL };
+	char *argv[] = {"pyflame-bpf", "-F", "49", "--", "python3", "-p", "x", "--threads", "-F", "0", NULL};
 
 	cr_assert_eq(parse(&opts, ARGC(argv), argv), 0);
 	cr_assert_not_null(opts.command);
@@ -241,10 +278,10 @@ Test(cli, command_and_pids_together_are_accepted)
 
 Test(cli, help_lists_every_option_and_returns_1)
 {
-	static const char *const flags[] = { "--pid", "--duration", "--frequency", "--output", "--buffer-size",
-					     "--max-stacks", "--max-depth", "--per-process", "--threads",
-					     "--no-kernel", "--full-filenames", "--function", "--quiet", "--verbose",
-					     "--help", "--version" };
+	static const char *const flags[] = {"--pid",	     "--duration",   "--frequency",	 "--output",
+					    "--buffer-size", "--max-stacks", "--max-depth",	 "--per-process",
+					    "--threads",     "--no-kernel",  "--full-filenames", "--function",
+					    "--quiet",	     "--verbose",    "--help",		 "--version"};
 	char text[8192];
 	size_t n;
 	FILE *f;

@@ -11,15 +11,15 @@
 #include "proc_maps.h"
 
 static const char sample[] =
-	"55d0c0a00000-55d0c0a01000 r--p 00000000 fd:01 1234                       /usr/bin/app\n"
-	"55d0c0a01000-55d0c0a05000 r-xp 00001000 fd:01 1234                       /usr/bin/app\n"
-	"55d0c1000000-55d0c1021000 rw-p 00000000 00:00 0                          [heap]\n"
-	"7f0000000000-7f0000100000 rw-p 00000000 00:00 0 \n"
-	"7f0000200000-7f0000201000 r-xp 00002000 08:02 98765                      /home/user/my dir/lib with spaces.so\n"
-	"7f0000300000-7f0000301000 r-xp 00000000 08:02 4242                       /tmp/old.so (deleted)\n"
-	"7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]\n"
-	"7ffc000fe000-7ffc00100000 r-xp 00000000 00:00 0                          [vdso]\n"
-	"ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
+    "55d0c0a00000-55d0c0a01000 r--p 00000000 fd:01 1234                       /usr/bin/app\n"
+    "55d0c0a01000-55d0c0a05000 r-xp 00001000 fd:01 1234                       /usr/bin/app\n"
+    "55d0c1000000-55d0c1021000 rw-p 00000000 00:00 0                          [heap]\n"
+    "7f0000000000-7f0000100000 rw-p 00000000 00:00 0 \n"
+    "7f0000200000-7f0000201000 r-xp 00002000 08:02 98765                      /home/user/my dir/lib with spaces.so\n"
+    "7f0000300000-7f0000301000 r-xp 00000000 08:02 4242                       /tmp/old.so (deleted)\n"
+    "7ffc00000000-7ffc00021000 rw-p 00000000 00:00 0                          [stack]\n"
+    "7ffc000fe000-7ffc00100000 r-xp 00000000 00:00 0                          [vdso]\n"
+    "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n";
 
 static void parse_text(struct proc_maps *m, const char *text)
 {

@@ -67,8 +67,8 @@ static void expect_folded(const struct folded_options *o, const char *want)
 /* main -> work -> sys_read (kernel), sampled in two threads of one process. */
 static void two_threads_same_stack(void)
 {
-	uint32_t s[] = { frame(FRAME_PYTHON, "main (app.py:10)"), frame(FRAME_NATIVE, "work"),
-			 frame(FRAME_KERNEL, "sys_read") };
+	uint32_t s[] = {frame(FRAME_PYTHON, "main (app.py:10)"), frame(FRAME_NATIVE, "work"),
+			frame(FRAME_KERNEL, "sys_read")};
 
 	name_process(100, "python3");
 	name_thread(100, 100, "python3");
@@ -87,7 +87,7 @@ Test(writer_folded, identical_stacks_of_two_threads_merge_into_one_line)
 
 Test(writer_folded, threads_option_keeps_threads_apart_under_a_thread_root)
 {
-	struct folded_options o = { .threads = 1 };
+	struct folded_options o = {.threads = 1};
 
 	two_threads_same_stack();
 	expect_folded(&o, "thread python3 (100);main (app.py:10);work;sys_read_[k] 5\n"
@@ -96,8 +96,8 @@ Test(writer_folded, threads_option_keeps_threads_apart_under_a_thread_root)
 
 Test(writer_folded, per_process_roots_each_stack_at_comm_and_pid)
 {
-	struct folded_options o = { .per_process = 1 };
-	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "loop") };
+	struct folded_options o = {.per_process = 1};
+	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "loop")};
 
 	name_process(200, "redis");
 	name_process(300, "nginx");
@@ -110,7 +110,7 @@ Test(writer_folded, per_process_roots_each_stack_at_comm_and_pid)
 
 Test(writer_folded, per_process_and_threads_put_the_thread_below_the_process)
 {
-	struct folded_options o = { .per_process = 1, .threads = 1 };
+	struct folded_options o = {.per_process = 1, .threads = 1};
 
 	two_threads_same_stack();
 	expect_folded(&o, "python3 (100);thread python3 (100);main (app.py:10);work;sys_read_[k] 5\n"
@@ -119,8 +119,8 @@ Test(writer_folded, per_process_and_threads_put_the_thread_below_the_process)
 
 Test(writer_folded, unknown_process_and_thread_names_are_question_marks)
 {
-	struct folded_options o = { .per_process = 1, .threads = 1 };
-	uint32_t a[] = { frame(FRAME_NATIVE, "f") };
+	struct folded_options o = {.per_process = 1, .threads = 1};
+	uint32_t a[] = {frame(FRAME_NATIVE, "f")};
 
 	add(42, 43, a, 1, 1);
 	expect_folded(&o, "? (42);thread ? (43);f 1\n");
@@ -128,10 +128,10 @@ Test(writer_folded, unknown_process_and_thread_names_are_question_marks)
 
 Test(writer_folded, kernel_frames_are_suffixed_and_no_kernel_drops_them)
 {
-	struct folded_options with = {}, without = { .no_kernel = 1 };
-	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_KERNEL, "entry_SYSCALL_64"),
-			 frame(FRAME_KERNEL, "do_syscall_64") };
-	uint32_t b[] = { frame(FRAME_NATIVE, "main") };
+	struct folded_options with = {}, without = {.no_kernel = 1};
+	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_KERNEL, "entry_SYSCALL_64"),
+			frame(FRAME_KERNEL, "do_syscall_64")};
+	uint32_t b[] = {frame(FRAME_NATIVE, "main")};
 
 	add(1, 1, a, 3, 4);
 	add(1, 1, b, 1, 6);
@@ -156,7 +156,7 @@ Test(writer_folded, same_name_as_kernel_and_native_frame_are_two_frames)
 Test(writer_folded, semicolons_in_names_become_colons)
 {
 	struct folded_options o = {};
-	uint32_t a[] = { frame(FRAME_NATIVE, "std::vector<int; x>::push"), frame(FRAME_PYTHON, ";;") };
+	uint32_t a[] = {frame(FRAME_NATIVE, "std::vector<int; x>::push"), frame(FRAME_PYTHON, ";;")};
 
 	add(1, 1, a, 2, 3);
 	expect_folded(&o, "std::vector<int: x>::push;:: 3\n");
@@ -165,7 +165,7 @@ Test(writer_folded, semicolons_in_names_become_colons)
 Test(writer_folded, newlines_and_control_characters_become_question_marks)
 {
 	struct folded_options o = {};
-	uint32_t a[] = { frame(FRAME_PYTHON, "evil\nname"), frame(FRAME_PYTHON, "tab\there\r\x01\x7f") };
+	uint32_t a[] = {frame(FRAME_PYTHON, "evil\nname"), frame(FRAME_PYTHON, "tab\there\r\x01\x7f")};
 
 	add(1, 1, a, 2, 1);
 	expect_folded(&o, "evil?name;tab?here??? 1\n");
@@ -173,8 +173,8 @@ Test(writer_folded, newlines_and_control_characters_become_question_marks)
 
 Test(writer_folded, escaping_applies_to_process_and_thread_roots)
 {
-	struct folded_options o = { .per_process = 1, .threads = 1 };
-	uint32_t a[] = { frame(FRAME_NATIVE, "f") };
+	struct folded_options o = {.per_process = 1, .threads = 1};
+	uint32_t a[] = {frame(FRAME_NATIVE, "f")};
 
 	name_process(7, "a;b\n");
 	name_thread(8, 7, "t;\t");
@@ -195,8 +195,8 @@ Test(writer_folded, escape_truncates_to_the_buffer)
 Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
 {
 	struct folded_options o = {};
-	uint32_t z[] = { frame(FRAME_NATIVE, "zeta") }, a[] = { frame(FRAME_NATIVE, "alpha") },
-		 ab[] = { a[0], frame(FRAME_NATIVE, "beta") }, m[] = { frame(FRAME_NATIVE, "Main") };
+	uint32_t z[] = {frame(FRAME_NATIVE, "zeta")}, a[] = {frame(FRAME_NATIVE, "alpha")},
+		 ab[] = {a[0], frame(FRAME_NATIVE, "beta")}, m[] = {frame(FRAME_NATIVE, "Main")};
 
 	add(1, 1, z, 1, 1);
 	add(1, 1, ab, 2, 2);
@@ -208,7 +208,7 @@ Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
 Test(writer_folded, counts_of_repeated_adds_are_summed)
 {
 	struct folded_options o = {};
-	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "hot") };
+	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "hot")};
 
 	add(1, 1, a, 2, 1);
 	add(1, 1, a, 2, 2);
@@ -220,8 +220,8 @@ Test(writer_folded, counts_of_repeated_adds_are_summed)
 
 Test(writer_folded, empty_stack_is_written_as_empty_marker)
 {
-	struct folded_options o = {}, nok = { .no_kernel = 1 };
-	uint32_t k[] = { frame(FRAME_KERNEL, "cpu_idle") };
+	struct folded_options o = {}, nok = {.no_kernel = 1};
+	uint32_t k[] = {frame(FRAME_KERNEL, "cpu_idle")};
 
 	add(1, 1, NULL, 0, 2);
 	expect_folded(&o, "[empty] 2\n");
@@ -232,7 +232,7 @@ Test(writer_folded, empty_stack_is_written_as_empty_marker)
 
 Test(writer_folded, empty_profile_writes_nothing)
 {
-	struct folded_options o = { .per_process = 1, .threads = 1 };
+	struct folded_options o = {.per_process = 1, .threads = 1};
 
 	expect_folded(&o, "");
 }
