@@ -170,11 +170,21 @@ static int add_python(struct collector *c, size_t *n, const struct pf_sample *s)
 	return err;
 }
 
+/* ld.so's code in a Python process runs for the interpreter (__tls_get_addr for its thread state, lazy binding):
+ * as a leaf it says nothing about the Python code, so it counts as the interpreter's own. */
+static int is_dynamic_linker(const struct proc_map *map)
+{
+	const char *base = map ? proc_map__basename(map) : "";
+
+	return !strncmp(base, "ld-linux", 8) || !strncmp(base, "ld-2.", 5) || !strncmp(base, "ld.so", 5);
+}
+
 /* The native leaf of a Python process's sample, when it is outside the interpreter (libc, a C extension). */
 static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sample *s)
 {
 	uint64_t key[2] = { s->tgid, s->user_ip };
 	struct frame_ids *f = hashmap__get(&c->leaves, key, sizeof(key));
+	const struct proc_map *map;
 	char name[512];
 	int64_t id;
 
@@ -192,8 +202,8 @@ static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sampl
 		}
 		f->n = 1;
 		f->ids[0] = (uint32_t)id;
-		f->leaf_in_interpreter =
-			py_symbols__in_interpreter(c->py, s->tgid, user_symbols__map(c->usyms, s->tgid, s->user_ip));
+		map = user_symbols__map(c->usyms, s->tgid, s->user_ip);
+		f->leaf_in_interpreter = py_symbols__in_interpreter(c->py, s->tgid, map) || is_dynamic_linker(map);
 	}
 	/* Inside the interpreter the Python frames say it all; with no Python frame the leaf is all there is. */
 	if (f->leaf_in_interpreter && s->py_nframes)
