@@ -83,48 +83,32 @@ static int read_stack(struct collector *c, int32_t id, uint64_t *ips)
 	return n;
 }
 
-static struct frame_ids *kernel_stack(struct collector *c, int32_t id)
+/* Name of address ips[i] of a stack, written into buf. */
+typedef void (*name_fn)(struct collector *c, uint32_t tgid, const uint64_t *ips, int i, char *buf, size_t size);
+
+static void kernel_name(struct collector *c, uint32_t tgid, const uint64_t *ips, int i, char *buf, size_t size)
 {
-	struct frame_ids *f = hashmap__get(&c->kstacks, &id, sizeof(id));
-	uint64_t ips[MAX_NATIVE];
-	char hex[32];
-	int n;
+	const char *name = c->ksyms ? kallsyms__lookup(c->ksyms, ips[i]) : NULL;
 
-	if (f)
-		return f;
-	n = read_stack(c, id, ips);
-	if (n < 0)
-		return NULL;
-	f = calloc(1, sizeof(*f) + n * sizeof(uint32_t));
-	if (!f)
-		return NULL;
-	for (int i = 0; i < n; i++) {
-		const char *name = c->ksyms ? kallsyms__lookup(c->ksyms, ips[i]) : NULL;
-		int64_t fid;
-
-		if (!name) {
-			snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)ips[i]);
-			name = hex;
-		}
-		fid = profile__frame(c->profile, FRAME_KERNEL, name);
-		if (fid < 0) {
-			free(f);
-			return NULL;
-		}
-		f->ids[n - 1 - i] = (uint32_t)fid; /* root first */
-	}
-	f->n = n;
-	if (hashmap__set(&c->kstacks, &id, sizeof(id), f)) {
-		free(f);
-		return NULL;
-	}
-	return f;
+	(void)tgid;
+	if (name)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "0x%llx", (unsigned long long)ips[i]);
 }
 
-static struct frame_ids *user_stack(struct collector *c, uint32_t tgid, int32_t id)
+static void user_name(struct collector *c, uint32_t tgid, const uint64_t *ips, int i, char *buf, size_t size)
+{
+	/* Every frame but the leaf holds a return address: look it up at ip - 1. */
+	user_symbols__name(c->usyms, (pid_t)tgid, ips[i], i > 0, buf, size);
+}
+
+/* A stack id resolved to frame ids (root first), once per cache key. */
+static struct frame_ids *resolve_stack(struct collector *c, struct hashmap *cache, uint32_t tgid, int32_t id,
+				       enum frame_kind kind, name_fn name_of)
 {
 	uint32_t key[2] = { tgid, (uint32_t)id };
-	struct frame_ids *f = hashmap__get(&c->ustacks, key, sizeof(key));
+	struct frame_ids *f = hashmap__get(cache, key, sizeof(key));
 	uint64_t ips[MAX_NATIVE];
 	char name[512];
 	int n;
@@ -140,16 +124,16 @@ static struct frame_ids *user_stack(struct collector *c, uint32_t tgid, int32_t 
 	for (int i = 0; i < n; i++) {
 		int64_t fid;
 
-		user_symbols__name(c->usyms, (pid_t)tgid, ips[i], i > 0, name, sizeof(name));
-		fid = profile__frame(c->profile, FRAME_NATIVE, name);
+		name_of(c, tgid, ips, i, name, sizeof(name));
+		fid = profile__frame(c->profile, kind, name);
 		if (fid < 0) {
 			free(f);
 			return NULL;
 		}
-		f->ids[n - 1 - i] = (uint32_t)fid;
+		f->ids[n - 1 - i] = (uint32_t)fid; /* the map holds the leaf first */
 	}
 	f->n = n;
-	if (hashmap__set(&c->ustacks, key, sizeof(key), f)) {
+	if (hashmap__set(cache, key, sizeof(key), f)) {
 		free(f);
 		return NULL;
 	}
@@ -222,7 +206,7 @@ static int add_native(struct collector *c, size_t *n, const struct pf_sample *s,
 		return add_python_leaf(c, n, s);
 	if (s->ustack_id < 0)
 		return marker(c, n, "[no user stack]");
-	u = user_stack(c, s->tgid, s->ustack_id);
+	u = resolve_stack(c, &c->ustacks, s->tgid, s->ustack_id, FRAME_NATIVE, user_name);
 	if (!u)
 		return marker(c, n, "[no user stack]");
 	for (uint32_t i = 0; !err && i < u->n; i++)
@@ -237,7 +221,7 @@ static int add_kernel(struct collector *c, size_t *n, const struct pf_sample *s)
 
 	if (s->kstack_id < 0)
 		return 0;
-	k = kernel_stack(c, s->kstack_id);
+	k = resolve_stack(c, &c->kstacks, 0, s->kstack_id, FRAME_KERNEL, kernel_name); /* kernel: any process */
 	if (!k)
 		return 0;
 	for (uint32_t i = 0; !err && i < k->n; i++)

@@ -18,7 +18,7 @@ struct collector {
 	struct user_symbols *usyms;
 	struct py_symbols *py;          /* NULL: no Python naming */
 	int stack_map_fd;
-	struct hashmap kstacks;         /* stack id -> struct frame_ids */
+	struct hashmap kstacks;         /* (0, stack id) -> struct frame_ids */
 	struct hashmap ustacks;         /* (tgid, stack id) -> struct frame_ids */
 	struct hashmap leaves;          /* (tgid, user ip) -> struct frame_ids of one frame (Python processes) */
 	uint32_t *buf;                  /* frame ids of the stack being built */
