@@ -174,7 +174,7 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	o->max_depth = 128;
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
-	memset(&longopts[NOPTS], 0, sizeof(longopts[NOPTS]));
+	memset(&longopts[NOPTS], 0, sizeof(struct option));
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets the scan inside a group of short options */
 	/* '+': stop at the first non-option, so `-- CMD -x` leaves -x to CMD. */

@@ -82,13 +82,35 @@ int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name
 	return (int64_t)p->nframes++;
 }
 
+/* A new stack record, indexed under key; NULL when out of memory. */
+static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, size_t key_len)
+{
+	uint32_t nframes = (uint32_t)(key_len / sizeof(uint32_t) - 2);
+	struct profile_stack *s;
+
+	if (grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + 1, sizeof(*p->stacks)))
+		return NULL;
+	s = calloc(1, sizeof(*s) + nframes * sizeof(uint32_t));
+	if (!s)
+		return NULL;
+	s->tgid = key[0];
+	s->tid = key[1];
+	s->nframes = nframes;
+	memcpy(s->frames, key + 2, nframes * sizeof(uint32_t));
+	if (hashmap__set(&p->stack_index, key, key_len, s)) {
+		free(s);
+		return NULL;
+	}
+	p->stacks[p->nstacks++] = s;
+	return s;
+}
+
 int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t nframes,
 		 uint64_t count)
 {
 	size_t key_len = (2 + (size_t)nframes) * sizeof(uint32_t);
 	uint32_t *key = malloc(key_len);
 	struct profile_stack *s;
-	int err = 0;
 
 	if (!key)
 		return -ENOMEM;
@@ -96,32 +118,14 @@ int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t 
 	key[1] = tid;
 	memcpy(key + 2, frames, nframes * sizeof(uint32_t));
 	s = hashmap__get(&p->stack_index, key, key_len);
-	if (!s) {
-		if (grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + 1, sizeof(*p->stacks))) {
-			err = -ENOMEM;
-			goto out;
-		}
-		s = calloc(1, sizeof(*s) + nframes * sizeof(uint32_t));
-		if (!s) {
-			err = -ENOMEM;
-			goto out;
-		}
-		s->tgid = tgid;
-		s->tid = tid;
-		s->nframes = nframes;
-		memcpy(s->frames, frames, nframes * sizeof(uint32_t));
-		if (hashmap__set(&p->stack_index, key, key_len, s)) {
-			free(s);
-			err = -ENOMEM;
-			goto out;
-		}
-		p->stacks[p->nstacks++] = s;
-	}
+	if (!s)
+		s = stack_new(p, key, key_len);
+	free(key);
+	if (!s)
+		return -ENOMEM;
 	s->count += count;
 	p->total += count;
-out:
-	free(key);
-	return err;
+	return 0;
 }
 
 struct profile_process *profile__process(struct profile *p, uint32_t tgid)
