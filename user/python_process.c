@@ -82,7 +82,7 @@ static int interp_head_from_function(pid_t pid, struct elf_file *elf, uint64_t b
 }
 
 /* Directory of the main script from the command line (`python [opts] dir/app.py`), as the interpreter saw it. */
-static char *script_dir(pid_t pid)
+static char *script_dir(pid_t pid, char **given)
 {
 	char path[64], buf[8192], *dir = NULL;
 	ssize_t n;
@@ -109,8 +109,24 @@ static char *script_dir(pid_t pid)
 		if (len < 3 || strcmp(arg + len - 3, ".py"))
 			break;
 		slash = strrchr(arg, '/');
-		if (slash) {
+		if (arg[0] == '/' && slash) {
 			dir = strndup(arg, slash - arg + 1);
+		} else {
+			/* Relative to the process's working directory: 3.9+ makes the script's co_filename absolute. */
+			char cwd_link[64], cwd[PATH_MAX];
+			ssize_t len_cwd;
+
+			snprintf(cwd_link, sizeof(cwd_link), "/proc/%d/cwd", (int)pid);
+			len_cwd = readlink(cwd_link, cwd, sizeof(cwd) - 1);
+			if (len_cwd <= 0)
+				break;
+			cwd[len_cwd] = '\0';
+			slash = strrchr(arg, '/');
+			if (slash)
+				*given = strndup(arg, slash - arg + 1); /* before 3.9 co_filename is as given */
+			if (asprintf(&dir, "%s/%.*s", strcmp(cwd, "/") ? cwd : "", slash ? (int)(slash - arg + 1) : 0,
+				     arg) < 0)
+				dir = NULL;
 		}
 		break;
 	}
@@ -216,7 +232,7 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 	py->dev_minor = map->dev_minor;
 	py->inode = map->inode;
 	py->stdlib_dir = stdlib_dir(map->path, py->version);
-	py->script_dir = script_dir(py->pid);
+	py->script_dir = script_dir(py->pid, &py->script_dir_given);
 	return 0;
 }
 
@@ -264,7 +280,8 @@ void py_process__free(struct py_process *py)
 {
 	free(py->stdlib_dir);
 	free(py->script_dir);
-	py->stdlib_dir = py->script_dir = NULL;
+	free(py->script_dir_given);
+	py->stdlib_dir = py->script_dir = py->script_dir_given = NULL;
 }
 
 const char *py_process__short_filename(const struct py_process *py, const char *file)
@@ -286,5 +303,8 @@ const char *py_process__short_filename(const struct py_process *py, const char *
 		return file + strlen(py->stdlib_dir);
 	if (py->script_dir && !strncmp(file, py->script_dir, strlen(py->script_dir)) && file[strlen(py->script_dir)])
 		return file + strlen(py->script_dir);
+	if (py->script_dir_given && !strncmp(file, py->script_dir_given, strlen(py->script_dir_given)) &&
+	    file[strlen(py->script_dir_given)])
+		return file + strlen(py->script_dir_given);
 	return file;
 }

@@ -18,7 +18,8 @@ struct py_process {
 	unsigned dev_major, dev_minor;  /* the interpreter's file (executable or libpython) */
 	uint64_t inode;
 	char *stdlib_dir;               /* ".../lib/python3.12/" */
-	char *script_dir;               /* directory of the main script as given on its command line, with '/', or NULL */
+	char *script_dir;               /* absolute directory of the main script, with '/', or NULL */
+	char *script_dir_given;         /* the same as given on the command line when relative (co_filename < 3.9) */
 };
 
 /* Finds pid's interpreter; 0, or -ENOENT (not Python), -ENOTSUP (a Python we cannot read), -ESRCH; why says it. */
