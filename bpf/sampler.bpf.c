@@ -243,6 +243,8 @@ struct frame_walk {
 	__u32 n;
 	__u32 max;
 	__u32 walked;           /* frames visited, shims included */
+	__u32 tags;             /* tag each frame from its code object */
+	__u32 tag_errors;
 	__u32 reads;            /* probe reads made */
 	int truncated;
 	int err;
@@ -274,6 +276,24 @@ static __always_inline const __u8 *frame_block(struct frame_walk *w)
 	}
 	off = (f - w->wbase) & (WINDOW - 1);
 	return s->window + off;
+}
+
+/* A tag of the code object itself, so userspace can tell it from another one later allocated at its address. */
+static __always_inline __u32 code_tag(struct frame_walk *w, __u64 code)
+{
+	__u32 words[PF_CODE_TAG_BYTES / 4];
+	__u64 name, hash = 0;
+
+	w->reads += 2;
+	if (bpf_probe_read_user(words, sizeof(words), (const void *)(code + w->l.code_tag)))
+		goto fail;
+	__builtin_memcpy(&name, &words[PF_CODE_TAG_BYTES / 4 - 2], sizeof(name));
+	if (bpf_probe_read_user(&hash, sizeof(hash), (const void *)(name + w->l.str_hash)))
+		goto fail;
+	return pf_code_tag(words, hash);
+fail:
+	w->tag_errors++;
+	return 0;
 }
 
 static long frame_walk_step(__u32 i, void *arg)
@@ -311,12 +331,13 @@ static long frame_walk_step(__u32 i, void *arg)
 	}
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].code = code;
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].instr = instr;
+	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].tag = w->tags ? code_tag(w, code) : 0;
 	w->n++;
 	return 0;
 }
 
 /* Appends the Python stack of the sampled thread (leaf first) to the record; returns the frame count. */
-static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_proc *p)
+static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_proc *p, int tags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 fsbase = task->thread.fsbase;
@@ -330,6 +351,7 @@ static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_p
 		return 0;
 	}
 	w.s = s;
+	w.tags = tags;
 	w.l = p->layout;
 	w.none = p->none_addr;
 	w.frame = tstate_current_frame(s, &p->layout);
@@ -339,6 +361,8 @@ static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_p
 	bpf_loop(2 * PF_MAX_PY_FRAMES, frame_walk_step, &w, 0);
 	stat_add(PF_STAT_PY_FRAMES, w.walked);
 	stat_add(PF_STAT_PY_READS, w.reads);
+	if (w.tag_errors)
+		stat_add(PF_STAT_PY_TAG_ERR, w.tag_errors);
 	if (w.truncated) {
 		SAMPLE(s)->flags |= PF_SAMPLE_PY_TRUNC;
 		stat_inc(PF_STAT_PY_TRUNCATED);
@@ -408,7 +432,9 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 		SAMPLE(s)->ustack_id = PF_NO_USTACK;
 		SAMPLE(s)->user_ip = user_ip();
 		SAMPLE(s)->flags |= PF_SAMPLE_PYTHON;
-		n = walk_python(s, &target->py);
+		if (target->flags & PF_TARGET_CODE_TAGS)
+			SAMPLE(s)->flags |= PF_SAMPLE_CODE_TAGS;
+		n = walk_python(s, &target->py, target->flags & PF_TARGET_CODE_TAGS);
 	} else {
 		SAMPLE(s)->ustack_id = record_stack(ctx, BPF_F_USER_STACK, PF_STAT_USTACK_FULL, PF_STAT_USTACK_ERR);
 	}

@@ -26,6 +26,7 @@ enum pf_stat {
 	PF_STAT_PY_TRUNCATED,   /* stack deeper than --max-depth (cut at the root) */
 	PF_STAT_PY_FRAMES,      /* Python frames walked (shims included) */
 	PF_STAT_PY_READS,       /* reads of the target's memory those walks made */
+	PF_STAT_PY_TAG_ERR,     /* code tags that could not be read */
 	PF_STAT__COUNT,
 };
 
@@ -58,7 +59,13 @@ struct pf_py_layout {
 	__u8 instr_kind;            /* enum pf_instr_kind */
 	__u8 owner_cstack;          /* value of owner that marks a C-stack shim frame */
 	__u8 pad;
+	__s16 code_tag;             /* start of PF_CODE_TAG_BYTES immutable bytes of a code object, ending with co_name */
+	__s16 str_hash;             /* offset of the cached hash in a str object (the name's) */
 };
+
+/* Bytes of a code object hashed into a frame's tag, the last 8 being its co_name pointer; 3.11+ they include
+ * co_firstlineno, 3.12+ co_version (unique per code object). The name's own hash is mixed in. */
+#define PF_CODE_TAG_BYTES 64
 
 /* Where one Python process keeps its state. */
 struct pf_py_proc {
@@ -68,6 +75,7 @@ struct pf_py_proc {
 };
 
 #define PF_TARGET_PYTHON (1u << 0)  /* py is filled in: walk Python frames */
+#define PF_TARGET_CODE_TAGS (1u << 1) /* tag each frame from its code object: this process reuses code addresses */
 
 /* Value of the `targets` map, keyed by tgid: one lookup per sample both filters and says how to walk. */
 struct pf_target {
@@ -80,14 +88,28 @@ struct pf_target {
 struct pf_py_frame {
 	__u64 code;                 /* address of the code object in the target */
 	__s32 instr;                /* f_lasti (≤ 3.10) or code-unit index into co_code_adaptive (3.11+) */
-	__u32 pad;
+	__u32 tag;                  /* with PF_SAMPLE_CODE_TAGS: pf_code_tag() of the code object, 0 if unreadable */
 };
+
+/* The tag of a code object from its PF_CODE_TAG_BYTES bytes at layout.code_tag and its name's hash: the same fold
+ * in BPF and userspace. */
+static inline __u32 pf_code_tag(const __u32 *words, __u64 name_hash)
+{
+	__u32 h = 0x9e3779b9;
+
+	for (int i = 0; i < PF_CODE_TAG_BYTES / 4; i++)
+		h = (h ^ words[i]) * 0x01000193;
+	h = (h ^ (__u32)name_hash) * 0x01000193;
+	h = (h ^ (__u32)(name_hash >> 32)) * 0x01000193;
+	return h | 1; /* never 0: 0 means unreadable */
+}
 
 /* Sample flags. */
 #define PF_SAMPLE_PYTHON     (1u << 0) /* the process is a known Python process */
 #define PF_SAMPLE_PY_TRUNC   (1u << 1) /* Python stack deeper than max depth: root part cut */
 #define PF_SAMPLE_PY_ERROR   (1u << 2) /* a read failed mid-walk: the stack is cut there */
 #define PF_SAMPLE_NO_TSTATE  (1u << 3) /* Python process but no thread state for this thread */
+#define PF_SAMPLE_CODE_TAGS  (1u << 4) /* frames carry code tags */
 
 #define PF_NO_USTACK (-2)             /* ustack_id of a Python process's sample: see user_ip */
 

@@ -20,6 +20,7 @@ enum {
 	OPT_NO_KERNEL,
 	OPT_FULL_FILENAMES,
 	OPT_FUNCTION,
+	OPT_CODE_TAGS,
 };
 
 struct option_doc {
@@ -48,6 +49,8 @@ static const struct option_doc options[] = {
 	  "show Python files by full path, not relative to their sys.path root" },
 	{ { "function", no_argument, NULL, OPT_FUNCTION }, NULL,
 	  "aggregate Python frames by function (first line) instead of current line" },
+	{ { "code-tags", no_argument, NULL, OPT_CODE_TAGS }, NULL,
+	  "tag Python frames from the start (default: once a process re-uses a code object's address)" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no run summary on stderr" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "libbpf's log and per-file diagnostics on stderr" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
@@ -222,6 +225,7 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		case OPT_NO_KERNEL: o->no_kernel = 1; break;
 		case OPT_FULL_FILENAMES: o->full_filenames = 1; break;
 		case OPT_FUNCTION: o->function = 1; break;
+		case OPT_CODE_TAGS: o->code_tags = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'h':

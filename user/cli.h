@@ -20,6 +20,7 @@ struct pf_options {
 	int no_kernel;
 	int full_filenames;
 	int function;
+	int code_tags;          /* tag every Python frame from the start */
 	int quiet;
 	int verbose;
 };

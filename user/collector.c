@@ -148,7 +148,8 @@ static int add_python(struct collector *c, size_t *n, const struct pf_sample *s)
 		err = marker(c, n, "[truncated]");
 	/* The record holds the leaf first: the profile wants the root first. */
 	for (int i = (int)s->py_nframes - 1; !err && i >= 0; i--)
-		err = push(c, n, py_symbols__frame(c->py, c->profile, s->tgid, s->frames[i].code, s->frames[i].instr));
+		err = push(c, n, py_symbols__frame(c->py, c->profile, s->tgid, &s->frames[i],
+						   !!(s->flags & PF_SAMPLE_CODE_TAGS)));
 	if (!err && (s->flags & PF_SAMPLE_PY_ERROR))
 		err = marker(c, n, "[read error]");
 	return err;

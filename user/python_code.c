@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include "proc_mem.h"
 #include "python_code.h"
 #include "python_linetable.h"
@@ -9,6 +10,7 @@
 #define MAX_STRING_CHARS 4096           /* longer names and paths are cut: they come from an untrusted process */
 #define MAX_LINETABLE (256 * 1024)
 #define MAX_HEADER 512                  /* the largest code_size and string header of any layout */
+#define NAME_PEEK 128                   /* bytes of the name object read along with a code header */
 
 static uint64_t get_u64(const uint8_t *b, int off)
 {
@@ -64,6 +66,25 @@ static size_t utf8_put(char *out, uint32_t c)
 	return 4;
 }
 
+/* Replaces every byte that is not part of a valid UTF-8 sequence with '?', in place. */
+static void utf8_sanitize(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		int ok = n >= 0 && !(n == 1 && *p < 0xc2);
+
+		for (int i = 1; ok && i <= n; i++)
+			ok = (p[i] & 0xc0) == 0x80;
+		if (!ok) {
+			*p++ = '?';
+			continue;
+		}
+		p += n + 1;
+	}
+}
+
 /* Bytes of a bytes object (2.7: str) into a new buffer. */
 static int read_bytes(struct py_process *py, uint64_t addr, size_t max, uint8_t **out, size_t *len)
 {
@@ -106,7 +127,8 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 		err = read_bytes(py, addr, MAX_STRING_CHARS, &raw, &size);
 		if (err)
 			return err;
-		*out = (char *)raw; /* 2.7 names are bytes, in practice ASCII or UTF-8 */
+		utf8_sanitize((char *)raw); /* 2.7 names are bytes: ASCII or UTF-8 when sane */
+		*out = (char *)raw;
 		return 0;
 	}
 	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || o->unicode_state < 0)
@@ -165,13 +187,42 @@ static int check_code_type(struct py_process *py, uint64_t type)
 	return 0;
 }
 
+/* Bytes of a code object read at once: every field we name it by, and the bytes its tag is made of. */
+static int header_size(const struct py_offsets *o)
+{
+	int tag_end = o->layout.code_tag + PF_CODE_TAG_BYTES;
+
+	return o->code_size > tag_end ? o->code_size : tag_end;
+}
+
 static int read_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
 {
-	const struct py_offsets *o = &py->off;
+	int size = header_size(&py->off);
 
-	if (o->code_size <= 0 || o->code_size > MAX_HEADER)
+	if (size <= 0 || size > MAX_HEADER || py->off.layout.code_tag < 0)
 		return -EINVAL;
-	return proc_mem__read(py->pid, addr, hdr, o->code_size);
+	return proc_mem__read(py->pid, addr, hdr, size);
+}
+
+/* The tag BPF computes, from the tag bytes (the last 8 of which are co_name) and the name's hash. */
+static int tag_from(struct py_process *py, const uint32_t *words, uint32_t *tag)
+{
+	uint64_t name, hash;
+	int err;
+
+	memcpy(&name, &words[PF_CODE_TAG_BYTES / 4 - 2], sizeof(name));
+	err = proc_mem__read_u64(py->pid, name + py->off.layout.str_hash, &hash);
+	if (!err)
+		*tag = pf_code_tag(words, hash);
+	return err;
+}
+
+int py_code__tag_now(struct py_process *py, uint64_t addr, uint32_t *tag)
+{
+	uint32_t words[PF_CODE_TAG_BYTES / 4];
+	int err = proc_mem__read(py->pid, addr + py->off.layout.code_tag, words, sizeof(words));
+
+	return err ?: tag_from(py, words, tag);
 }
 
 static void fingerprint_of(const struct py_offsets *o, const uint8_t *hdr, uint64_t fp[PY_CODE_FINGERPRINT])
@@ -183,19 +234,67 @@ static void fingerprint_of(const struct py_offsets *o, const uint8_t *hdr, uint6
 	fp[4] = get_u64(hdr, o->code_linetable) ^ ((uint64_t)get_u32(hdr, o->code_firstlineno) << 32);
 }
 
-int py_code__fingerprint(struct py_process *py, uint64_t addr, uint64_t fp[PY_CODE_FINGERPRINT])
+/* Does the string object whose first bytes are in buf (a compact ASCII str, or a 2.7 str) hold exactly name?
+ * -1: the bytes do not say (not compact ASCII, or longer than the peek). */
+static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_t len, const char *name)
 {
-	uint8_t hdr[MAX_HEADER];
-	int err = read_header(py, addr, hdr);
+	const struct py_offsets *o = &py->off;
+	size_t n = strlen(name), data;
+	int64_t size;
 
-	if (!err)
-		fingerprint_of(&py->off, hdr, fp);
-	return err;
+	if (o->str_is_bytes) {
+		size = get_i64(buf, o->bytes_size);
+		data = o->bytes_data;
+	} else {
+		uint32_t state = get_u32(buf, o->unicode_state);
+
+		if (!((state >> 5) & 1) || !((state >> 6) & 1)) /* compact, ascii */
+			return -1;
+		size = get_i64(buf, o->unicode_length);
+		data = o->unicode_ascii_data;
+	}
+	if (size < 0 || data + (uint64_t)size > len)
+		return -1;
+	return (size_t)size == n && !memcmp(buf + data, name, n);
+}
+
+int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c)
+{
+	const struct py_offsets *o = &py->off;
+	int size = header_size(o);
+	uint8_t hdr[MAX_HEADER], peek[NAME_PEEK];
+	uint64_t name_ptr = o->code_qualname >= 0 ? c->fingerprint[2] : c->fingerprint[1];
+	struct iovec local[2] = { { hdr, size }, { peek, sizeof(peek) } };
+	struct iovec remote[2] = { { (void *)(uintptr_t)addr, size }, { (void *)(uintptr_t)name_ptr, sizeof(peek) } };
+	uint64_t fp[PY_CODE_FINGERPRINT];
+	ssize_t n;
+	char *name;
+	int same;
+
+	if (size <= 0 || size > MAX_HEADER)
+		return -EINVAL;
+	/* One system call for the header and the start of the name it had. */
+	n = process_vm_readv(py->pid, local, 2, remote, 2, 0);
+	if (n < size)
+		return n < 0 ? -errno : -EFAULT;
+	fingerprint_of(o, hdr, fp);
+	if (memcmp(fp, c->fingerprint, sizeof(fp)))
+		return 0;
+	/* Same pointers: but the name may be a new string at the old string's address. */
+	same = n == size + (ssize_t)sizeof(peek) ? peeked_name_is(py, peek, sizeof(peek), c->name) : -1;
+	if (same >= 0)
+		return same;
+	if (py_string__read(py, name_ptr, &name))
+		return 0;
+	same = !strcmp(name, c->name);
+	free(name);
+	return same;
 }
 
 int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 {
 	const struct py_offsets *o = &py->off;
+	uint32_t words[PF_CODE_TAG_BYTES / 4];
 	uint8_t hdr[MAX_HEADER];
 	struct py_code *c;
 	int err;
@@ -204,12 +303,17 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	if (err)
 		return err;
 	err = check_code_type(py, get_u64(hdr, o->object_type));
+	if (!err && !o->free_threaded && (get_u64(hdr, 0) == 0 || get_u64(hdr, 0) >= (1ULL << 40)))
+		err = -EINVAL; /* ob_refcnt 0 or a free-list pointer: a freed object whose type field survived */
 	if (err)
 		return err;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
 	fingerprint_of(o, hdr, c->fingerprint);
+	memcpy(words, hdr + o->layout.code_tag, sizeof(words));
+	if (tag_from(py, words, &c->tag))
+		c->tag = 0;
 	c->firstlineno = (int)get_u32(hdr, o->code_firstlineno);
 	err = py_string__read(py, get_u64(hdr, o->code_qualname >= 0 ? o->code_qualname : o->code_name), &c->name);
 	err = err ?: py_string__read(py, get_u64(hdr, o->code_filename), &c->file);

@@ -16,15 +16,21 @@ struct py_code {
 	size_t linetable_len;
 	/* The code object's field values: a different object at the same address differs here. */
 	uint64_t fingerprint[PY_CODE_FINGERPRINT];
+	uint32_t tag;           /* pf_code_tag() of its tag bytes, as BPF computes it */
 };
 
 /* Reads the code object at addr; -EINVAL when it is not a code object, -errno when unreadable. */
 int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr);
-/* One read of the object's header into its fingerprint. */
-int py_code__fingerprint(struct py_process *py, uint64_t addr, uint64_t fp[PY_CODE_FINGERPRINT]);
+/*
+ * Is the object at addr still the code object c was read from? One read of its header and of the start of its
+ * name: 1 yes, 0 another object now lives there (its address was reused), -errno unreadable (process gone).
+ */
+int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c);
 /* Source line of instruction `instr` as the sampler reported it (f_lasti, or the code-unit index on 3.11+). */
 int py_code__line(const struct py_code *c, const struct py_process *py, int32_t instr);
 void py_code__free(struct py_code *c);
+/* The tag of whatever code object lives at addr now (one read). */
+int py_code__tag_now(struct py_process *py, uint64_t addr, uint32_t *tag);
 /* Decodes a CPython str object (or a 2.7 str) at addr into a new UTF-8 string. */
 int py_string__read(struct py_process *py, uint64_t addr, char **out);
 

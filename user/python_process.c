@@ -190,6 +190,13 @@ static int read_layout(struct py_process *py, uint64_t runtime, unsigned version
 	return 0;
 }
 
+/* Where a code object's tag bytes start: the PF_CODE_TAG_BYTES that end with co_name, all set once at creation
+ * (3.11+: co_argcount's neighbours through co_firstlineno, co_version (3.12+), co_filename; before: the
+ * pointers from co_code or co_consts on). Nothing mutable (3.11's co_warmup, co_zombieframe) falls inside. */
+static int code_tag_offset(const struct py_offsets *o)
+{
+	return o->code_name + 8 - PF_CODE_TAG_BYTES;
+}
 static int discover_in(struct py_process *py, struct elf_file *elf, const struct proc_map *map, char *why,
 		       size_t why_size)
 {
@@ -218,6 +225,8 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 	err = read_layout(py, runtime, version, why, why_size);
 	if (err)
 		return err;
+	py->off.layout.code_tag = (__s16)code_tag_offset(&py->off);
+	py->off.layout.str_hash = 24; /* PyASCIIObject.hash (3.x), PyStringObject.ob_shash (2.7): after the var head */
 	if (py->off.runtime_interp_head >= 0) {
 		if (!runtime)
 			return fail(why, why_size, -ENOTSUP, "CPython %s without _PyRuntime", py->version);

@@ -19,6 +19,7 @@ struct py_process {
 	uint64_t inode;
 	char *stdlib_dir;               /* ".../lib/python3.12/" */
 	char *script_dir;               /* absolute directory of the main script, with '/', or NULL */
+	int code_reused;                /* a code address was seen reused: its frames need tags */
 	char *script_dir_given;         /* the same as given on the command line when relative (co_filename < 3.9) */
 };
 

@@ -19,7 +19,7 @@ struct py_symbols {
 	struct user_symbols *usyms;
 	struct py_symbols_options opts;
 	struct hashmap procs;   /* pid -> struct py_process */
-	struct hashmap codes;   /* (tgid, code address) -> struct code_entry */
+	struct hashmap codes;   /* (tgid, 0, address): what lives there now; (tgid, tag, address): that object */
 	struct hashmap frames;  /* (code_entry, line) -> profile frame id + 1 */
 	struct code_entry *entries;
 	uint64_t epoch;
@@ -117,28 +117,16 @@ void py_symbols__begin_drain(struct py_symbols *py)
 	py->epoch++;
 }
 
-/* The entry naming the code object at addr now: re-checked once per drain, re-read when the address was re-used. */
-static struct code_entry *code_entry(struct py_symbols *py, struct py_process *proc, uint64_t addr)
-{
-	struct {
-		uint32_t tgid;
-		uint32_t pad;
-		uint64_t addr;
-	} key = { (uint32_t)proc->pid, 0, addr };
-	struct code_entry *e = hashmap__get(&py->codes, &key, sizeof(key));
-	uint64_t fp[PY_CODE_FINGERPRINT];
+struct code_key {
+	uint32_t tgid;
+	uint32_t tag;           /* 0 in the by-address index */
+	uint64_t addr;
+};
 
-	if (e && e->checked_epoch == py->epoch)
-		return e;
-	if (e && e->code) {
-		/* An unreadable header means the process is gone: keep the name we have. */
-		if (py_code__fingerprint(proc, addr, fp) || !memcmp(fp, e->code->fingerprint, sizeof(fp))) {
-			e->checked_epoch = py->epoch;
-			return e;
-		}
-		py->stats.code_reused++;
-	}
-	e = calloc(1, sizeof(*e));
+static struct code_entry *entry_new(struct py_symbols *py, struct py_process *proc, uint64_t addr)
+{
+	struct code_entry *e = calloc(1, sizeof(*e));
+
 	if (!e)
 		return NULL;
 	e->checked_epoch = py->epoch;
@@ -148,11 +136,81 @@ static struct code_entry *code_entry(struct py_symbols *py, struct py_process *p
 		py->stats.code_objects++;
 	e->next = py->entries;
 	py->entries = e;
-	hashmap__set(&py->codes, &key, sizeof(key), e);
 	return e;
 }
 
-int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgid, uint64_t code, int32_t instr)
+/* Indexes e as what lives at addr now, and (when readable) under its tag, for tagged samples that come late. */
+static void entry_index(struct py_symbols *py, struct py_process *proc, uint64_t addr, struct code_entry *e)
+{
+	struct code_key key = { (uint32_t)proc->pid, 0, addr };
+
+	hashmap__set(&py->codes, &key, sizeof(key), e);
+	if (e->code) {
+		key.tag = e->code->tag;
+		hashmap__set(&py->codes, &key, sizeof(key), e);
+	}
+}
+
+/* Untagged samples: the entry at addr, re-checked once per drain, re-read when the address was re-used. */
+static struct code_entry *code_entry(struct py_symbols *py, struct py_process *proc, uint64_t addr)
+{
+	struct code_key key = { (uint32_t)proc->pid, 0, addr };
+	struct code_entry *e = hashmap__get(&py->codes, &key, sizeof(key));
+
+	if (e && e->checked_epoch == py->epoch)
+		return e;
+	if (e && e->code) {
+		struct code_entry *fresh;
+
+		/* Unreadable means the process is gone: keep the name we have. */
+		if (py_code__still(proc, addr, e->code)) {
+			e->checked_epoch = py->epoch;
+			return e;
+		}
+		/* Changed. Another code object there: a reuse. Anything else (freed at exit, scribbled): the samples
+		 * were taken while the object we know was alive, so they keep its name. */
+		fresh = entry_new(py, proc, addr);
+		if (!fresh || !fresh->code) {
+			e->checked_epoch = py->epoch;
+			return e;
+		}
+		py->stats.code_reused++;
+		proc->code_reused = 1; /* from now on its frames carry tags */
+		entry_index(py, proc, addr, fresh);
+		return fresh;
+	}
+	e = entry_new(py, proc, addr);
+	if (e)
+		entry_index(py, proc, addr, e);
+	return e;
+}
+
+/* Tagged samples: the entry for exactly the code object sampled, or NULL (with *gone) when it no longer exists. */
+static struct code_entry *tagged_entry(struct py_symbols *py, struct py_process *proc, uint64_t addr, uint32_t tag,
+				       int *gone)
+{
+	struct code_key key = { (uint32_t)proc->pid, tag, addr };
+	struct code_entry *e = hashmap__get(&py->codes, &key, sizeof(key));
+	uint32_t now;
+
+	*gone = 0;
+	if (e)
+		return e;
+	if (!tag) /* BPF could not read the tag: trust what lives there */
+		return code_entry(py, proc, addr);
+	if (py_code__tag_now(proc, addr, &now) || now != tag) {
+		*gone = 1; /* freed (and maybe reused) before this drain: never name it after another object */
+		py->stats.code_gone++;
+		return NULL;
+	}
+	e = entry_new(py, proc, addr);
+	if (e)
+		entry_index(py, proc, addr, e);
+	return e;
+}
+
+int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgid, const struct pf_py_frame *f,
+			  int tagged)
 {
 	pid_t pid = (pid_t)tgid;
 	struct py_process *proc = hashmap__get(&py->procs, &pid, sizeof(pid));
@@ -162,34 +220,43 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgi
 		int64_t line;
 	} key;
 	char name[8192];
+	const char *file;
 	int64_t id;
 	void *hit;
-	int line;
+	int line, gone = 0;
 
 	if (!proc)
 		return profile__frame(p, FRAME_MARKER, "[unknown Python frame]");
-	e = code_entry(py, proc, code);
+	e = tagged ? tagged_entry(py, proc, f->code, f->tag, &gone) : code_entry(py, proc, f->code);
+	if (gone)
+		return profile__frame(p, FRAME_MARKER, "[freed code object]");
 	if (!e)
 		return -ENOMEM;
 	if (!e->code)
 		return profile__frame(p, FRAME_MARKER, "[unreadable Python code]");
-	line = py->opts.function ? e->code->firstlineno : py_code__line(e->code, proc, instr);
+	line = py->opts.function ? e->code->firstlineno : py_code__line(e->code, proc, f->instr);
 	memset(&key, 0, sizeof(key));
 	key.entry = e;
 	key.line = line;
 	hit = hashmap__get(&py->frames, &key, sizeof(key));
 	if (hit)
 		return (int64_t)(uintptr_t)hit - 1;
+	file = py->opts.full_filenames ? e->code->file : py_process__short_filename(proc, e->code->file);
 	if (line >= 0)
-		snprintf(name, sizeof(name), "%s (%s:%d)", e->code->name,
-			 py->opts.full_filenames ? e->code->file : py_process__short_filename(proc, e->code->file), line);
+		snprintf(name, sizeof(name), "%s (%s:%d)", e->code->name, file, line);
 	else
-		snprintf(name, sizeof(name), "%s (%s)", e->code->name,
-			 py->opts.full_filenames ? e->code->file : py_process__short_filename(proc, e->code->file));
+		snprintf(name, sizeof(name), "%s (%s)", e->code->name, file);
 	id = profile__frame(p, FRAME_PYTHON, name);
 	if (id >= 0)
 		hashmap__set(&py->frames, &key, sizeof(key), (void *)(uintptr_t)(id + 1));
 	return id;
+}
+
+int py_symbols__code_reused(struct py_symbols *py, pid_t pid)
+{
+	struct py_process *proc = hashmap__get(&py->procs, &pid, sizeof(pid));
+
+	return proc && proc->code_reused;
 }
 
 void py_symbols__stats(const struct py_symbols *py, struct py_symbols_stats *out)

@@ -31,14 +31,21 @@ int py_symbols__discover(struct py_symbols *py, pid_t pid, struct pf_py_proc *ou
 const char *py_symbols__version(struct py_symbols *py, pid_t pid);
 /* Whether a mapping of pid belongs to its interpreter (executable or libpython). */
 int py_symbols__in_interpreter(struct py_symbols *py, uint32_t tgid, const struct proc_map *map);
-/* The profile frame for code object `code` executing instruction `instr` in process tgid. */
-int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgid, uint64_t code, int32_t instr);
+/*
+ * The profile frame for a streamed Python frame of process tgid. tagged: the frame carries its code object's tag,
+ * so a code object freed before this drain is shown as [freed code object], never under another object's name.
+ */
+int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgid, const struct pf_py_frame *f,
+			  int tagged);
+/* Whether untagged samples of pid have shown a code address re-used by another object (then tag its frames). */
+int py_symbols__code_reused(struct py_symbols *py, pid_t pid);
 /* Called before each drain: code objects are re-checked once per drain, so a reused address gets its new name. */
 void py_symbols__begin_drain(struct py_symbols *py);
 /* Counters for the summary. */
 struct py_symbols_stats {
 	uint64_t code_objects;  /* distinct code objects named */
 	uint64_t code_reused;   /* addresses found to hold a different code object than before */
+	uint64_t code_gone;     /* tagged frames whose code object was freed before it could be named */
 	uint64_t read_errors;   /* code objects that could not be read */
 };
 void py_symbols__stats(const struct py_symbols *py, struct py_symbols_stats *out);

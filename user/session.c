@@ -68,6 +68,15 @@ static void read_comm(pid_t pid, char *comm, size_t size)
 	fclose(f);
 }
 
+/* Tells the sampler how to treat target i (filter entry, Python layout, flags). */
+static int target_update(struct session *s, size_t i)
+{
+	pid_t pid = s->targets.list[i].pid;
+
+	return bpf_map__update_elem(s->skel->maps.targets, &pid, sizeof(pid), &s->bpf_targets[i],
+				    sizeof(s->bpf_targets[i]), BPF_ANY);
+}
+
 /* Python discovery for target i; quiet while a just-started command may still be initialising. */
 static void discover_python(struct session *s, size_t i, int final)
 {
@@ -79,10 +88,11 @@ static void discover_python(struct session *s, size_t i, int final)
 	err = py_symbols__discover(s->py, pid, &proc, why, sizeof(why));
 	if (!err) {
 		struct profile_process *pp = profile__process(&s->profile, pid);
-		struct pf_target target = { .flags = PF_TARGET_PYTHON, .py = proc };
 
 		s->py_pending[i] = 0;
-		if (bpf_map__update_elem(s->skel->maps.targets, &pid, sizeof(pid), &target, sizeof(target), BPF_EXIST)) {
+		s->bpf_targets[i].flags = PF_TARGET_PYTHON | (s->opts->code_tags ? PF_TARGET_CODE_TAGS : 0);
+		s->bpf_targets[i].py = proc;
+		if (target_update(s, i)) {
 			fprintf(stderr, "pyflame-bpf: PID %d: cannot register its Python interpreter: %s\n", (int)pid,
 				strerror(errno));
 			return;
@@ -176,16 +186,16 @@ int session__start(struct session *s)
 		return err;
 	}
 	s->py_pending = calloc(s->targets.n, 1);
-	if (!s->py_pending)
+	s->bpf_targets = calloc(s->targets.n, sizeof(*s->bpf_targets));
+	if (!s->py_pending || !s->bpf_targets)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->targets.n; i++) {
 		struct target *t = &s->targets.list[i];
 		struct profile_process *pp = profile__process(&s->profile, t->pid);
-		struct pf_target native = {};
 
 		if (!pp)
 			return -ENOMEM;
-		if (bpf_map__update_elem(s->skel->maps.targets, &t->pid, sizeof(t->pid), &native, sizeof(native), BPF_ANY)) {
+		if (target_update(s, i)) {
 			err = -errno;
 			fprintf(stderr, "pyflame-bpf: cannot register PID %d: %s\n", (int)t->pid, strerror(-err));
 			return err;
@@ -232,6 +242,23 @@ static void retry_discovery(struct session *s)
 	}
 }
 
+/* A process whose code addresses get reused (code compiled and dropped at run time) has its frames tagged from
+ * now on: a tag costs one more read per frame, so only such processes pay it. */
+static void enable_code_tags(struct session *s)
+{
+	for (size_t i = 0; i < s->targets.n; i++) {
+		struct pf_target *bt = &s->bpf_targets[i];
+		pid_t pid = s->targets.list[i].pid;
+
+		if (!(bt->flags & PF_TARGET_PYTHON) || (bt->flags & PF_TARGET_CODE_TAGS) ||
+		    !py_symbols__code_reused(s->py, pid))
+			continue;
+		bt->flags |= PF_TARGET_CODE_TAGS;
+		if (!target_update(s, i) && s->opts->verbose)
+			fprintf(stderr, "pyflame-bpf: PID %d re-uses code object addresses: tagging its frames\n", (int)pid);
+	}
+}
+
 static void mark_exited(struct session *s)
 {
 	for (size_t i = 0; i < s->targets.n; i++) {
@@ -250,6 +277,7 @@ int session__run(struct session *s, volatile int *stop_signal)
 	for (;;) {
 		nanosleep(&tick, NULL);
 		drain(s);
+		enable_code_tags(s);
 		retry_discovery(s);
 		if (*stop_signal) {
 			s->stop_reason = STOP_SIGNAL;
@@ -335,9 +363,9 @@ void session__summary(const struct session *s)
 		fprintf(stderr, "pyflame-bpf: Python: %" PRIu64 " samples with Python frames, %" PRIu64
 				" without a thread state, %" PRIu64 " cut by a failed read, %" PRIu64
 				" truncated at --max-depth; %" PRIu64 " code objects named (%" PRIu64 " re-used addresses, %" PRIu64
-				" unreadable)\n",
+				" freed before naming, %" PRIu64 " unreadable)\n",
 			s->collector.py_samples, st[PF_STAT_PY_NO_TSTATE], st[PF_STAT_PY_READ_ERR],
-			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_reused, py.read_errors);
+			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_reused, py.code_gone, py.read_errors);
 	if (s->opts->verbose && st[PF_STAT_PY_FRAMES])
 		fprintf(stderr, "pyflame-bpf: Python walk: %" PRIu64 " frames visited, %" PRIu64 " memory reads (%.2f per frame)\n",
 			st[PF_STAT_PY_FRAMES], st[PF_STAT_PY_READS],
@@ -371,5 +399,6 @@ void session__free(struct session *s)
 	kallsyms__free(&s->ksyms);
 	profile__free(&s->profile);
 	free(s->py_pending);
+	free(s->bpf_targets);
 	memset(s, 0, sizeof(*s));
 }

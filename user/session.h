@@ -30,6 +30,7 @@ struct session {
 	struct collector collector;
 	struct profile profile;
 	unsigned char *py_pending;      /* per target: Python discovery still to retry (command just exec'd) */
+	struct pf_target *bpf_targets;  /* per target: what the sampler's targets map holds for it */
 	double start;                   /* monotonic seconds when sampling started */
 	double elapsed;
 	int attached;

@@ -92,12 +92,13 @@ def test_command_mode_profiles_from_start_and_stops_at_exit():
 
 @test
 def test_target_exiting_midway_keeps_samples():
-    with Target([CHAIN, "1"]) as t:
+    # chain N runs until N seconds after its start: under load the profiler may take a second to attach.
+    with Target([CHAIN, "2"]) as t:
         t0 = time.time()
-        run = profile(["-p", str(t.pid), "-d", "5"])
-    check(time.time() - t0 < 4.5, "kept running after the only target exited")
+        run = profile(["-p", str(t.pid), "-d", "6", "-F", "199"])
+    check(time.time() - t0 < 5.5, "kept running after the only target exited")
     share, total = chain_share(run)
-    check(total > 50 and share > 0.9, "samples before the exit: %d, chain %.2f" % (total, share))
+    check(total > 30 and share > 0.9, "samples before the exit: %d, chain %.2f" % (total, share))
     check("exited after" in run.err, "summary does not report the exit: %r" % run.err)
 
 
