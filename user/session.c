@@ -132,6 +132,8 @@ static int load_sampler(struct session *s)
 		return err;
 	}
 	s->skel->rodata->max_py_depth = o->max_depth;
+	if (o->verbose) /* verifier statistics (instructions processed, states) in libbpf's log */
+		bpf_program__set_log_level(s->skel->progs.pf_sample, 4);
 	bpf_map__set_max_entries(s->skel->maps.samples, o->buffer_size);
 	bpf_map__set_max_entries(s->skel->maps.stacks, o->max_stacks);
 	err = sampler__load(s->skel);
