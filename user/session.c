@@ -323,6 +323,13 @@ static void read_stats(struct session *s)
 			continue;
 		for (int c = 0; c < ncpus; c++)
 			s->stats[k] += vals[c];
+		if (k == PF_STAT_LOST_RINGBUF && s->stats[k]) {
+			free(s->lost_per_cpu);
+			s->lost_per_cpu = calloc(ncpus, sizeof(*s->lost_per_cpu));
+			if (s->lost_per_cpu)
+				memcpy(s->lost_per_cpu, vals, ncpus * sizeof(*vals));
+			s->ncpus = ncpus;
+		}
 	}
 	free(vals);
 }
@@ -357,6 +364,13 @@ void session__summary(const struct session *s)
 	fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz, %zu distinct stacks, %" PRIu64
 			" lost (ring buffer full)\n",
 		s->profile.total, s->elapsed, s->opts->frequency, s->profile.nstacks, lost);
+	if (lost && s->lost_per_cpu) {
+		fprintf(stderr, "pyflame-bpf: ring buffer full, samples lost per CPU:");
+		for (int c = 0; c < s->ncpus; c++)
+			if (s->lost_per_cpu[c])
+				fprintf(stderr, " CPU %d: %" PRIu64 ";", c, s->lost_per_cpu[c]);
+		fprintf(stderr, " raise --buffer-size\n");
+	}
 	if (no_ustack || no_kstack)
 		fprintf(stderr, "pyflame-bpf: stacks not recorded: %" PRIu64 " user (%" PRIu64 " stack map full), %" PRIu64
 				" kernel (%" PRIu64 " stack map full): raise --max-stacks\n",
@@ -402,5 +416,6 @@ void session__free(struct session *s)
 	profile__free(&s->profile);
 	free(s->py_pending);
 	free(s->bpf_targets);
+	free(s->lost_per_cpu);
 	memset(s, 0, sizeof(*s));
 }

@@ -36,6 +36,8 @@ struct session {
 	int attached;
 	int stop_reason;                /* enum session_stop */
 	uint64_t stats[PF_STAT__COUNT];
+	uint64_t *lost_per_cpu;         /* ring-buffer losses by CPU, when there were any */
+	int ncpus;
 	uint64_t prog_run_ns, prog_runs; /* from the kernel when kernel.bpf_stats_enabled=1 */
 	int callback_err;
 };

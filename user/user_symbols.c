@@ -51,20 +51,35 @@ static struct proc_symbols *proc_get(struct user_symbols *u, pid_t pid)
 	return ps;
 }
 
+/* Opens every executable file mapping now: once the process exits its files can no longer be reached. */
+static void open_files(struct user_symbols *u, pid_t pid, const struct proc_maps *maps)
+{
+	for (size_t i = 0; i < maps->n; i++)
+		if (maps->maps[i].perms[2] == 'x' && maps->maps[i].path[0] == '/')
+			elf_cache__get(u->elves, pid, &maps->maps[i]);
+}
+
 int user_symbols__snapshot(struct user_symbols *u, pid_t pid)
 {
 	struct proc_symbols *ps = hashmap__get(&u->procs, &pid, sizeof(pid));
 	struct proc_maps fresh;
 	int err;
 
-	if (!ps)
-		return (ps = proc_get(u, pid)) ? ps->err : -ENOMEM;
+	if (!ps) {
+		ps = proc_get(u, pid);
+		if (!ps)
+			return -ENOMEM;
+		if (!ps->err)
+			open_files(u, pid, &ps->maps);
+		return ps->err;
+	}
 	err = proc_maps__read(&fresh, pid);
 	if (err)
 		return err; /* keep the old snapshot: the process may have exited */
 	proc_maps__free(&ps->maps);
 	ps->maps = fresh;
 	ps->err = 0;
+	open_files(u, pid, &ps->maps);
 	return 0;
 }
 

@@ -1,10 +1,12 @@
 """Native targets: call chains, kernel frames, several PIDs, commands, exits, signals, errors, rate, leaks."""
 import os
+import re
 import signal
 import subprocess
 import time
 
-from lib import (PYFLAME, TARGETS, Failure, Run, Target, check, our_programs, parse_folded, profile, test)
+from lib import (PY_TARGETS, PYFLAME, TARGETS, Failure, Run, Target, check, our_programs, parse_folded, profile,
+                 pythons, test)
 
 CHAIN = os.path.join(TARGETS, "chain")
 SYSCALLS = os.path.join(TARGETS, "syscalls")
@@ -176,3 +178,22 @@ def test_no_programs_or_events_left_after_runs():
         p.communicate(timeout=20)
     check(len(fds) < 64, "%d open fds while running" % len(fds))
     check(not our_programs(), "left loaded after SIGINT: %r" % our_programs())
+
+
+@test
+def test_full_ring_buffer_and_stack_map_are_reported():
+    # A 4 KiB ring buffer holds two records of a 100-frame Python stack: most samples must be reported lost.
+    py = [exe for minor, exe in pythons() if minor in ("3.12", "3.11", "3.13")]
+    if py:
+        with Target([py[0], os.path.join(PY_TARGETS, "recursion.py")]) as t:
+            run = profile(["-p", str(t.pid), "-d", "1.5", "-F", "4999", "--buffer-size", "4K"])
+        m = re.search(r"(\d+) lost \(ring buffer full", run.err)
+        check(m and int(m.group(1)) > 0, "no ring-buffer loss reported: %r" % run.err)
+        check(run.total() > 0, "the samples that did arrive were not written")
+    else:
+        print("  ring buffer part skipped: no CPython 3.11+ installed", flush=True)
+    # 64 stack slots cannot hold the distinct kernel stacks of a syscall-heavy process.
+    with Target([SYSCALLS]) as t:
+        run = profile(["-p", str(t.pid), "-d", "2", "-F", "999", "--max-stacks", "64"])
+    check("stack map full" in run.err and "raise --max-stacks" in run.err, "no stack-map loss reported: %r" % run.err)
+    check(run.total() > 100, "samples were dropped instead of kept without a stack: %r" % run)
