@@ -2,7 +2,7 @@
 """Measures the BPF sampler's cost per sample of a Python target at 10, 50 and 120 frames (kernel.bpf_stats_enabled).
 
 Usage: scripts/bench_walk.py [--python PATH] [--runs N] [--seconds S]   (as root, after `make`)
-Prints one line per depth: median ns per target sample over N runs, and the spread.
+Prints one line per depth, without and with code tags: median ns per target sample over N runs, and the spread.
 """
 import argparse
 import glob
@@ -35,11 +35,11 @@ def default_python():
     return found[0] if found else sys.executable
 
 
-def one_run(python, depth, seconds):
+def one_run(python, depth, seconds, extra):
     t = subprocess.Popen([python, "-c", TARGET, str(depth)], stdout=subprocess.PIPE)
     try:
         t.stdout.readline()
-        p = subprocess.run([PYFLAME, "-p", str(t.pid), "-d", str(seconds), "-F", "999"],
+        p = subprocess.run([PYFLAME, "-p", str(t.pid), "-d", str(seconds), "-F", "999"] + extra,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
     finally:
         t.kill()
@@ -64,12 +64,13 @@ def main():
         f.write("1")
     try:
         print("python: %s, 999 Hz, %d runs of %.1f s per depth" % (args.python, args.runs, args.seconds))
-        for depth in (10, 50, 120):
-            runs = [one_run(args.python, depth, args.seconds) for _ in range(args.runs)]
-            ns = [r[0] for r in runs]
-            print("depth %3d (max frames seen %3d): %5d ns per sample (median; min %d, max %d)" %
-                  (depth, max(r[1] for r in runs), statistics.median(ns), min(ns), max(ns)), flush=True)
-            time.sleep(0.2)
+        for label, extra in (("", []), ("code tags", ["--code-tags"])):
+            for depth in (10, 50, 120):
+                runs = [one_run(args.python, depth, args.seconds, extra) for _ in range(args.runs)]
+                ns = [r[0] for r in runs]
+                print("depth %3d (max frames seen %3d): %5d ns per sample (median; min %d, max %d) %s" %
+                      (depth, max(r[1] for r in runs), statistics.median(ns), min(ns), max(ns), label), flush=True)
+                time.sleep(0.2)
     finally:
         with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
             f.write(old)
