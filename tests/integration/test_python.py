@@ -574,6 +574,28 @@ def test_code_tags_switch_on_by_themselves():
 
 
 @test
+def test_max_depth_keeps_the_leaf_side_and_marks_the_cut():
+    pythons = installed()
+    with Group([(m, [exe, RECURSION]) for m, exe in pythons]) as g:
+        run = g.record(["-d", "2", "-F", "499", "--max-depth", "40"])
+        labels = g.label_of()
+    stacks = by_pid(run)
+    spin = marked_line(RECURSION, "spin")
+    for pid, minor in labels.items():
+        mine = stacks.get(pid, [])
+        total = sum(c for _, _, _, c in mine)
+        cut = [(py, c) for _, py, _, c in mine if py and py[0] == "[truncated]"]
+        check(total > 20 and sum(c for _, c in cut) >= 0.9 * total,
+              "%s: %d of %d samples marked [truncated]" % (minor, sum(c for _, c in cut), total))
+        for py, c in cut:
+            named = py[1:]
+            check(len(named) == 40, "%s: %d Python frames kept, wanted 40: %r" % (minor, len(named), py))
+        deepest = max(cut, key=lambda x: x[1])[0]
+        check(parse_py(deepest[-1])[0] == "spin" and parse_py(deepest[-1])[2] == spin,
+              "%s: the leaf side was not kept: %r" % (minor, deepest[-3:]))
+
+
+@test
 def test_static_debian_python_and_venv():
     runs = []
     static = "/usr/bin/python3.11"
