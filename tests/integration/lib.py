@@ -2,6 +2,7 @@
 import glob
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,7 +115,8 @@ def parse_folded(text):
 
 def our_programs():
     """IDs of BPF programs of ours still loaded (by program name)."""
-    out = subprocess.run(["bpftool", "prog", "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    out = subprocess.run([bpftool, "prog", "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
     return re.findall(r"^(\d+): perf_event\s+name pf_sample", out.decode(errors="replace"), re.M)
 
 
