@@ -116,7 +116,10 @@ def parse_folded(text):
 def our_programs():
     """IDs of BPF programs of ours still loaded (by program name)."""
     bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
-    out = subprocess.run([bpftool, "prog", "list"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
+    p = subprocess.run([bpftool, "prog", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise Failure("bpftool prog list failed: %s" % p.stderr.decode(errors="replace").strip())
+    out = p.stdout
     return re.findall(r"^(\d+): perf_event\s+name pf_sample", out.decode(errors="replace"), re.M)
 
 
