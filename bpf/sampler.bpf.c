@@ -359,6 +359,9 @@ static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_p
 	w.max = max_py_depth < PF_MAX_PY_FRAMES ? max_py_depth : PF_MAX_PY_FRAMES;
 	/* Shim frames do not count against the depth: allow for one per real frame. */
 	bpf_loop(2 * PF_MAX_PY_FRAMES, frame_walk_step, &w, 0);
+	/* Out of steps with frames left (very deep stacks full of shims): cut like --max-depth, and say so. */
+	if (w.frame && !w.err)
+		w.truncated = 1;
 	stat_add(PF_STAT_PY_FRAMES, w.walked);
 	stat_add(PF_STAT_PY_READS, w.reads);
 	if (w.tag_errors)

@@ -153,11 +153,36 @@ static int add_pids(struct pf_options *o, const char *list)
 	return err;
 }
 
+/* The thread-group id of a task, from /proc/PID/status; -ESRCH when there is no such task. */
+static int task_tgid(pid_t pid)
+{
+	char path[64], line[256];
+	int tgid = -ESRCH;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -ESRCH;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}
+
 static int check_pids_exist(const struct pf_options *o)
 {
 	for (size_t i = 0; i < o->npids; i++) {
-		if (kill(o->pids[i], 0) && errno == ESRCH) {
+		int tgid = task_tgid(o->pids[i]);
+
+		if (tgid < 0) {
 			fprintf(stderr, "pyflame-bpf: no process with PID %d\n", (int)o->pids[i]);
+			return -EINVAL;
+		}
+		if (tgid != o->pids[i]) {
+			fprintf(stderr, "pyflame-bpf: %d is a thread of process %d: give -p %d (all its threads are sampled)\n",
+				(int)o->pids[i], tgid, tgid);
 			return -EINVAL;
 		}
 	}

@@ -144,14 +144,15 @@ static int add_python(struct collector *c, size_t *n, const struct pf_sample *s)
 {
 	int err = 0;
 
+	/* The walk goes leaf to root: a cut (depth limit or failed read) loses the root side, so mark it there. */
 	if (s->flags & PF_SAMPLE_PY_TRUNC)
 		err = marker(c, n, "[truncated]");
+	else if (s->flags & PF_SAMPLE_PY_ERROR)
+		err = marker(c, n, "[read error]");
 	/* The record holds the leaf first: the profile wants the root first. */
 	for (int i = (int)s->py_nframes - 1; !err && i >= 0; i--)
 		err = push(c, n, py_symbols__frame(c->py, c->profile, s->tgid, &s->frames[i],
 						   !!(s->flags & PF_SAMPLE_CODE_TAGS)));
-	if (!err && (s->flags & PF_SAMPLE_PY_ERROR))
-		err = marker(c, n, "[read error]");
 	return err;
 }
 
@@ -251,7 +252,7 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 	t->comm[sizeof(t->comm) - 1] = '\0';
 	if (s->tid == s->tgid)
 		memcpy(proc->comm, t->comm, sizeof(proc->comm));
-	err = python && s->py_nframes ? add_python(c, &n, s) : 0;
+	err = python && (s->py_nframes || (s->flags & PF_SAMPLE_PY_ERROR)) ? add_python(c, &n, s) : 0;
 	if (python && s->py_nframes)
 		c->py_samples++;
 	err = err ?: add_native(c, &n, s, python);

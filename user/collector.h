@@ -14,7 +14,7 @@ struct py_symbols;
 
 struct collector {
 	struct profile *profile;
-	const struct kallsyms *ksyms;   /* NULL: kernel frames shown as [kernel] */
+	const struct kallsyms *ksyms;   /* NULL: kernel frames shown by address */
 	struct user_symbols *usyms;
 	struct py_symbols *py;          /* NULL: no Python naming */
 	int stack_map_fd;

@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 	err = session__start(&s);
 	if (!err)
 		err = session__run(&s, &stop_signal);
-	session__stop(&s);
+	err = session__stop(&s) ?: err;
 	if (err) {
 		output__abort(&out);
 		session__free(&s);
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 		.threads = opts.threads,
 		.no_kernel = opts.no_kernel,
 	};
-	err = folded__write(&s.profile, &fo, out.file);
+	err = folded__write(&s.profile, &fo, out.file, &s.lines_written);
 	err = output__commit(&out, err);
 	if (!opts.quiet)
 		session__summary(&s);

@@ -18,13 +18,16 @@ int output__open(struct output *o, const char *path)
 		o->file = stdout;
 		return 0;
 	}
-	o->path = strdup(path);
+	/* A symlink is followed: the file it names is replaced, never the link itself. */
+	o->path = realpath(path, NULL);
+	if (!o->path)
+		o->path = strdup(path); /* does not exist yet */
 	if (!o->path)
 		return -ENOMEM;
 	/* Devices, pipes and FIFOs are written in place; regular files atomically, so a killed run leaves no half file. */
-	if (!stat(path, &st) && !S_ISREG(st.st_mode)) {
-		o->file = fopen(path, "we");
-	} else if (asprintf(&o->tmp, "%s.tmp.%d", path, (int)getpid()) > 0 &&
+	if (!stat(o->path, &st) && !S_ISREG(st.st_mode)) {
+		o->file = fopen(o->path, "we");
+	} else if (asprintf(&o->tmp, "%s.tmp.%d", o->path, (int)getpid()) > 0 &&
 		   (fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) >= 0) {
 		o->file = fdopen(fd, "w");
 	}

@@ -75,8 +75,12 @@ int perf_events__open(struct perf_events *pe, struct bpf_program *prog, unsigned
 		fd = syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		if (fd < 0) {
 			err = -errno;
-			fprintf(stderr, "pyflame-bpf: cannot open the cpu-clock event on CPU %d: %s\n", cpu,
-				strerror(errno));
+			if (err == -EINVAL)
+				fprintf(stderr, "pyflame-bpf: cannot sample at %u Hz: above kernel.perf_event_max_sample_rate?\n",
+					frequency);
+			else
+				fprintf(stderr, "pyflame-bpf: cannot open the cpu-clock event on CPU %d: %s\n", cpu,
+					strerror(errno));
 			goto out;
 		}
 		pe->fds[pe->n] = fd;

@@ -204,6 +204,15 @@ static int read_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
 	return proc_mem__read(py->pid, addr, hdr, size);
 }
 
+/* A tag of the immutable bytes alone (3.12+: co_version, unique), compared at each drain's re-check. */
+static uint32_t words_tag(const struct py_offsets *o, const uint8_t *hdr)
+{
+	uint32_t words[PF_CODE_TAG_BYTES / 4];
+
+	memcpy(words, hdr + o->layout.code_tag, sizeof(words));
+	return pf_code_tag(words, 0);
+}
+
 /* The tag BPF computes, from the tag bytes (the last 8 of which are co_name) and the name's hash. */
 static int tag_from(struct py_process *py, const uint32_t *words, uint32_t *tag)
 {
@@ -278,7 +287,7 @@ int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c
 	if (n < size)
 		return n < 0 ? -errno : -EFAULT;
 	fingerprint_of(o, hdr, fp);
-	if (memcmp(fp, c->fingerprint, sizeof(fp)))
+	if (memcmp(fp, c->fingerprint, sizeof(fp)) || words_tag(o, hdr) != c->words_tag)
 		return 0;
 	/* Same pointers: but the name may be a new string at the old string's address. */
 	same = n == size + (ssize_t)sizeof(peek) ? peeked_name_is(py, peek, sizeof(peek), c->name) : -1;
@@ -311,6 +320,7 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	if (!c)
 		return -ENOMEM;
 	fingerprint_of(o, hdr, c->fingerprint);
+	c->words_tag = words_tag(o, hdr);
 	memcpy(words, hdr + o->layout.code_tag, sizeof(words));
 	if (tag_from(py, words, &c->tag))
 		c->tag = 0;
@@ -331,9 +341,12 @@ int py_code__line(const struct py_code *c, const struct py_process *py, int32_t 
 {
 	unsigned version = py->off.version;
 	/* f_lasti counts bytes up to 3.9 and code units in 3.10; 3.11+ instr is already a code-unit index. */
-	int byte_offset = version <= 0x0309 ? instr : instr * 2;
+	int64_t byte_offset = version <= 0x0309 ? (int64_t)instr : (int64_t)instr * 2;
 
-	return py_linetable__line(version, c->linetable, c->linetable_len, c->firstlineno, byte_offset);
+	if (byte_offset > INT32_MAX)
+		return -1; /* from an untrusted frame: no code is that long */
+
+	return py_linetable__line(version, c->linetable, c->linetable_len, c->firstlineno, (int)byte_offset);
 }
 
 void py_code__free(struct py_code *c)

@@ -16,7 +16,8 @@ struct py_code {
 	size_t linetable_len;
 	/* The code object's field values: a different object at the same address differs here. */
 	uint64_t fingerprint[PY_CODE_FINGERPRINT];
-	uint32_t tag;           /* pf_code_tag() of its tag bytes, as BPF computes it */
+	uint32_t tag;           /* pf_code_tag() of its tag bytes and name hash, as BPF computes it */
+	uint32_t words_tag;     /* pf_code_tag() of its tag bytes alone */
 };
 
 /* Reads the code object at addr; -EINVAL when it is not a code object, -errno when unreadable. */

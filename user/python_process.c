@@ -133,25 +133,21 @@ static char *script_dir(pid_t pid, char **given)
 	return dir;
 }
 
-/* ".../bin/python3.11" or ".../lib/libpython3.11.so" -> ".../lib/python3.11/" */
+/* The install prefix of an interpreter file, plus lib/pythonX.Y/: ".../bin/python3.11",
+ * ".../lib/libpython3.11.so" and multiarch ".../lib/x86_64-linux-gnu/libpython3.11.so" -> ".../lib/python3.11/". */
 static char *stdlib_dir(const char *file, const char *version)
 {
-	char buf[PATH_MAX];
-	char *slash;
+	const char *base = strrchr(file, '/'), *dirname = !strncmp(base ? base + 1 : file, "lib", 3) ? "/lib/" : "/bin/";
+	const char *cut = NULL;
+	char *dir;
 
-	snprintf(buf, sizeof(buf), "%s", file);
-	for (int i = 0; i < 2; i++) {
-		slash = strrchr(buf, '/');
-		if (!slash)
-			return NULL;
-		*slash = '\0';
-	}
-	if (strlen(buf) + strlen(version) + 16 > sizeof(buf))
+	for (const char *p = strstr(file, dirname); p; p = strstr(p + 1, dirname))
+		cut = p;
+	if (!cut)
 		return NULL;
-	strcat(buf, "/lib/python");
-	strcat(buf, version);
-	strcat(buf, "/");
-	return strdup(buf);
+	if (asprintf(&dir, "%.*s/lib/python%s/", (int)(cut - file), file, version) < 0)
+		return NULL;
+	return dir;
 }
 
 static int is_candidate(const struct proc_map *m, const char *exe)

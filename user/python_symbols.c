@@ -20,7 +20,7 @@ struct py_symbols {
 	struct py_symbols_options opts;
 	struct hashmap procs;   /* pid -> struct py_process */
 	struct hashmap codes;   /* (tgid, 0, address): what lives there now; (tgid, tag, address): that object */
-	struct hashmap frames;  /* (code_entry, line) -> profile frame id + 1 */
+	struct hashmap frames;  /* (code_entry, instruction) -> profile frame id + 1 */
 	struct code_entry *entries;
 	uint64_t epoch;
 	struct py_symbols_stats stats;
@@ -159,7 +159,17 @@ static struct code_entry *code_entry(struct py_symbols *py, struct py_process *p
 
 	if (e && e->checked_epoch == py->epoch)
 		return e;
-	if (e && e->code) {
+	if (e && !e->code) {
+		/* Unreadable last time: retry once per drain, in place. */
+		e->checked_epoch = py->epoch;
+		if (!py_code__read(&e->code, proc, addr)) {
+			py->stats.code_objects++;
+			py->stats.read_errors--;
+			entry_index(py, proc, addr, e);
+		}
+		return e;
+	}
+	if (e) {
 		struct code_entry *fresh;
 
 		/* Unreadable means the process is gone: keep the name we have. */
@@ -217,7 +227,7 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgi
 	struct code_entry *e;
 	struct {
 		struct code_entry *entry;
-		int64_t line;
+		int64_t instr;
 	} key;
 	char name[8192];
 	const char *file;
@@ -234,13 +244,14 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgi
 		return -ENOMEM;
 	if (!e->code)
 		return profile__frame(p, FRAME_MARKER, "[unreadable Python code]");
-	line = py->opts.function ? e->code->firstlineno : py_code__line(e->code, proc, f->instr);
+	/* Cached per instruction, so a line table is decoded once per (code object, instruction), not per sample. */
 	memset(&key, 0, sizeof(key));
 	key.entry = e;
-	key.line = line;
+	key.instr = py->opts.function ? INT64_MIN : f->instr;
 	hit = hashmap__get(&py->frames, &key, sizeof(key));
 	if (hit)
 		return (int64_t)(uintptr_t)hit - 1;
+	line = py->opts.function ? e->code->firstlineno : py_code__line(e->code, proc, f->instr);
 	file = py->opts.full_filenames ? e->code->file : py_process__short_filename(proc, e->code->file);
 	if (line >= 0)
 		snprintf(name, sizeof(name), "%s (%s:%d)", e->code->name, file, line);

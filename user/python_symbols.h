@@ -23,7 +23,7 @@ struct py_symbols *py_symbols__new(struct elf_cache *elves, struct user_symbols 
 void py_symbols__free(struct py_symbols *py);
 /*
  * Finds pid's CPython interpreter and fills the BPF map value for it.
- * 0 found; -ENOENT not a Python process; -ENOTSUP a Python we cannot read; -EAGAIN not initialised yet.
+ * 0 found; -ENOENT not a Python process (yet: a command may not have exec'd); -ENOTSUP a Python we cannot read.
  * On failure why holds one human sentence.
  */
 int py_symbols__discover(struct py_symbols *py, pid_t pid, struct pf_py_proc *out, char *why, size_t why_size);

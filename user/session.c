@@ -13,17 +13,15 @@
 #include "session.h"
 
 #define DRAIN_INTERVAL_MS 50
-#define PY_DISCOVERY_RETRY_S 5.0        /* a command's interpreter must initialise within this */
+#define PY_DISCOVERY_RETRY_S 5.0        /* how long to look for a started command's interpreter */
 
 static int verbose_libbpf;
 
+/* libbpf's log only with -v: without it, the one-line error we print says what failed. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
-	if (!verbose_libbpf && level != LIBBPF_WARN)
-		return 0;
-	if (!verbose_libbpf)
-		return 0; /* warnings too: the one-line error we print says what failed */
-	return vfprintf(stderr, fmt, args);
+	(void)level;
+	return verbose_libbpf ? vfprintf(stderr, fmt, args) : 0;
 }
 
 static double now_s(void)
@@ -49,8 +47,10 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	struct session *s = ctx;
 	int err = collector__add(&s->collector, data, size);
 
-	if (err && !s->callback_err)
+	if (err && !s->callback_err) {
+		fprintf(stderr, "pyflame-bpf: cannot record samples: %s\n", strerror(-err));
 		s->callback_err = err;
+	}
 	return 0;
 }
 
@@ -101,7 +101,7 @@ static void discover_python(struct session *s, size_t i, int final)
 			pp->python = strdup(py_symbols__version(s->py, pid));
 		return;
 	}
-	if (!final && (err == -EAGAIN || err == -ENOENT) && s->py_pending[i])
+	if (!final && err == -ENOENT && s->py_pending[i])
 		return;
 	s->py_pending[i] = 0;
 	if (!s->opts->quiet && err != -ESRCH)
@@ -281,6 +281,8 @@ int session__run(struct session *s, volatile int *stop_signal)
 		drain(s);
 		enable_code_tags(s);
 		retry_discovery(s);
+		if (s->callback_err)
+			break;
 		if (*stop_signal) {
 			s->stop_reason = STOP_SIGNAL;
 			break;
@@ -348,7 +350,7 @@ int session__stop(struct session *s)
 		read_stats(s);
 		read_prog_stats(s);
 	}
-	return s->callback_err;
+	return s->callback_err; /* printed where it happened */
 }
 
 void session__summary(const struct session *s)
@@ -361,9 +363,13 @@ void session__summary(const struct session *s)
 
 	if (s->py)
 		py_symbols__stats(s->py, &py);
-	fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz, %zu distinct stacks, %" PRIu64
+	static const char *const why[] = { [STOP_DURATION] = "duration elapsed", [STOP_SIGNAL] = "signal",
+					   [STOP_TARGETS_EXITED] = "every target exited" };
+
+	fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %zu stacks written, %" PRIu64
 			" lost (ring buffer full)\n",
-		s->profile.total, s->elapsed, s->opts->frequency, s->profile.nstacks, lost);
+		s->profile.total, s->elapsed, s->opts->frequency, s->stop_reason ? why[s->stop_reason] : "stopped",
+		s->lines_written, lost);
 	if (lost && s->lost_per_cpu) {
 		fprintf(stderr, "pyflame-bpf: ring buffer full, samples lost per CPU:");
 		for (int c = 0; c < s->ncpus; c++)
@@ -396,6 +402,8 @@ void session__summary(const struct session *s)
 		const struct target *t = &s->targets.list[i];
 		const struct profile_process *pp = profile__find_process(&s->profile, t->pid);
 
+		if (s->opts->verbose && pp && pp->python)
+			fprintf(stderr, "pyflame-bpf: PID %d (%s): CPython %s\n", (int)t->pid, pp->comm, pp->python);
 		if (t->exited)
 			fprintf(stderr, "pyflame-bpf: PID %d (%s) exited after %.2f s\n", (int)t->pid,
 				pp ? pp->comm : "?", pp && pp->exited_after >= 0 ? pp->exited_after : s->elapsed);

@@ -35,11 +35,12 @@ struct session {
 	double elapsed;
 	int attached;
 	int stop_reason;                /* enum session_stop */
+	size_t lines_written;           /* by the writer, for the summary */
 	uint64_t stats[PF_STAT__COUNT];
 	uint64_t *lost_per_cpu;         /* ring-buffer losses by CPU, when there were any */
 	int ncpus;
 	uint64_t prog_run_ns, prog_runs; /* from the kernel when kernel.bpf_stats_enabled=1 */
-	int callback_err;
+	int callback_err;               /* first error while collecting (printed when it happened) */
 };
 
 enum session_stop {

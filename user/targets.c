@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "targets.h"
 
@@ -64,6 +65,11 @@ int targets__spawn(struct targets *t, char **argv, int stdout_to_stderr)
 			_exit(127);
 		if (stdout_to_stderr && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
+		/* Our own dispositions must not leak into the command (an ignored SIGPIPE survives exec). */
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
 		execvp(argv[0], argv);
 		err = errno;
 		if (write(exec_err[1], &err, sizeof(err)) < 0)
@@ -128,7 +134,7 @@ size_t targets__poll(struct targets *t)
 		if (tg->exited)
 			continue;
 		if (tg->is_child) {
-			if (waitpid(tg->pid, &tg->exit_status, WNOHANG) == tg->pid)
+			if (waitpid(tg->pid, NULL, WNOHANG) == tg->pid)
 				tg->exited = 1;
 		} else if (!process_running(tg->pid)) {
 			tg->exited = 1;
@@ -137,6 +143,20 @@ size_t targets__poll(struct targets *t)
 			alive++;
 	}
 	return alive;
+}
+
+/* Waits up to 2 s for a child to exit, then kills it: a command that ignores SIGTERM must not hang us. */
+static void reap(pid_t pid)
+{
+	const struct timespec tick = { 0, 20 * 1000000L };
+
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, NULL, WNOHANG) != 0)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
 
 void targets__free(struct targets *t, int kill_child)
@@ -155,7 +175,7 @@ void targets__free(struct targets *t, int kill_child)
 		if (kill_child)
 			kill(tg->pid, SIGTERM);
 		if (kill_child || held)
-			waitpid(tg->pid, &tg->exit_status, 0);
+			reap(tg->pid);
 	}
 	free(t->list);
 	targets__init(t);

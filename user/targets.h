@@ -9,7 +9,6 @@ struct target {
 	pid_t pid;
 	int exited;
 	int is_child;           /* started by us from -- COMMAND */
-	int exit_status;        /* for the child: wait status */
 };
 
 struct targets {

@@ -124,14 +124,3 @@ void user_symbols__name(struct user_symbols *u, pid_t pid, uint64_t addr, int re
 	else
 		snprintf(buf, size, "[%s+0x%" PRIx64 "]", elf->name, vaddr);
 }
-
-void user_symbols__forget(struct user_symbols *u, pid_t pid)
-{
-	struct proc_symbols *ps = hashmap__get(&u->procs, &pid, sizeof(pid));
-
-	/* The hashmap has no delete: keep the slot, drop the maps. */
-	if (ps) {
-		proc_maps__free(&ps->maps);
-		ps->err = -ESRCH;
-	}
-}

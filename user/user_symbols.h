@@ -25,7 +25,5 @@ const struct proc_map *user_symbols__map(struct user_symbols *u, pid_t pid, uint
  * return_addr: addr is a return address (every frame but the leaf), looked up at addr - 1.
  */
 void user_symbols__name(struct user_symbols *u, pid_t pid, uint64_t addr, int return_addr, char *buf, size_t size);
-/* Forgets a process that exited (its ELF files stay cached). */
-void user_symbols__forget(struct user_symbols *u, pid_t pid);
 
 #endif

@@ -108,7 +108,7 @@ static int line_cmp(const void *a, const void *b)
 	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
 }
 
-int folded__write(const struct profile *p, const struct folded_options *o, FILE *out)
+int folded__write(const struct profile *p, const struct folded_options *o, FILE *out, size_t *written)
 {
 	struct line *lines = calloc(p->nstacks ? p->nstacks : 1, sizeof(*lines));
 	struct buf b = {};
@@ -117,6 +117,8 @@ int folded__write(const struct profile *p, const struct folded_options *o, FILE 
 
 	if (!lines)
 		return -ENOMEM;
+	if (written)
+		*written = 0;
 	for (size_t i = 0; i < p->nstacks; i++) {
 		err = stack_line(p, p->stacks[i], o, &b);
 		if (err)
@@ -140,6 +142,8 @@ int folded__write(const struct profile *p, const struct folded_options *o, FILE 
 			err = -errno;
 			goto out;
 		}
+		if (written)
+			(*written)++;
 		i = j;
 	}
 out:

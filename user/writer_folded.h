@@ -11,8 +11,9 @@ struct folded_options {
 	int no_kernel;          /* drop kernel frames */
 };
 
-/* Appends one frame's name to buf, made safe for the folded format (no `;`, no control characters). */
+/* Writes name into dst (size bytes), made safe for the folded format (no `;`, no control characters). */
 void folded__escape(char *dst, size_t size, const char *name);
-int folded__write(const struct profile *p, const struct folded_options *opts, FILE *out);
+/* Writes the profile; *lines (may be NULL) gets the number of lines written. */
+int folded__write(const struct profile *p, const struct folded_options *opts, FILE *out, size_t *lines);
 
 #endif

@@ -1,12 +1,14 @@
 """Native targets: call chains, kernel frames, several PIDs, commands, exits, signals, errors, rate, leaks."""
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
-from lib import (PY_TARGETS, PYFLAME, TARGETS, Failure, Run, Target, check, our_programs, parse_folded, profile,
-                 pythons, test)
+from lib import (PY_TARGETS, PYFLAME, TARGETS, Failure, Run, Skip, Target, check, our_programs, parse_folded,
+                 profile, pythons, test)
 
 CHAIN = os.path.join(TARGETS, "chain")
 SYSCALLS = os.path.join(TARGETS, "syscalls")
@@ -83,7 +85,7 @@ def test_repeated_pid_flags():
 @test
 def test_command_mode_profiles_from_start_and_stops_at_exit():
     t0 = time.time()
-    run = profile(["-d", "20", "--", CHAIN, "2"])
+    run = profile(["-d", "20", "-F", "499", "--", CHAIN, "2"])
     took = time.time() - t0
     check(took < 10, "did not stop when the command exited (%.1fs)" % took)
     share, total = chain_share(run)
@@ -197,3 +199,38 @@ def test_full_ring_buffer_and_stack_map_are_reported():
         run = profile(["-p", str(t.pid), "-d", "2", "-F", "999", "--max-stacks", "64"])
     check("stack map full" in run.err and "raise --max-stacks" in run.err, "no stack-map loss reported: %r" % run.err)
     check(run.total() > 100, "samples were dropped instead of kept without a stack: %r" % run)
+
+
+@test
+def test_thread_id_is_refused_with_its_process():
+    py = [exe for minor, exe in pythons() if minor in ("3.12", "3.11", "3.13", "3.10")]
+    if not py:
+        raise Skip("no CPython 3.10+ under $PYENV_ROOT/versions for a threaded target")
+    with Target([py[0], os.path.join(PY_TARGETS, "threads.py")]) as t:
+        tids = [int(x) for x in os.listdir("/proc/%d/task" % t.pid) if int(x) != t.pid]
+        run = profile(["-p", str(tids[0]), "-d", "1"], expect_rc=2)
+    check("is a thread of process %d" % t.pid in run.err, "message: %r" % run.err)
+
+
+@test
+def test_output_through_a_symlink_replaces_the_file_not_the_link():
+    d = tempfile.mkdtemp(prefix="pyflame-out-")
+    try:
+        real, link = os.path.join(d, "real.folded"), os.path.join(d, "link.folded")
+        open(real, "w").close()
+        os.symlink(real, link)
+        with Target([CHAIN]) as t:
+            profile(["-p", str(t.pid), "-d", "1", "-o", link, "-q"])
+        check(os.path.islink(link), "the symlink was replaced by a file")
+        with open(real) as f:
+            check(sum(c for _, c in parse_folded(f.read())) > 20, "the file the link names got no profile")
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def test_command_ignoring_sigterm_does_not_hang_the_profiler():
+    t0 = time.time()
+    run = profile(["-d", "1", "-o", "/dev/null", "--", "sh", "-c", "trap '' TERM; while :; do :; done"], timeout=30)
+    check(time.time() - t0 < 8, "took %.1fs to give up on a command ignoring SIGTERM" % (time.time() - t0))
+    check(run.rc == 0, "exit %d" % run.rc)

@@ -54,13 +54,16 @@ static void name_thread(uint32_t tid, uint32_t tgid, const char *comm)
 static void expect_folded(const struct folded_options *o, const char *want)
 {
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, lines = 0, want_lines = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	cr_assert_not_null(f);
-	cr_assert_eq(folded__write(&prof, o, f), 0);
+	cr_assert_eq(folded__write(&prof, o, f, &lines), 0);
 	fclose(f);
 	cr_expect_str_eq(text, want, "got:\n%s\nwant:\n%s", text, want);
+	for (const char *p = want; *p; p++)
+		want_lines += *p == '\n';
+	cr_expect_eq(lines, want_lines, "lines written: %zu, want %zu", lines, want_lines);
 	free(text);
 }
 
