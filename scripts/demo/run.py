@@ -30,7 +30,7 @@ def api_python():
 
 
 def summarise(path, top=8):
-    """Self (leaf Python frame) and total (anywhere on the stack) shares of Python frames."""
+    """Self shares of Python lines (leaf Python frame), and total shares of the API's own functions."""
     self_counts, total_counts = collections.Counter(), collections.Counter()
     samples = 0
     with open(path) as f:
@@ -41,11 +41,12 @@ def summarise(path, top=8):
             py = [fr for fr in stack.split(";") if re.search(r"\(.+:\d+\)$", fr)]
             if py:
                 self_counts[py[-1]] += count
-            for fr in set(py):
-                total_counts[fr] += count
+            # Functions of the API itself (api.py), by function: time in them and in what they call.
+            for func in set(re.sub(r":\d+\)$", ")", fr) for fr in py if "(api.py:" in fr):
+                total_counts[func] += count
     print("\n%d samples in %s" % (samples, os.path.relpath(path)))
     for title, counts in (("hottest Python lines (self)", self_counts),
-                          ("hottest Python frames (self + callees)", total_counts)):
+                          ("hottest functions of api.py (self + callees)", total_counts)):
         print("\n  %s:" % title)
         for frame, n in counts.most_common(top):
             print("  %5.1f%%  %s" % (100.0 * n / (samples or 1), frame))
