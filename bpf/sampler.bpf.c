@@ -215,7 +215,10 @@ static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_p
 	if (!cached)
 		return 0;
 	if (cached->tstate) {
-		if (!block_read(s->block, size, cached->tstate) && block_u64(s->block, l->tstate_thread_id) == fsbase)
+		/* A state without a frame may be a freed one whose thread got a new state elsewhere
+		 * (PyGILState_Release, then Ensure): search again, at most once per retry period. */
+		if (!block_read(s->block, size, cached->tstate) && block_u64(s->block, l->tstate_thread_id) == fsbase &&
+		    (block_u64(s->block, l->tstate_frame) || now < cached->retry_at_ns))
 			return cached->tstate;
 	} else if (now < cached->retry_at_ns) {
 		return 0;
