@@ -30,7 +30,8 @@ static void install_signals(void)
 int main(int argc, char **argv)
 {
 	struct pf_options opts;
-	struct folded_options fo;
+	struct view_options vo;
+	struct profile_view view;
 	struct session s;
 	struct output out;
 	int err;
@@ -58,12 +59,15 @@ int main(int argc, char **argv)
 		cli__free(&opts);
 		return 1;
 	}
-	fo = (struct folded_options){
+	vo = (struct view_options){
 		.per_process = opts.per_process || s.targets.n > 1,
 		.threads = opts.threads,
 		.no_kernel = opts.no_kernel,
 	};
-	err = folded__write(&s.profile, &fo, out.file, &s.lines_written);
+	err = profile_view__build(&view, &s.profile, &vo);
+	if (!err)
+		err = folded__write(&view, out.file, &s.lines_written);
+	profile_view__free(&view);
 	err = output__commit(&out, err);
 	if (!opts.quiet)
 		session__summary(&s);

@@ -51,14 +51,18 @@ static void name_thread(uint32_t tid, uint32_t tgid, const char *comm)
 }
 
 /* folded__write's whole output, as a string to compare. */
-static void expect_folded(const struct folded_options *o, const char *want)
+static void expect_folded(const struct view_options *o, const char *want)
 {
 	char *text = NULL;
 	size_t len = 0, lines = 0, want_lines = 0;
 	FILE *f = open_memstream(&text, &len);
 
 	cr_assert_not_null(f);
-	cr_assert_eq(folded__write(&prof, o, f, &lines), 0);
+	struct profile_view view;
+
+	cr_assert_eq(profile_view__build(&view, &prof, o), 0);
+	cr_assert_eq(folded__write(&view, f, &lines), 0);
+	profile_view__free(&view);
 	fclose(f);
 	cr_expect_str_eq(text, want, "got:\n%s\nwant:\n%s", text, want);
 	for (const char *p = want; *p; p++)
@@ -82,7 +86,7 @@ static void two_threads_same_stack(void)
 
 Test(writer_folded, identical_stacks_of_two_threads_merge_into_one_line)
 {
-	struct folded_options o = {};
+	struct view_options o = {};
 
 	two_threads_same_stack();
 	expect_folded(&o, "main (app.py:10);work;sys_read_[k] 12\n");
@@ -90,7 +94,7 @@ Test(writer_folded, identical_stacks_of_two_threads_merge_into_one_line)
 
 Test(writer_folded, threads_option_keeps_threads_apart_under_a_thread_root)
 {
-	struct folded_options o = {.threads = 1};
+	struct view_options o = {.threads = 1};
 
 	two_threads_same_stack();
 	expect_folded(&o, "thread python3 (100);main (app.py:10);work;sys_read_[k] 5\n"
@@ -99,7 +103,7 @@ Test(writer_folded, threads_option_keeps_threads_apart_under_a_thread_root)
 
 Test(writer_folded, per_process_roots_each_stack_at_comm_and_pid)
 {
-	struct folded_options o = {.per_process = 1};
+	struct view_options o = {.per_process = 1};
 	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "loop")};
 
 	name_process(200, "redis");
@@ -113,7 +117,7 @@ Test(writer_folded, per_process_roots_each_stack_at_comm_and_pid)
 
 Test(writer_folded, per_process_and_threads_put_the_thread_below_the_process)
 {
-	struct folded_options o = {.per_process = 1, .threads = 1};
+	struct view_options o = {.per_process = 1, .threads = 1};
 
 	two_threads_same_stack();
 	expect_folded(&o, "python3 (100);thread python3 (100);main (app.py:10);work;sys_read_[k] 5\n"
@@ -122,7 +126,7 @@ Test(writer_folded, per_process_and_threads_put_the_thread_below_the_process)
 
 Test(writer_folded, unknown_process_and_thread_names_are_question_marks)
 {
-	struct folded_options o = {.per_process = 1, .threads = 1};
+	struct view_options o = {.per_process = 1, .threads = 1};
 	uint32_t a[] = {frame(FRAME_NATIVE, "f")};
 
 	add(42, 43, a, 1, 1);
@@ -131,7 +135,7 @@ Test(writer_folded, unknown_process_and_thread_names_are_question_marks)
 
 Test(writer_folded, kernel_frames_are_suffixed_and_no_kernel_drops_them)
 {
-	struct folded_options with = {}, without = {.no_kernel = 1};
+	struct view_options with = {}, without = {.no_kernel = 1};
 	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_KERNEL, "entry_SYSCALL_64"),
 			frame(FRAME_KERNEL, "do_syscall_64")};
 	uint32_t b[] = {frame(FRAME_NATIVE, "main")};
@@ -146,7 +150,7 @@ Test(writer_folded, kernel_frames_are_suffixed_and_no_kernel_drops_them)
 
 Test(writer_folded, same_name_as_kernel_and_native_frame_are_two_frames)
 {
-	struct folded_options o = {};
+	struct view_options o = {};
 	uint32_t k = frame(FRAME_KERNEL, "memcpy"), n = frame(FRAME_NATIVE, "memcpy");
 
 	cr_expect_neq(k, n);
@@ -158,7 +162,7 @@ Test(writer_folded, same_name_as_kernel_and_native_frame_are_two_frames)
 
 Test(writer_folded, semicolons_in_names_become_colons)
 {
-	struct folded_options o = {};
+	struct view_options o = {};
 	uint32_t a[] = {frame(FRAME_NATIVE, "std::vector<int; x>::push"), frame(FRAME_PYTHON, ";;")};
 
 	add(1, 1, a, 2, 3);
@@ -167,7 +171,7 @@ Test(writer_folded, semicolons_in_names_become_colons)
 
 Test(writer_folded, newlines_and_control_characters_become_question_marks)
 {
-	struct folded_options o = {};
+	struct view_options o = {};
 	uint32_t a[] = {frame(FRAME_PYTHON, "evil\nname"), frame(FRAME_PYTHON, "tab\there\r\x01\x7f")};
 
 	add(1, 1, a, 2, 1);
@@ -176,7 +180,7 @@ Test(writer_folded, newlines_and_control_characters_become_question_marks)
 
 Test(writer_folded, escaping_applies_to_process_and_thread_roots)
 {
-	struct folded_options o = {.per_process = 1, .threads = 1};
+	struct view_options o = {.per_process = 1, .threads = 1};
 	uint32_t a[] = {frame(FRAME_NATIVE, "f")};
 
 	name_process(7, "a;b\n");
@@ -197,7 +201,7 @@ Test(writer_folded, escape_truncates_to_the_buffer)
 
 Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
 {
-	struct folded_options o = {};
+	struct view_options o = {};
 	uint32_t z[] = {frame(FRAME_NATIVE, "zeta")}, a[] = {frame(FRAME_NATIVE, "alpha")},
 		 ab[] = {a[0], frame(FRAME_NATIVE, "beta")}, m[] = {frame(FRAME_NATIVE, "Main")};
 
@@ -210,7 +214,7 @@ Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
 
 Test(writer_folded, counts_of_repeated_adds_are_summed)
 {
-	struct folded_options o = {};
+	struct view_options o = {};
 	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "hot")};
 
 	add(1, 1, a, 2, 1);
@@ -223,7 +227,7 @@ Test(writer_folded, counts_of_repeated_adds_are_summed)
 
 Test(writer_folded, empty_stack_is_written_as_empty_marker)
 {
-	struct folded_options o = {}, nok = {.no_kernel = 1};
+	struct view_options o = {}, nok = {.no_kernel = 1};
 	uint32_t k[] = {frame(FRAME_KERNEL, "cpu_idle")};
 
 	add(1, 1, NULL, 0, 2);
@@ -235,7 +239,7 @@ Test(writer_folded, empty_stack_is_written_as_empty_marker)
 
 Test(writer_folded, empty_profile_writes_nothing)
 {
-	struct folded_options o = {.per_process = 1, .threads = 1};
+	struct view_options o = {.per_process = 1, .threads = 1};
 
 	expect_folded(&o, "");
 }

@@ -1,0 +1,201 @@
+/* The stacks as every writer shows them: root frames added, hidden frames dropped, identical stacks merged, sorted. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hashmap.h"
+#include "profile_view.h"
+
+struct builder {
+	struct profile_view *v;
+	size_t frames_cap, stacks_cap, offsets_cap, ids_len, ids_cap;
+	size_t *offsets;        /* per stack: where its ids start in v->ids (pointers are set at the end) */
+	struct hashmap frame_index, stack_index;
+};
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 64;
+	void *n;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	n = realloc(*arr, ncap * elem);
+	if (!n)
+		return -ENOMEM;
+	*arr = n;
+	*cap = ncap;
+	return 0;
+}
+
+static int64_t frame_id(struct builder *b, enum view_kind kind, const char *name)
+{
+	struct profile_view *v = b->v;
+	size_t len = strlen(name);
+	char *key = malloc(len + 1);
+	void *hit;
+	int64_t id = -ENOMEM;
+
+	if (!key)
+		return -ENOMEM;
+	key[0] = (char)kind;
+	memcpy(key + 1, name, len);
+	hit = hashmap__get(&b->frame_index, key, len + 1);
+	if (hit) {
+		id = (int64_t)(uintptr_t)hit - 1;
+		goto out;
+	}
+	if (grow((void **)&v->frames, &b->frames_cap, v->nframes + 1, sizeof(*v->frames)))
+		goto out;
+	v->frames[v->nframes].name = strdup(name);
+	v->frames[v->nframes].kind = kind;
+	if (!v->frames[v->nframes].name)
+		goto out;
+	if (hashmap__set(&b->frame_index, key, len + 1, (void *)(uintptr_t)(v->nframes + 1))) {
+		free(v->frames[v->nframes].name);
+		goto out;
+	}
+	id = (int64_t)v->nframes++;
+out:
+	free(key);
+	return id;
+}
+
+static enum view_kind kind_of(enum frame_kind k)
+{
+	switch (k) {
+	case FRAME_PYTHON:
+		return VIEW_PYTHON;
+	case FRAME_NATIVE:
+		return VIEW_NATIVE;
+	case FRAME_KERNEL:
+		return VIEW_KERNEL;
+	default:
+		return VIEW_MARKER;
+	}
+}
+
+static int push(struct builder *b, int64_t id)
+{
+	if (id < 0)
+		return (int)id;
+	if (grow((void **)&b->v->ids, &b->ids_cap, b->ids_len + 1, sizeof(*b->v->ids)))
+		return -ENOMEM;
+	b->v->ids[b->ids_len++] = (uint32_t)id;
+	return 0;
+}
+
+/* Appends one profile stack's view frames to the id pool; returns how many. */
+static int64_t stack_ids(struct builder *b, const struct profile *p, const struct profile_stack *s,
+			 const struct view_options *o)
+{
+	size_t start = b->ids_len;
+	char root[128];
+	int err = 0;
+
+	if (o->per_process) {
+		const struct profile_process *proc = profile__find_process(p, s->tgid);
+
+		snprintf(root, sizeof(root), "%s (%u)", proc && proc->comm[0] ? proc->comm : "?", s->tgid);
+		err = push(b, frame_id(b, VIEW_ROOT, root));
+	}
+	if (!err && o->threads) {
+		const struct profile_thread *t = profile__find_thread(p, s->tid);
+
+		snprintf(root, sizeof(root), "thread %s (%u)", t && t->comm[0] ? t->comm : "?", s->tid);
+		err = push(b, frame_id(b, VIEW_ROOT, root));
+	}
+	for (uint32_t i = 0; !err && i < s->nframes; i++) {
+		const struct profile_frame *f = &p->frames[s->frames[i]];
+
+		if (f->kind == FRAME_KERNEL && o->no_kernel)
+			continue;
+		err = push(b, frame_id(b, kind_of(f->kind), f->name));
+	}
+	if (!err && b->ids_len == start)
+		err = push(b, frame_id(b, VIEW_MARKER, "[empty]"));
+	return err ? err : (int64_t)(b->ids_len - start);
+}
+
+/* Adds the stack just appended to the pool, or merges it into an identical one (and drops the copy). */
+static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count)
+{
+	struct profile_view *v = b->v;
+	size_t key_len = n * sizeof(uint32_t);
+	void *hit = hashmap__get(&b->stack_index, v->ids + start, key_len);
+
+	if (hit) {
+		v->stacks[(uintptr_t)hit - 1].count += count;
+		b->ids_len = start;
+		return 0;
+	}
+	if (grow((void **)&v->stacks, &b->stacks_cap, v->nstacks + 1, sizeof(*v->stacks)) ||
+	    grow((void **)&b->offsets, &b->offsets_cap, v->nstacks + 1, sizeof(*b->offsets)))
+		return -ENOMEM;
+	if (hashmap__set(&b->stack_index, v->ids + start, key_len, (void *)(uintptr_t)(v->nstacks + 1)))
+		return -ENOMEM;
+	b->offsets[v->nstacks] = start;
+	v->stacks[v->nstacks].count = count;
+	v->stacks[v->nstacks].nframes = n;
+	v->nstacks++;
+	return 0;
+}
+
+static const struct profile_view *sort_view; /* qsort has no context argument */
+
+/* Frame by frame, root first, by name: the order of the lines a folded writer would sort. */
+static int stack_cmp(const void *a, const void *b)
+{
+	const struct view_stack *x = a, *y = b;
+
+	for (uint32_t i = 0; i < x->nframes && i < y->nframes; i++) {
+		int c = strcmp(sort_view->frames[x->frames[i]].name, sort_view->frames[y->frames[i]].name);
+
+		if (c)
+			return c;
+		if (sort_view->frames[x->frames[i]].kind != sort_view->frames[y->frames[i]].kind)
+			return sort_view->frames[x->frames[i]].kind < sort_view->frames[y->frames[i]].kind ? -1 : 1;
+	}
+	return x->nframes < y->nframes ? -1 : x->nframes > y->nframes;
+}
+
+int profile_view__build(struct profile_view *v, const struct profile *p, const struct view_options *o)
+{
+	struct builder b = { .v = v };
+	int err = 0;
+
+	memset(v, 0, sizeof(*v));
+	hashmap__init(&b.frame_index);
+	hashmap__init(&b.stack_index);
+	for (size_t i = 0; !err && i < p->nstacks; i++) {
+		size_t start = b.ids_len;
+		int64_t n = stack_ids(&b, p, p->stacks[i], o);
+
+		err = n < 0 ? (int)n : stack_add(&b, start, (uint32_t)n, p->stacks[i]->count);
+		v->total += p->stacks[i]->count;
+	}
+	if (!err) {
+		for (size_t i = 0; i < v->nstacks; i++)
+			v->stacks[i].frames = v->ids + b.offsets[i];
+		sort_view = v;
+		qsort(v->stacks, v->nstacks, sizeof(*v->stacks), stack_cmp);
+	}
+	free(b.offsets);
+	hashmap__free(&b.frame_index);
+	hashmap__free(&b.stack_index);
+	if (err)
+		profile_view__free(v);
+	return err;
+}
+
+void profile_view__free(struct profile_view *v)
+{
+	for (size_t i = 0; i < v->nframes; i++)
+		free(v->frames[i].name);
+	free(v->frames);
+	free(v->stacks);
+	free(v->ids);
+	memset(v, 0, sizeof(*v));
+}

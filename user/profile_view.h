@@ -1,0 +1,48 @@
+/* The stacks as every writer shows them: root frames added, hidden frames dropped, identical stacks merged, sorted. */
+#ifndef PROFILE_VIEW_H
+#define PROFILE_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "profile.h"
+
+struct view_options {
+	int per_process;        /* root frame `COMM (PID)` on every stack */
+	int threads;            /* root frame `thread NAME (TID)` below the process root */
+	int no_kernel;          /* drop kernel frames */
+};
+
+enum view_kind {
+	VIEW_ROOT,              /* a process or thread root */
+	VIEW_PYTHON,
+	VIEW_NATIVE,
+	VIEW_KERNEL,
+	VIEW_MARKER,            /* [truncated], [freed code object], ... */
+};
+
+struct view_frame {
+	char *name;             /* as the profile names it (kernel frames without a suffix; writers add their own) */
+	enum view_kind kind;
+};
+
+struct view_stack {
+	uint64_t count;
+	uint32_t nframes;
+	const uint32_t *frames; /* indexes into view.frames, root first */
+};
+
+struct profile_view {
+	struct view_frame *frames;      /* distinct frames */
+	size_t nframes;
+	struct view_stack *stacks;      /* distinct stacks, sorted by their frame names root first */
+	size_t nstacks;
+	uint64_t total;                 /* samples in all stacks */
+	/* private */
+	uint32_t *ids;
+	void *index;
+};
+
+int profile_view__build(struct profile_view *v, const struct profile *p, const struct view_options *o);
+void profile_view__free(struct profile_view *v);
+
+#endif
