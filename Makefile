@@ -15,7 +15,7 @@ PYTHON3 ?= python3
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 DEB_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev libdw-dev libzstd-dev zlib1g-dev libcriterion-dev pkg-config \
-	python3 valgrind
+	python3 valgrind zstd
 
 ifeq ($(V),1)
 Q :=
@@ -27,7 +27,7 @@ endif
 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz
+LDLIBS := -lbpf -ldw -lelf -lz -lzstd
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Wall -Wno-unused-function
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "output_format.h"
 
 #define PF_VERSION "0.1.0"
 
@@ -21,6 +22,10 @@ enum {
 	OPT_FULL_FILENAMES,
 	OPT_FUNCTION,
 	OPT_CODE_TAGS,
+	OPT_FORMAT,
+	OPT_COMPRESS,
+	OPT_TITLE,
+	OPT_INVERTED,
 };
 
 struct option_doc {
@@ -41,6 +46,8 @@ static const struct option_doc options[] = {
 	  "distinct kernel+user stacks the stack map holds (default 16384)" },
 	{ { "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, "N",
 	  "Python frames kept per sample, 1-512 (default 128); deeper stacks are cut at the root" },
+	{ { "format", required_argument, NULL, OPT_FORMAT }, "FORMAT", "folded (default: from -o's suffix)" },
+	{ { "compress", no_argument, NULL, OPT_COMPRESS }, NULL, "zstd-compress the output (implied by a .zst suffix)" },
 	{ { "per-process", no_argument, NULL, OPT_PER_PROCESS }, NULL,
 	  "root frame `COMM (PID)` even with one target" },
 	{ { "threads", no_argument, NULL, OPT_THREADS }, NULL, "root frame `thread NAME (TID)` per thread" },
@@ -251,6 +258,12 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		case OPT_FULL_FILENAMES: o->full_filenames = 1; break;
 		case OPT_FUNCTION: o->function = 1; break;
 		case OPT_CODE_TAGS: o->code_tags = 1; break;
+		case OPT_FORMAT:
+			o->format = output_format__parse(optarg);
+			if (o->format == FORMAT_AUTO)
+				return bad("format (folded)", optarg);
+			break;
+		case OPT_COMPRESS: o->compress = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'h':
@@ -276,6 +289,13 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 			return -EINVAL;
 		}
 		o->command = &argv[optind];
+	}
+	if (o->output || o->format == FORMAT_AUTO) {
+		int zst, by_name = output_format__from_path(o->output, &zst);
+
+		if (o->format == FORMAT_AUTO)
+			o->format = by_name;
+		o->compress |= zst;
 	}
 	if (!o->npids && !o->command) {
 		fprintf(stderr, "pyflame-bpf: nothing to profile: give -p PID or -- COMMAND (see --help)\n");

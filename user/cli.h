@@ -21,6 +21,10 @@ struct pf_options {
 	int full_filenames;
 	int function;
 	int code_tags;          /* tag every Python frame from the start */
+	int format;             /* enum output_format, resolved (never FORMAT_AUTO after parsing) */
+	int compress;           /* zstd: --compress or a .zst suffix */
+	const char *title;      /* a picture's title */
+	int inverted;           /* icicle graph */
 	int quiet;
 	int verbose;
 };

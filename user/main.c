@@ -41,7 +41,7 @@ int main(int argc, char **argv)
 		cli__free(&opts);
 		return err > 0 ? 0 : 2;
 	}
-	if (output__open(&out, opts.output)) {
+	if (output__open(&out, opts.output, opts.compress)) {
 		cli__free(&opts);
 		return 2;
 	}

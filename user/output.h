@@ -5,13 +5,15 @@
 #include <stdio.h>
 
 struct output {
-	FILE *file;
+	FILE *file;             /* what writers write to: the file itself, or a zstd stream into it */
+	FILE *raw;              /* the file itself */
 	char *path;             /* final name, NULL for stdout */
 	char *tmp;              /* temporary name while writing, NULL when writing in place */
 };
 
-/* Opens early, so a bad path fails before anything is loaded; prints one line on failure. */
-int output__open(struct output *o, const char *path);
+/* Opens early, so a bad path fails before anything is loaded; prints one line on failure.
+ * compress: what is written goes through zstd. */
+int output__open(struct output *o, const char *path, int compress);
 /* Flushes and moves the file into place; prints one line on failure. err: an earlier write error. */
 int output__commit(struct output *o, int err);
 /* Drops a partial file. */

@@ -9,10 +9,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 import test_native  # noqa: E402,F401
 import test_memcheck  # noqa: E402,F401
+import test_python  # noqa: E402,F401
+import test_formats  # noqa: E402,F401
 try:
-    import test_python  # noqa: E402,F401
+    import test_svg  # noqa: E402,F401
 except ImportError as e:
-    if "test_python" not in str(e):
+    if "test_svg" not in str(e):
         raise
 
 

@@ -1,0 +1,16 @@
+/* Output formats: chosen by --format, else by the output file's suffix; a .zst suffix adds zstd compression. */
+#ifndef OUTPUT_FORMAT_H
+#define OUTPUT_FORMAT_H
+
+enum output_format {
+	FORMAT_AUTO = 0,        /* from the file name; folded for stdout */
+	FORMAT_FOLDED,
+	FORMAT_SVG,
+};
+
+/* "folded" / "svg" -> the format, or FORMAT_AUTO when unknown. */
+enum output_format output_format__parse(const char *name);
+/* The format a file name asks for (x.svg, x.svg.zst, anything else folded) and whether it ends in .zst. */
+enum output_format output_format__from_path(const char *path, int *zst);
+
+#endif
