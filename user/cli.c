@@ -70,6 +70,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: pyflame-bpf [OPTIONS] -p PID[,PID...]\n"
 		   "       pyflame-bpf [OPTIONS] -- COMMAND [ARGS...]\n"
+		   "       pyflame-bpf report FILE [-o OUT] [--format F]   convert a saved folded profile (.zst too), no root needed\n"
 		   "Samples the CPU stacks (Python, native, kernel) of running processes with BPF and writes folded stacks.\n\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct option_doc *d = &options[i];
@@ -212,6 +213,16 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	memset(&longopts[NOPTS], 0, sizeof(struct option));
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets the scan inside a group of short options */
+	if (argc > 1 && !strcmp(argv[1], "report")) {
+		/* `report FILE [OPTIONS]`: the file first, then the same options table from argv[2] on. */
+		if (argc < 3 || (argv[2][0] == '-' && strcmp(argv[2], "-"))) {
+			fprintf(stderr, "pyflame-bpf: report needs a folded profile to read (see --help)\n");
+			return -EINVAL;
+		}
+		o->report = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	/* '+': stop at the first non-option, so `-- CMD -x` leaves -x to CMD. */
 	while ((word = optind, c = getopt_long(argc, argv, "+:p:d:F:o:qvhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -296,6 +307,13 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		if (o->format == FORMAT_AUTO)
 			o->format = by_name;
 		o->compress |= zst;
+	}
+	if (o->report) {
+		if (o->npids || o->command) {
+			fprintf(stderr, "pyflame-bpf: report converts a saved profile: no -p or command (see --help)\n");
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (!o->npids && !o->command) {
 		fprintf(stderr, "pyflame-bpf: nothing to profile: give -p PID or -- COMMAND (see --help)\n");

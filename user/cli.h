@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 struct pf_options {
+	const char *report;     /* `report FILE`: convert a saved profile instead of recording */
 	pid_t *pids;
 	size_t npids;
 	char **command;         /* -- CMD ARGS, NULL-terminated, or NULL */
@@ -29,7 +30,8 @@ struct pf_options {
 	int verbose;
 };
 
-/* Parses argv; on a bad flag or value prints one line and returns -EINVAL (exit 2); 1 = --help/--version done. */
+/* Parses argv (`[OPTIONS] -p PID...`, `[OPTIONS] -- CMD`, or `report FILE [OPTIONS]`); on a bad flag or value prints one
+ * line and returns -EINVAL (exit 2); 1 = --help/--version done. */
 int cli__parse(struct pf_options *o, int argc, char **argv);
 void cli__free(struct pf_options *o);
 

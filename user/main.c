@@ -1,4 +1,4 @@
-/* pyflame-bpf: parse the command line, record one session, write the profile, report. */
+/* pyflame-bpf: parse the command line, record one session (or read a saved profile), write it, report. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -6,6 +6,9 @@
 #include <string.h>
 #include "cli.h"
 #include "output.h"
+#include "output_format.h"
+#include "profile_view.h"
+#include "reader_folded.h"
 #include "session.h"
 #include "writer_folded.h"
 
@@ -27,12 +30,76 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Renders the profile in the chosen format into out and commits it; *lines gets the stacks written. */
+static int write_profile(const struct profile *p, const struct view_options *vo, const struct pf_options *o,
+			 struct output *out, size_t *lines)
+{
+	struct profile_view view;
+	int err = profile_view__build(&view, p, vo);
+
+	if (!err) {
+		switch (o->format) {
+		default:
+			err = folded__write(&view, out->file, lines);
+			break;
+		}
+	}
+	profile_view__free(&view);
+	return output__commit(out, err);
+}
+
+/* `report FILE`: a saved profile into another file or format; needs no privileges. */
+static int report(const struct pf_options *o, struct output *out)
+{
+	struct view_options vo = { 0 }; /* roots, if any, are already frames of the saved stacks */
+	struct profile p;
+	size_t lines;
+	int err;
+
+	profile__init(&p);
+	err = folded__read(&p, o->report);
+	if (err)
+		output__abort(out);
+	else
+		err = write_profile(&p, &vo, o, out, &lines);
+	profile__free(&p);
+	return err ? 1 : 0;
+}
+
+static int record(const struct pf_options *o, struct output *out)
+{
+	struct view_options vo;
+	struct session s;
+	int err;
+
+	/* Never fetch debug info over the network from a production host (libdw would, with 90 s timeouts). */
+	unsetenv("DEBUGINFOD_URLS");
+	install_signals();
+	session__init(&s, o);
+	err = session__start(&s);
+	if (!err)
+		err = session__run(&s, &stop_signal);
+	err = session__stop(&s) ?: err;
+	if (err) {
+		output__abort(out);
+		session__free(&s);
+		return 1;
+	}
+	vo = (struct view_options){
+		.per_process = o->per_process || s.targets.n > 1,
+		.threads = o->threads,
+		.no_kernel = o->no_kernel,
+	};
+	err = write_profile(&s.profile, &vo, o, out, &s.lines_written);
+	if (!o->quiet)
+		session__summary(&s);
+	session__free(&s);
+	return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct pf_options opts;
-	struct view_options vo;
-	struct profile_view view;
-	struct session s;
 	struct output out;
 	int err;
 
@@ -45,33 +112,7 @@ int main(int argc, char **argv)
 		cli__free(&opts);
 		return 2;
 	}
-	/* Never fetch debug info over the network from a production host (libdw would, with 90 s timeouts). */
-	unsetenv("DEBUGINFOD_URLS");
-	install_signals();
-	session__init(&s, &opts);
-	err = session__start(&s);
-	if (!err)
-		err = session__run(&s, &stop_signal);
-	err = session__stop(&s) ?: err;
-	if (err) {
-		output__abort(&out);
-		session__free(&s);
-		cli__free(&opts);
-		return 1;
-	}
-	vo = (struct view_options){
-		.per_process = opts.per_process || s.targets.n > 1,
-		.threads = opts.threads,
-		.no_kernel = opts.no_kernel,
-	};
-	err = profile_view__build(&view, &s.profile, &vo);
-	if (!err)
-		err = folded__write(&view, out.file, &s.lines_written);
-	profile_view__free(&view);
-	err = output__commit(&out, err);
-	if (!opts.quiet)
-		session__summary(&s);
-	session__free(&s);
+	err = opts.report ? report(&opts, &out) : record(&opts, &out);
 	cli__free(&opts);
-	return err ? 1 : 0;
+	return err;
 }

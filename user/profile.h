@@ -11,6 +11,7 @@ enum frame_kind {
 	FRAME_NATIVE,
 	FRAME_KERNEL,
 	FRAME_MARKER,   /* synthetic: [truncated], [unknown], ... */
+	FRAME_ROOT,     /* a process or thread root read back from a saved profile */
 };
 
 struct profile_frame {

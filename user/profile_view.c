@@ -72,6 +72,8 @@ static enum view_kind kind_of(enum frame_kind k)
 		return VIEW_NATIVE;
 	case FRAME_KERNEL:
 		return VIEW_KERNEL;
+	case FRAME_ROOT:
+		return VIEW_ROOT;
 	default:
 		return VIEW_MARKER;
 	}

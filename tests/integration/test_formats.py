@@ -52,3 +52,32 @@ def test_format_flag_overrides_the_suffix_and_bad_formats_exit_2():
         check("format" in run.err and len(run.err.strip().splitlines()) == 1, "stderr %r" % run.err)
     finally:
         shutil.rmtree(d)
+
+
+@test
+def test_report_round_trips_folded_and_reads_zstd_without_privileges():
+    d = tempfile.mkdtemp(prefix="pyflame-report-")
+    try:
+        os.chmod(d, 0o777)
+        saved, zst, back = (os.path.join(d, n) for n in ("saved.folded", "saved.folded.zst", "back.folded"))
+        with Target([CHAIN]) as a, Target([CHAIN]) as b:
+            profile(["-p", "%d,%d" % (a.pid, b.pid), "-d", "1", "-q", "-o", saved])
+        profile(["report", saved, "-o", zst])
+        for p in (saved, zst, back):
+            if os.path.exists(p):
+                os.chmod(p, 0o666)
+        # As nobody: reading and converting a saved profile needs no privilege.
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if shutil.which("setpriv") else []
+        p = subprocess.run(as_nobody + [PYFLAME, "report", zst, "-o", back], stderr=subprocess.PIPE)
+        check(p.returncode == 0, "report as nobody: exit %d: %s" % (p.returncode, p.stderr.decode()))
+        with open(saved) as f1, open(back) as f2:
+            first, second = f1.read(), f2.read()
+        check(first == second and first, "folded -> zst -> folded changed the profile")
+        check(any(f[0].startswith("chain (") for f, _ in parse_folded(second)), "process roots lost")
+        bad = os.path.join(d, "bad.folded")
+        with open(bad, "w") as f:
+            f.write("main;spin 12\nnot a folded line\n")
+        run = profile(["report", bad], expect_rc=1)
+        check("bad.folded:2" in run.err, "error does not name the line: %r" % run.err)
+    finally:
+        shutil.rmtree(d)

@@ -1,0 +1,185 @@
+/* Reads folded stacks (plain or zstd-compressed) back into a profile, so saved profiles can be converted. */
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+#include "reader_folded.h"
+
+#define MAX_PROFILE_BYTES (4UL << 30) /* a profile bigger than this is not a profile */
+
+static int read_all(FILE *f, char **data, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap), *grown;
+	size_t got;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n == cap) {
+			if (cap >= MAX_PROFILE_BYTES || !(grown = realloc(buf, cap * 2))) {
+				free(buf);
+				return cap >= MAX_PROFILE_BYTES ? -EFBIG : -ENOMEM;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+	}
+	if (ferror(f)) {
+		free(buf);
+		return -EIO;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+/* Decompresses a whole zstd stream (one or more frames) into a new buffer. */
+static int unzstd(const char *in, size_t in_len, char **data, size_t *len)
+{
+	ZSTD_DStream *ds = ZSTD_createDStream();
+	ZSTD_inBuffer src = { in, in_len, 0 };
+	size_t cap = in_len * 8 + 4096, n = 0;
+	char *buf = malloc(cap), *grown;
+	int err = 0;
+
+	if (!ds || !buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (src.pos < src.size) {
+		ZSTD_outBuffer dst = { buf + n, cap - n, 0 };
+		size_t rc = ZSTD_decompressStream(ds, &dst, &src);
+
+		if (ZSTD_isError(rc)) {
+			err = -EILSEQ;
+			goto out;
+		}
+		n += dst.pos;
+		if (n == cap) {
+			if (cap >= MAX_PROFILE_BYTES || !(grown = realloc(buf, cap * 2))) {
+				err = cap >= MAX_PROFILE_BYTES ? -EFBIG : -ENOMEM;
+				goto out;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+	}
+out:
+	ZSTD_freeDStream(ds);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+/* What a frame's text says it is: `x_[k]` kernel, `f (file:N)` Python, `[...]` marker, `comm (PID)` and
+ * `thread name (TID)` roots (first frames only), anything else native. */
+static enum frame_kind kind_of(char *name, int root_position, const regex_t *py)
+{
+	size_t n = strlen(name);
+
+	if (n > 4 && !strcmp(name + n - 4, "_[k]")) {
+		name[n - 4] = '\0';
+		return FRAME_KERNEL;
+	}
+	if (name[0] == '[' && name[n - 1] == ']')
+		return FRAME_MARKER;
+	if (!regexec(py, name, 0, NULL, 0))
+		return FRAME_PYTHON;
+	if (root_position && n > 3 && name[n - 1] == ')' && strrchr(name, '(') &&
+	    strspn(strrchr(name, '(') + 1, "0123456789") == n - 2 - (size_t)(strrchr(name, '(') - name))
+		return FRAME_ROOT;
+	return FRAME_NATIVE;
+}
+
+static int parse(struct profile *p, char *text, size_t len, const char *path)
+{
+	regex_t py;
+	uint32_t *ids = NULL;
+	size_t ids_cap = 0, lineno = 0;
+	char *line = text, *end = text + len;
+	int err = 0;
+
+	if (regcomp(&py, " \\([^()]+:[0-9]+\\)$| \\([^()]+\\.py[cw]?\\)$", REG_EXTENDED | REG_NOSUB))
+		return -ENOMEM;
+	while (!err && line < end) {
+		char *nl = memchr(line, '\n', end - line), *space, *frame, *save = NULL;
+		unsigned long long count;
+		size_t n = 0;
+
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		space = strrchr(line, ' ');
+		if (!*line)
+			goto next;
+		if (!space || space == line || sscanf(space + 1, "%llu", &count) != 1) {
+			fprintf(stderr, "pyflame-bpf: %s:%zu: not a folded line (frames;... COUNT)\n", path, lineno);
+			err = -EINVAL;
+			break;
+		}
+		*space = '\0';
+		for (frame = strtok_r(line, ";", &save); frame && !err; frame = strtok_r(NULL, ";", &save)) {
+			int64_t id = profile__frame(p, kind_of(frame, n < 2, &py), frame);
+
+			if (id < 0) {
+				err = (int)id;
+				break;
+			}
+			if (n == ids_cap) {
+				uint32_t *g = realloc(ids, (ids_cap = ids_cap ? ids_cap * 2 : 128) * sizeof(*g));
+
+				if (!g) {
+					err = -ENOMEM;
+					break;
+				}
+				ids = g;
+			}
+			ids[n++] = (uint32_t)id;
+		}
+		if (!err)
+			err = profile__add(p, 0, 0, ids, (uint32_t)n, count);
+next:
+		line = nl ? nl + 1 : end;
+	}
+	regfree(&py);
+	free(ids);
+	return err;
+}
+
+int folded__read(struct profile *p, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	char *raw = NULL, *text = NULL;
+	size_t raw_len, len;
+	int err;
+
+	if (!f) {
+		fprintf(stderr, "pyflame-bpf: cannot read '%s': %s\n", path, strerror(errno));
+		return -errno;
+	}
+	err = read_all(f, &raw, &raw_len);
+	if (f != stdin)
+		fclose(f);
+	if (!err && raw_len >= 4 && !memcmp(raw, "\x28\xb5\x2f\xfd", 4)) {
+		err = unzstd(raw, raw_len, &text, &len);
+		free(raw);
+	} else if (!err) {
+		text = raw;
+		len = raw_len;
+	}
+	if (err) {
+		fprintf(stderr, "pyflame-bpf: cannot read '%s': %s\n", path, strerror(-err));
+		return err;
+	}
+	err = parse(p, text, len, path);
+	free(text);
+	return err;
+}
