@@ -236,8 +236,8 @@ def test_ratio_three_to_one_per_version():
     check(set(stacks) == set(labels), "roots %r, started %r" % (sorted(stacks), sorted(labels)))
     hot_lines = function_lines(RATIO, "hot_three")
     cold_lines = function_lines(RATIO, "cold_one")
-    main_hot = "main (ratio.py:%d)" % line_of(RATIO, "hot_three()", nth=2)  # the loop's, after `ready`
-    main_cold = "main (ratio.py:%d)" % line_of(RATIO, "cold_one()", nth=2)
+    main_hot = "main (ratio.py:%d)" % line_of(RATIO, "hot_three(unit)")  # the loop's, after `ready`
+    main_cold = "main (ratio.py:%d)" % line_of(RATIO, "cold_one(unit)")
     module = "<module> (ratio.py:%d)" % line_of(RATIO, "sys.exit(main())")
     for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
         mine = stacks[pid]
