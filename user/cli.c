@@ -46,7 +46,10 @@ static const struct option_doc options[] = {
 	  "distinct kernel+user stacks the stack map holds (default 16384)" },
 	{ { "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, "N",
 	  "Python frames kept per sample, 1-512 (default 128); deeper stacks are cut at the root" },
-	{ { "format", required_argument, NULL, OPT_FORMAT }, "FORMAT", "folded (default: from -o's suffix)" },
+	{ { "format", required_argument, NULL, OPT_FORMAT }, "FORMAT",
+	  "folded or svg (default: from -o's suffix, .svg or anything else folded)" },
+	{ { "title", required_argument, NULL, OPT_TITLE }, "TEXT", "title of the picture (svg)" },
+	{ { "inverted", no_argument, NULL, OPT_INVERTED }, NULL, "icicle graph: roots at the top (svg)" },
 	{ { "compress", no_argument, NULL, OPT_COMPRESS }, NULL, "zstd-compress the output (implied by a .zst suffix)" },
 	{ { "per-process", no_argument, NULL, OPT_PER_PROCESS }, NULL,
 	  "root frame `COMM (PID)` even with one target" },
@@ -272,9 +275,11 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		case OPT_FORMAT:
 			o->format = output_format__parse(optarg);
 			if (o->format == FORMAT_AUTO)
-				return bad("format (folded)", optarg);
+				return bad("format (folded, svg)", optarg);
 			break;
 		case OPT_COMPRESS: o->compress = 1; break;
+		case OPT_TITLE: o->title = optarg; break;
+		case OPT_INVERTED: o->inverted = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'h':

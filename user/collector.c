@@ -150,9 +150,12 @@ static int add_python(struct collector *c, size_t *n, const struct pf_sample *s)
 	else if (s->flags & PF_SAMPLE_PY_ERROR)
 		err = marker(c, n, "[read error]");
 	/* The record holds the leaf first: the profile wants the root first. */
-	for (int i = (int)s->py_nframes - 1; !err && i >= 0; i--)
-		err = push(c, n, py_symbols__frame(c->py, c->profile, s->tgid, &s->frames[i],
-						   !!(s->flags & PF_SAMPLE_CODE_TAGS)));
+	for (int i = (int)s->py_nframes - 1; !err && i >= 0; i--) {
+		int64_t id = py_symbols__frame(c->py, c->profile, s->tgid, &s->frames[i],
+					       !!(s->flags & PF_SAMPLE_CODE_TAGS));
+
+		err = id == -ENOENT ? 0 : push(c, n, id);
+	}
 	return err;
 }
 

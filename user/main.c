@@ -11,6 +11,7 @@
 #include "reader_folded.h"
 #include "session.h"
 #include "writer_folded.h"
+#include "writer_svg.h"
 
 static volatile int stop_signal;
 
@@ -32,13 +33,18 @@ static void install_signals(void)
 
 /* Renders the profile in the chosen format into out and commits it; *lines gets the stacks written. */
 static int write_profile(const struct profile *p, const struct view_options *vo, const struct pf_options *o,
-			 struct output *out, size_t *lines)
+			 const char *subtitle, struct output *out, size_t *lines)
 {
+	struct svg_options svg = { .title = o->title, .subtitle = subtitle, .inverted = o->inverted };
 	struct profile_view view;
 	int err = profile_view__build(&view, p, vo);
 
 	if (!err) {
 		switch (o->format) {
+		case FORMAT_SVG:
+			err = svg__write(&view, &svg, out->file);
+			*lines = view.nstacks;
+			break;
 		default:
 			err = folded__write(&view, out->file, lines);
 			break;
@@ -61,13 +67,14 @@ static int report(const struct pf_options *o, struct output *out)
 	if (err)
 		output__abort(out);
 	else
-		err = write_profile(&p, &vo, o, out, &lines);
+		err = write_profile(&p, &vo, o, NULL, out, &lines);
 	profile__free(&p);
 	return err ? 1 : 0;
 }
 
 static int record(const struct pf_options *o, struct output *out)
 {
+	char subtitle[128];
 	struct view_options vo;
 	struct session s;
 	int err;
@@ -90,7 +97,9 @@ static int record(const struct pf_options *o, struct output *out)
 		.threads = o->threads,
 		.no_kernel = o->no_kernel,
 	};
-	err = write_profile(&s.profile, &vo, o, out, &s.lines_written);
+	snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s", (unsigned long long)s.profile.total,
+		 o->frequency, s.elapsed);
+	err = write_profile(&s.profile, &vo, o, subtitle, out, &s.lines_written);
 	if (!o->quiet)
 		session__summary(&s);
 	session__free(&s);

@@ -8,6 +8,7 @@ static const struct {
 	enum output_format format;
 } formats[] = {
 	{ "folded", ".folded", FORMAT_FOLDED },
+	{ "svg", ".svg", FORMAT_SVG },
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))

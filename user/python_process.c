@@ -233,6 +233,9 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 			    py->version);
 	}
 	symbol_addr(elf, bias, "_Py_NoneStruct", &py->none_addr);
+	/* 3.13 runs a class's __init__ under a shim frame of its own code object (name and file "__init__"):
+	 * interpreter machinery, not Python code. A local symbol: stripped builds show the frame. */
+	symbol_addr(elf, bias, "_Py_InitCleanup", &py->shim_code);
 	py->dev_major = map->dev_major;
 	py->dev_minor = map->dev_minor;
 	py->inode = map->inode;

@@ -237,6 +237,8 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgi
 
 	if (!proc)
 		return profile__frame(p, FRAME_MARKER, "[unknown Python frame]");
+	if (proc->shim_code && f->code == proc->shim_code)
+		return -ENOENT;
 	e = tagged ? tagged_entry(py, proc, f->code, f->tag, &gone) : code_entry(py, proc, f->code);
 	if (gone)
 		return profile__frame(p, FRAME_MARKER, "[freed code object]");

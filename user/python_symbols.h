@@ -34,6 +34,7 @@ int py_symbols__in_interpreter(struct py_symbols *py, uint32_t tgid, const struc
 /*
  * The profile frame for a streamed Python frame of process tgid. tagged: the frame carries its code object's tag,
  * so a code object freed before this drain is shown as [freed code object], never under another object's name.
+ * -ENOENT: the frame is interpreter machinery (3.13's __init__ shim), to be left out.
  */
 int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgid, const struct pf_py_frame *f,
 			  int tagged);

@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include "profile_view.h"
 
+/* Frames narrower than min_width_px are not drawn; their samples stay counted in their caller. */
 struct svg_options {
-	const char *title;      /* NULL: "Flame Graph" */
-	const char *subtitle;   /* e.g. "12345 samples, 99 Hz, 30 s" or NULL */
-	int inverted;           /* icicle graph: root at the top */
-	double min_width_px;    /* frames narrower than this are not drawn (default 0.1 when <= 0); their time stays in the parent */
-	int width_px;           /* default 1200 when <= 0 */
+	const char *title;    /* NULL: "Flame Graph" */
+	const char *subtitle; /* e.g. "12345 samples, 99 Hz, 30 s" or NULL */
+	int inverted;	      /* icicle graph: root at the top */
+	double min_width_px;  /* default 0.1 when <= 0 */
+	int width_px;	      /* default 1200 when <= 0 */
 };
 
 /* Writes the view as an SVG flame graph; o may be NULL for the defaults. Returns 0 or -errno. */

@@ -599,6 +599,27 @@ def test_max_depth_keeps_the_leaf_side_and_marks_the_cut():
 
 
 @test
+def test_init_runs_directly_under_its_caller():
+    # 3.13 pushes an interpreter shim frame (`__init__`, file `__init__`) between a call and __init__: not shown.
+    target = os.path.join(PY_TARGETS, "init_shim.py")
+    init_line, call_line = marked_line(target, "init"), marked_line(target, "call")
+    pythons = installed()
+    with Group([(m, [exe, target]) for m, exe in pythons]) as g:
+        run = g.record(["-d", "2", "-F", "499"])
+        labels = g.label_of()
+    stacks = by_pid(run)
+    for pid, minor in labels.items():
+        want = ["make_widgets (init_shim.py:%d)" % call_line,
+                "%s (init_shim.py:%d)" % ("Widget.__init__" if at_least(minor, (3, 11)) else "__init__", init_line)]
+        mine = stacks.get(pid, [])
+        total = sum(c for _, _, _, c in mine)
+        hits = sum(c for _, py, _, c in mine if py[-2:] == want)
+        check(total > 50 and hits >= 0.6 * total, "%s: %d of %d samples end in %s: %s" %
+              (minor, hits, total, want, sorted(mine, key=lambda x: -x[3])[0][1][-3:] if mine else None))
+        check(not any("(__init__)" in f for _, py, _, _ in mine for f in py), "%s: shim frame shown" % minor)
+
+
+@test
 def test_static_debian_python_and_venv():
     runs = []
     static = "/usr/bin/python3.11"
