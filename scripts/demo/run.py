@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`make demo`: start the demo API, load it for ~10 s, profile it by PID with pyflame-bpf, summarise the hottest frames.
 
-Writes demo.folded in the current directory. Needs root (BPF) and a Python 3.7+ to run the API.
+Writes demo.folded and demo.svg in the current directory. Needs root (BPF) and a Python 3.7+ to run the API.
 """
 import collections
 import glob
@@ -76,7 +76,9 @@ def main():
         api.terminate()
         api.wait()
     summarise("demo.folded")
-    print("\nflame graph: flamegraph.pl demo.folded > demo.svg  (or open demo.folded in speedscope)")
+    subprocess.run([PYFLAME, "report", "demo.folded", "-o", "demo.svg", "--title", "pyflame-bpf demo API"],
+                   check=True)
+    print("\nflame graph: demo.svg (open it in a browser: click to zoom, Ctrl-F to search)")
 
 
 if __name__ == "__main__":
