@@ -11,11 +11,8 @@ import test_native  # noqa: E402,F401
 import test_memcheck  # noqa: E402,F401
 import test_python  # noqa: E402,F401
 import test_formats  # noqa: E402,F401
-try:
-    import test_svg  # noqa: E402,F401
-except ImportError as e:
-    if "test_svg" not in str(e):
-        raise
+import test_svg  # noqa: E402,F401
+import test_browser  # noqa: E402,F401
 
 
 def run_unit(binaries):
