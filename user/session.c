@@ -272,13 +272,41 @@ static void mark_exited(struct session *s)
 	}
 }
 
+static void read_stats(struct session *s);
+
+/* The live status line on a terminal: elapsed / duration, samples, stacks, losses, rewritten in place. */
+static void progress(struct session *s, int done)
+{
+	double elapsed = now_s() - s->start;
+	uint64_t lost;
+	char duration[32] = "";
+
+	if (!s->progress)
+		return;
+	if (done) {
+		fprintf(stderr, "\r\033[K");
+		return;
+	}
+	if (elapsed - s->progress_at < 0.25)
+		return;
+	s->progress_at = elapsed;
+	read_stats(s);
+	lost = s->stats[PF_STAT_LOST_RINGBUF];
+	if (s->opts->duration > 0)
+		snprintf(duration, sizeof(duration), " / %.0f s", s->opts->duration);
+	fprintf(stderr, "\r\033[Kpyflame-bpf: %.1f s%s, %" PRIu64 " samples, %zu stacks, %" PRIu64 " lost", elapsed,
+		duration, s->profile.total, s->profile.nstacks, lost);
+}
+
 int session__run(struct session *s, volatile int *stop_signal)
 {
 	const struct timespec tick = { 0, DRAIN_INTERVAL_MS * 1000000L };
 
+	s->progress = !s->opts->quiet && isatty(STDERR_FILENO);
 	for (;;) {
 		nanosleep(&tick, NULL);
 		drain(s);
+		progress(s, 0);
 		enable_code_tags(s);
 		retry_discovery(s);
 		if (s->callback_err)
@@ -298,6 +326,7 @@ int session__run(struct session *s, volatile int *stop_signal)
 		}
 	}
 	mark_exited(s);
+	progress(s, 1);
 	return s->callback_err;
 }
 
@@ -316,6 +345,8 @@ static void read_prog_stats(struct session *s)
 static void read_stats(struct session *s)
 {
 	int ncpus = libbpf_num_possible_cpus();
+
+	memset(s->stats, 0, sizeof(s->stats));
 	__u64 *vals = calloc(ncpus > 0 ? ncpus : 1, sizeof(*vals));
 
 	if (!vals)

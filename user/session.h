@@ -36,6 +36,8 @@ struct session {
 	int attached;
 	int stop_reason;                /* enum session_stop */
 	size_t lines_written;           /* by the writer, for the summary */
+	int progress;                   /* a live status line on stderr (a terminal) */
+	double progress_at;             /* when it was last drawn, seconds into the recording */
 	uint64_t stats[PF_STAT__COUNT];
 	uint64_t *lost_per_cpu;         /* ring-buffer losses by CPU, when there were any */
 	int ncpus;

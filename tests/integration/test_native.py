@@ -253,3 +253,30 @@ def test_command_ignoring_sigterm_does_not_hang_the_profiler():
     run = profile(["-d", "1", "-o", "/dev/null", "--", "sh", "-c", "trap '' TERM; while :; do :; done"], timeout=30)
     check(time.time() - t0 < 8, "took %.1fs to give up on a command ignoring SIGTERM" % (time.time() - t0))
     check(run.rc == 0, "exit %d" % run.rc)
+
+
+@test
+def test_live_status_line_on_a_terminal_only():
+    import pty
+    with Target([CHAIN]) as t:
+        master, slave = pty.openpty()
+        p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-d", "2", "-o", "/dev/null"], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closes when the profiler exits
+                break
+            if not chunk:
+                break
+            seen += chunk
+        p.wait(timeout=20)
+        os.close(master)
+        piped = profile(["-p", str(t.pid), "-d", "1", "-o", "/dev/null"])
+    text = seen.decode(errors="replace")
+    updates = text.count("\r\x1b[Kpyflame-bpf: ")
+    check(p.returncode == 0 and updates >= 4, "%d status updates on a terminal: %r" % (updates, text[-600:]))
+    check("samples in" in text.splitlines()[-1] or "samples in" in text, "no final summary after the status line")
+    check("\r" not in piped.err, "status line written to a pipe: %r" % piped.err)
