@@ -15,7 +15,7 @@ PYTHON3 ?= python3
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 DEB_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev libdw-dev libzstd-dev zlib1g-dev libcriterion-dev pkg-config \
-	python3 valgrind zstd libxml2-utils chromium
+	python3 valgrind zstd libxml2-utils chromium man-db
 
 ifeq ($(V),1)
 Q :=
@@ -124,6 +124,7 @@ bench: deps
 
 install: $(BIN)
 	install -D -m 0755 pyflame-bpf $(DESTDIR)$(PREFIX)/bin/pyflame-bpf
+	install -D -m 0644 docs/pyflame-bpf.1 $(DESTDIR)$(PREFIX)/share/man/man1/pyflame-bpf.1
 
 clean:
 	rm -rf $(BUILD) pyflame-bpf
