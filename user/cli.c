@@ -74,6 +74,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: pyflame-bpf [OPTIONS] -p PID[,PID...]\n"
 		   "       pyflame-bpf [OPTIONS] -- COMMAND [ARGS...]\n"
 		   "       pyflame-bpf report FILE [-o OUT] [--format F]   convert a saved folded profile (.zst too), no root needed\n"
+		   "       pyflame-bpf diff BEFORE AFTER [-o OUT.svg]      what grew (red) or shrank (blue); --format folded for\n"
+		   "                                                       `STACK BEFORE AFTER` lines (BEFORE scaled to AFTER's total)\n"
 		   "Samples the CPU stacks (Python, native, kernel) of running processes with BPF and writes folded stacks.\n\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct option_doc *d = &options[i];
@@ -216,7 +218,17 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	memset(&longopts[NOPTS], 0, sizeof(struct option));
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets the scan inside a group of short options */
-	if (argc > 1 && !strcmp(argv[1], "report")) {
+	if (argc > 1 && !strcmp(argv[1], "diff")) {
+		/* `diff BEFORE AFTER [OPTIONS]`: what changed from one saved profile to the other. */
+		if (argc < 4 || (argv[2][0] == '-' && strcmp(argv[2], "-")) || argv[3][0] == '-') {
+			fprintf(stderr, "pyflame-bpf: diff needs two folded profiles: diff BEFORE AFTER (see --help)\n");
+			return -EINVAL;
+		}
+		o->diff_base = argv[2];
+		o->report = argv[3];
+		argc -= 3;
+		argv += 3;
+	} else if (argc > 1 && !strcmp(argv[1], "report")) {
 		/* `report FILE [OPTIONS]`: the file first, then the same options table from argv[2] on. */
 		if (argc < 3 || (argv[2][0] == '-' && strcmp(argv[2], "-"))) {
 			fprintf(stderr, "pyflame-bpf: report needs a folded profile to read (see --help)\n");
@@ -315,7 +327,7 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	}
 	if (o->report) {
 		if (o->npids || o->command) {
-			fprintf(stderr, "pyflame-bpf: report converts a saved profile: no -p or command (see --help)\n");
+			fprintf(stderr, "pyflame-bpf: report and diff read saved profiles: no -p or command (see --help)\n");
 			return -EINVAL;
 		}
 		return 0;

@@ -7,6 +7,7 @@
 
 struct pf_options {
 	const char *report;     /* `report FILE`: convert a saved profile instead of recording */
+	const char *diff_base;  /* `diff BEFORE AFTER`: report is AFTER, compared against this */
 	pid_t *pids;
 	size_t npids;
 	char **command;         /* -- CMD ARGS, NULL-terminated, or NULL */
@@ -30,7 +31,7 @@ struct pf_options {
 	int verbose;
 };
 
-/* Parses argv (`[OPTIONS] -p PID...`, `[OPTIONS] -- CMD`, or `report FILE [OPTIONS]`); on a bad flag or value prints one
+/* Parses argv (`[OPTIONS] -p PID...`, `[OPTIONS] -- CMD`, `report FILE [OPTIONS]`, `diff BEFORE AFTER [OPTIONS]`); on a bad flag or value prints one
  * line and returns -EINVAL (exit 2); 1 = --help/--version done. */
 int cli__parse(struct pf_options *o, int argc, char **argv);
 void cli__free(struct pf_options *o);

@@ -32,12 +32,12 @@ static void install_signals(void)
 }
 
 /* Renders the profile in the chosen format into out and commits it; *lines gets the stacks written. */
-static int write_profile(const struct profile *p, const struct view_options *vo, const struct pf_options *o,
-			 const char *subtitle, struct output *out, size_t *lines)
+static int write_profile(const struct profile *before, const struct profile *p, const struct view_options *vo,
+			 const struct pf_options *o, const char *subtitle, struct output *out, size_t *lines)
 {
 	struct svg_options svg = { .title = o->title, .subtitle = subtitle, .inverted = o->inverted };
 	struct profile_view view;
-	int err = profile_view__build(&view, p, vo);
+	int err = before ? profile_view__diff(&view, before, p, vo) : profile_view__build(&view, p, vo);
 
 	if (!err) {
 		switch (o->format) {
@@ -54,21 +54,25 @@ static int write_profile(const struct profile *p, const struct view_options *vo,
 	return output__commit(out, err);
 }
 
-/* `report FILE`: a saved profile into another file or format; needs no privileges. */
+/* `report FILE` (a saved profile into another file or format) and `diff BEFORE AFTER`; need no privileges. */
 static int report(const struct pf_options *o, struct output *out)
 {
 	struct view_options vo = { 0 }; /* roots, if any, are already frames of the saved stacks */
-	struct profile p;
+	struct profile p, before;
 	size_t lines;
 	int err;
 
 	profile__init(&p);
+	profile__init(&before);
 	err = folded__read(&p, o->report);
+	if (!err && o->diff_base)
+		err = folded__read(&before, o->diff_base);
 	if (err)
 		output__abort(out);
 	else
-		err = write_profile(&p, &vo, o, NULL, out, &lines);
+		err = write_profile(o->diff_base ? &before : NULL, &p, &vo, o, NULL, out, &lines);
 	profile__free(&p);
+	profile__free(&before);
 	return err ? 1 : 0;
 }
 
@@ -99,7 +103,7 @@ static int record(const struct pf_options *o, struct output *out)
 	};
 	snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s", (unsigned long long)s.profile.total,
 		 o->frequency, s.elapsed);
-	err = write_profile(&s.profile, &vo, o, subtitle, out, &s.lines_written);
+	err = write_profile(NULL, &s.profile, &vo, o, subtitle, out, &s.lines_written);
 	if (!o->quiet)
 		session__summary(&s);
 	session__free(&s);

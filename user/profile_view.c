@@ -122,7 +122,7 @@ static int64_t stack_ids(struct builder *b, const struct profile *p, const struc
 }
 
 /* Adds the stack just appended to the pool, or merges it into an identical one (and drops the copy). */
-static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count)
+static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count, uint64_t base)
 {
 	struct profile_view *v = b->v;
 	size_t key_len = n * sizeof(uint32_t);
@@ -130,6 +130,7 @@ static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count
 
 	if (hit) {
 		v->stacks[(uintptr_t)hit - 1].count += count;
+		v->stacks[(uintptr_t)hit - 1].base += base;
 		b->ids_len = start;
 		return 0;
 	}
@@ -140,6 +141,7 @@ static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count
 		return -ENOMEM;
 	b->offsets[v->nstacks] = start;
 	v->stacks[v->nstacks].count = count;
+	v->stacks[v->nstacks].base = base;
 	v->stacks[v->nstacks].nframes = n;
 	v->nstacks++;
 	return 0;
@@ -163,20 +165,40 @@ static int stack_cmp(const void *a, const void *b)
 	return x->nframes < y->nframes ? -1 : x->nframes > y->nframes;
 }
 
-int profile_view__build(struct profile_view *v, const struct profile *p, const struct view_options *o)
+/* Adds every stack of p, counted as count (or as base, scaled by base_scale, when as_base). */
+static int add_profile(struct builder *b, const struct profile *p, const struct view_options *o, int as_base,
+		       double base_scale)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < p->nstacks; i++) {
+		size_t start = b->ids_len;
+		int64_t n = stack_ids(b, p, p->stacks[i], o);
+		uint64_t c = p->stacks[i]->count;
+
+		if (n < 0)
+			return (int)n;
+		err = as_base ? stack_add(b, start, (uint32_t)n, 0, (uint64_t)(c * base_scale + 0.5))
+			      : stack_add(b, start, (uint32_t)n, c, 0);
+		if (!as_base)
+			b->v->total += c;
+	}
+	return err;
+}
+
+static int build(struct profile_view *v, const struct profile *before, const struct profile *after,
+		 const struct view_options *o)
 {
 	struct builder b = { .v = v };
-	int err = 0;
+	int err;
 
 	memset(v, 0, sizeof(*v));
 	hashmap__init(&b.frame_index);
 	hashmap__init(&b.stack_index);
-	for (size_t i = 0; !err && i < p->nstacks; i++) {
-		size_t start = b.ids_len;
-		int64_t n = stack_ids(&b, p, p->stacks[i], o);
-
-		err = n < 0 ? (int)n : stack_add(&b, start, (uint32_t)n, p->stacks[i]->count);
-		v->total += p->stacks[i]->count;
+	err = add_profile(&b, after, o, 0, 0);
+	if (!err && before) {
+		v->diff = 1;
+		err = add_profile(&b, before, o, 1, before->total ? (double)after->total / (double)before->total : 0);
 	}
 	if (!err) {
 		for (size_t i = 0; i < v->nstacks; i++)
@@ -190,6 +212,17 @@ int profile_view__build(struct profile_view *v, const struct profile *p, const s
 	if (err)
 		profile_view__free(v);
 	return err;
+}
+
+int profile_view__build(struct profile_view *v, const struct profile *p, const struct view_options *o)
+{
+	return build(v, NULL, p, o);
+}
+
+int profile_view__diff(struct profile_view *v, const struct profile *before, const struct profile *after,
+		       const struct view_options *o)
+{
+	return build(v, before, after, o);
 }
 
 void profile_view__free(struct profile_view *v)

@@ -27,6 +27,7 @@ struct view_frame {
 
 struct view_stack {
 	uint64_t count;
+	uint64_t base;          /* diff views: the same stack's count in the profile compared against, normalised */
 	uint32_t nframes;
 	const uint32_t *frames; /* indexes into view.frames, root first */
 };
@@ -37,12 +38,17 @@ struct profile_view {
 	struct view_stack *stacks;      /* distinct stacks, sorted by their frame names root first */
 	size_t nstacks;
 	uint64_t total;                 /* samples in all stacks */
+	int diff;                       /* built by profile_view__diff: stacks carry a base */
 	/* private */
 	uint32_t *ids;
 	void *index;
 };
 
 int profile_view__build(struct profile_view *v, const struct profile *p, const struct view_options *o);
+/* A differential view: after's stacks and counts, each with before's count for the same stack scaled so that both
+ * profiles have after's total (stacks only in before appear with count 0). */
+int profile_view__diff(struct profile_view *v, const struct profile *before, const struct profile *after,
+		       const struct view_options *o);
 void profile_view__free(struct profile_view *v);
 
 #endif

@@ -49,6 +49,9 @@ int folded__write(const struct profile_view *v, FILE *out, size_t *written)
 
 		for (uint32_t j = 0; !err && j < s->nframes; j++)
 			err = put_frame(out, &v->frames[s->frames[j]], j == 0);
+		/* A diff: `STACK BEFORE AFTER`, as flamegraph.pl's differential mode reads it (BEFORE normalised). */
+		if (!err && v->diff && fprintf(out, " %" PRIu64, s->base) < 0)
+			err = -EIO;
 		if (err || fprintf(out, " %" PRIu64 "\n", s->count) < 0)
 			return err ? err : -EIO;
 		if (written)

@@ -1,5 +1,6 @@
 /* Interactive SVG flame graph: the view as a frame tree, the frames wide enough to draw, inline CSS and JS. */
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 struct node {
 	uint64_t x;	/* samples drawn left of this frame */
 	uint64_t total; /* samples in this frame and everything it called */
+	uint64_t base;	/* diff views: the same, in the profile compared against (normalised) */
 	uint32_t frame; /* index into view.frames, NO_FRAME for the root ("all") */
 	uint32_t depth; /* 0 for the root */
 };
@@ -218,6 +220,7 @@ static int tree__open(struct tree *t, uint32_t frame, uint32_t depth)
 	nd = &t->nodes[t->n];
 	nd->x = depth ? t->next[depth] : 0;
 	nd->total = 0;
+	nd->base = 0;
 	nd->frame = frame;
 	nd->depth = depth;
 	t->path[depth] = t->n++;
@@ -262,8 +265,10 @@ static int tree__build(struct tree *t, const struct profile_view *v)
 			err = tree__open(t, s->frames[d], d + 1);
 			open = d + 1;
 		}
-		for (uint32_t d = 0; !err && d <= open; d++)
+		for (uint32_t d = 0; !err && d <= open; d++) {
 			t->nodes[t->path[d]].total += s->count;
+			t->nodes[t->path[d]].base += s->base;
+		}
 		prev = s;
 	}
 	while (!err && open > 0)
@@ -472,7 +477,20 @@ struct svg_writer {
 	uint32_t max_depth; /* deepest drawn frame */
 	char *name;	    /* scratch: a frame's displayed name */
 	size_t name_cap;
+	double max_change;  /* diff views: the largest |samples - base| of a drawn frame */
 };
+
+/* Diff views: red for a frame that takes more samples than before, blue for fewer, paler the smaller the change. */
+static void change_colour(const struct svg_writer *w, const struct node *nd, unsigned rgb[3])
+{
+	double change = (double)nd->total - (double)nd->base;
+	double k = w->max_change > 0 ? fabs(change) / w->max_change : 0;
+	unsigned fade = (unsigned)(255 - 200 * k);
+
+	rgb[0] = change > 0 ? 255 : fade;
+	rgb[1] = fade;
+	rgb[2] = change < 0 ? 255 : fade;
+}
 
 static double frame_y(const struct svg_writer *w, uint32_t depth)
 {
@@ -510,11 +528,18 @@ static int put_frame(struct svg_writer *w, const struct node *nd)
 	if (reserve((void **)&w->name, &w->name_cap, need, 1))
 		return -ENOMEM;
 	snprintf(w->name, need, "%s%s", base, suffix);
-	frame_colour(kind, w->name, rgb);
+	if (w->v->diff)
+		change_colour(w, nd, rgb);
+	else
+		frame_colour(kind, w->name, rgb);
 	fprintf(w->out, "<g data-x=\"%" PRIu64 "\" data-n=\"%" PRIu64 "\"><title>", nd->x, nd->total);
 	xml_put(w->out, w->name, SIZE_MAX);
-	fprintf(w->out, " (%" PRIu64 " sample%s, %.2f%%)</title>", nd->total, nd->total == 1 ? "" : "s",
+	fprintf(w->out, " (%" PRIu64 " sample%s, %.2f%%", nd->total, nd->total == 1 ? "" : "s",
 		w->v->total ? 100.0 * (double)nd->total / (double)w->v->total : 0.0);
+	if (w->v->diff)
+		fprintf(w->out, "; before %" PRIu64 ", %+.2f%%", nd->base,
+			w->v->total ? 100.0 * ((double)nd->total - (double)nd->base) / (double)w->v->total : 0.0);
+	fputs(")</title>", w->out);
 	fprintf(w->out, "<rect x=\"%.3f\" y=\"%.1f\" width=\"%.3f\" height=\"%d\" fill=\"rgb(%u,%u,%u)\"/>", x, y,
 		width, RECT_H, rgb[0], rgb[1], rgb[2]);
 	put_label(w, w->name, x, y, width);
@@ -527,6 +552,17 @@ static void put_legend(struct svg_writer *w, double y)
 	double x = PAD;
 
 	fputs("<g id=\"legend\">\n", w->out);
+	if (w->v->diff) {
+		fprintf(w->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(255,55,55)\"/>"
+				"<text x=\"%.1f\" y=\"%.1f\">more samples than before</text>\n",
+			x, y - 10, x + 16, y);
+		x += 16 + 24 * CHAR_W + 18;
+		fprintf(w->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(55,55,255)\"/>"
+				"<text x=\"%.1f\" y=\"%.1f\">fewer (widths: after; before normalised to the same total)</text>\n",
+			x, y - 10, x + 16, y);
+		fputs("</g>\n", w->out);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(legend_order); i++) {
 		enum view_kind kind = (enum view_kind)legend_order[i];
 		unsigned rgb[3];
@@ -588,9 +624,14 @@ int svg__write(const struct profile_view *v, const struct svg_options *o, FILE *
 		err = tree__budget(&t, &keep);
 	if (err)
 		goto cleanup;
-	for (size_t i = 1; i < t.n; i++)
+	for (size_t i = 1; i < t.n; i++) {
+		double change = fabs((double)t.nodes[i].total - (double)t.nodes[i].base);
+
 		if ((!keep || keep[i]) && t.nodes[i].depth > w.max_depth)
 			w.max_depth = t.nodes[i].depth;
+		if ((!keep || keep[i]) && change > w.max_change)
+			w.max_change = change;
+	}
 	chart_end = HEAD + (double)(w.max_depth + 1) * FRAME_H;
 	height = chart_end + FOOT;
 	put_header(&w, o, height, min_px);

@@ -96,3 +96,43 @@ def test_man_page_renders_and_documents_every_option():
     import re
     for opt in sorted(set(re.findall(r"--[a-z][a-z-]+", helptext))):
         check(opt in text, "the man page does not document %s" % opt)
+
+
+def frame_fills(svg_text):
+    """{frame name: fill} for the drawn frames of an SVG flame graph (the legend excluded)."""
+    import re
+    frames = svg_text.split('<g id="frames">', 1)[1].split("</g>\n</g>", 1)[0]
+    return dict((m.group(1), m.group(2)) for m in
+                re.finditer(r"<title>(.+?) \(\d+ samples?[^<]*</title><rect [^>]*fill=\"(rgb\([0-9,]+\))\"", frames))
+
+
+@test
+def test_diff_colours_what_changed_and_nothing_for_the_same_profile():
+    d = tempfile.mkdtemp(prefix="pyflame-diff-")
+    try:
+        before, after = os.path.join(d, "before.folded"), os.path.join(d, "after.folded")
+        with open(before, "w") as f:
+            f.write("main;a;b 30\nmain;a;c 10\nmain;d 60\n")
+        with open(after, "w") as f:
+            f.write("main;a;b 60\nmain;a;c 10\nmain;d 30\nmain;e 100\n")  # twice the samples: normalised away
+        lines = profile(["diff", before, after, "--format", "folded"]).out.splitlines()
+        check(sorted(lines) == ["main;a;b 60 60", "main;a;c 20 10", "main;d 120 30", "main;e 0 100"],
+              "two-count lines: %r" % lines)
+        svg = os.path.join(d, "diff.svg")
+        profile(["diff", before, after, "-o", svg])
+        with open(svg) as f:
+            fills = frame_fills(f.read())
+        white = "rgb(255,255,255)"
+        check(fills.get("b") == white and fills.get("main") == white, "unchanged frames coloured: %r" % fills)
+        check(fills.get("e", "").startswith("rgb(255,") and fills["e"] != white, "grown frame not red: %r" % fills)
+        check(fills.get("d", "").endswith(",255)") and fills["d"] != white, "shrunk frame not blue: %r" % fills)
+        same = os.path.join(d, "same.svg")
+        profile(["diff", after, after, "-o", same])
+        with open(same) as f:
+            fills = frame_fills(f.read())
+        check(fills and all(c == white for c in fills.values()), "a profile against itself has colours: %r" % fills)
+        if shutil.which("xmllint"):
+            subprocess.run(["xmllint", "--noout", svg], check=True)
+        profile(["diff", before], expect_rc=2)
+    finally:
+        shutil.rmtree(d)
