@@ -26,6 +26,7 @@ enum {
 	OPT_COMPRESS,
 	OPT_TITLE,
 	OPT_INVERTED,
+	OPT_INTERVAL,
 };
 
 struct option_doc {
@@ -47,10 +48,12 @@ static const struct option_doc options[] = {
 	{ { "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, "N",
 	  "Python frames kept per sample, 1-512 (default 128); deeper stacks are cut at the root" },
 	{ { "format", required_argument, NULL, OPT_FORMAT }, "FORMAT",
-	  "folded or svg (default: from -o's suffix, .svg or anything else folded)" },
+	  "folded, svg, pprof or speedscope (default: from -o's suffix: .svg, .pb.gz, .speedscope.json, else folded)" },
 	{ { "title", required_argument, NULL, OPT_TITLE }, "TEXT", "title of the picture (svg)" },
 	{ { "inverted", no_argument, NULL, OPT_INVERTED }, NULL, "icicle graph: roots at the top (svg)" },
 	{ { "compress", no_argument, NULL, OPT_COMPRESS }, NULL, "zstd-compress the output (implied by a .zst suffix)" },
+	{ { "interval", required_argument, NULL, OPT_INTERVAL }, "SECONDS",
+	  "continuous: one profile per window of SECONDS, each written when it closes, to -o's strftime pattern" },
 	{ { "per-process", no_argument, NULL, OPT_PER_PROCESS }, NULL,
 	  "root frame `COMM (PID)` even with one target" },
 	{ { "threads", no_argument, NULL, OPT_THREADS }, NULL, "root frame `thread NAME (TID)` per thread" },
@@ -287,10 +290,18 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		case OPT_FORMAT:
 			o->format = output_format__parse(optarg);
 			if (o->format == FORMAT_AUTO)
-				return bad("format (folded, svg)", optarg);
+				return bad("format (folded, svg, pprof, speedscope)", optarg);
 			break;
 		case OPT_COMPRESS: o->compress = 1; break;
 		case OPT_TITLE: o->title = optarg; break;
+		case OPT_INTERVAL: {
+			char *end;
+
+			o->interval = strtod(optarg, &end);
+			if (*end || end == optarg || !isfinite(o->interval) || o->interval < 0.1 || o->interval > 1e6)
+				return bad("interval (0.1 s or more)", optarg);
+			break;
+		}
 		case OPT_INVERTED: o->inverted = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
@@ -324,6 +335,11 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		if (o->format == FORMAT_AUTO)
 			o->format = by_name;
 		o->compress |= zst;
+	}
+	if (o->interval > 0 && (!o->output || !strchr(o->output, '%'))) {
+		fprintf(stderr, "pyflame-bpf: --interval writes one file per window: give -o a strftime pattern, "
+				"e.g. -o 'prof/%%Y%%m%%dT%%H%%M%%S.folded'\n");
+		return -EINVAL;
 	}
 	if (o->report) {
 		if (o->npids || o->command) {

@@ -12,6 +12,7 @@ struct pf_options {
 	size_t npids;
 	char **command;         /* -- CMD ARGS, NULL-terminated, or NULL */
 	double duration;        /* seconds; 0 = until Ctrl-C or every target exited */
+	double interval;        /* --interval: seconds per continuous window, 0 = one profile */
 	unsigned frequency;     /* Hz */
 	const char *output;     /* NULL = stdout */
 	unsigned long buffer_size;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include "cli.h"
 #include "output.h"
 #include "output_format.h"
@@ -11,6 +13,8 @@
 #include "reader_folded.h"
 #include "session.h"
 #include "writer_folded.h"
+#include "writer_pprof.h"
+#include "writer_speedscope.h"
 #include "writer_svg.h"
 
 static volatile int stop_signal;
@@ -45,6 +49,16 @@ static int write_profile(const struct profile *before, const struct profile *p, 
 			err = svg__write(&view, &svg, out->file);
 			*lines = view.nstacks;
 			break;
+		case FORMAT_SPEEDSCOPE:
+			/* A recording's samples are 1/F s each; a saved profile's rate is unknown: plain counts. */
+			err = speedscope__write(&view, o->title, o->report ? 0 : 1.0 / o->frequency, out->file);
+			*lines = view.nstacks;
+			break;
+		case FORMAT_PPROF:
+			/* A sample stands for 1/F s of CPU; for `report`, -F says the saved profile's rate (default 99). */
+			err = pprof__write(&view, 1e9 / o->frequency, out->file);
+			*lines = view.nstacks;
+			break;
 		default:
 			err = folded__write(&view, out->file, lines);
 			break;
@@ -76,8 +90,58 @@ static int report(const struct pf_options *o, struct output *out)
 	return err ? 1 : 0;
 }
 
+struct window_writer {
+	const struct pf_options *o;
+	int err;
+};
+
+/* The file a window starting at wall-clock time t goes to: -o's strftime pattern expanded. */
+static int window_path(const char *pattern, double t, char *path, size_t size)
+{
+	time_t secs = (time_t)t;
+	struct tm tm;
+
+	if (!localtime_r(&secs, &tm) || !strftime(path, size, pattern, &tm))
+		return -EINVAL;
+	return 0;
+}
+
+/* --interval: one window's samples (those since the last mark) into the file its start time names. */
+static void write_window(void *ctx, struct session *s, double start_wall)
+{
+	struct window_writer *ww = ctx;
+	const struct pf_options *o = ww->o;
+	struct view_options vo = {
+		.per_process = o->per_process || s->targets.n > 1,
+		.threads = o->threads,
+		.no_kernel = o->no_kernel,
+		.since_mark = 1,
+	};
+	struct output out;
+	char path[4096], subtitle[128];
+	size_t lines = 0;
+	int err;
+
+	if (window_path(o->output, start_wall, path, sizeof(path))) {
+		fprintf(stderr, "pyflame-bpf: cannot expand the pattern '%s'\n", o->output);
+		ww->err = -EINVAL;
+		return;
+	}
+	snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s",
+		 (unsigned long long)(s->profile.total - s->profile.total_mark), o->frequency, o->interval);
+	err = output__open(&out, path, o->compress);
+	if (!err)
+		err = write_profile(NULL, &s->profile, &vo, o, subtitle, &out, &lines);
+	if (err)
+		ww->err = err;
+	else if (!o->quiet)
+		fprintf(stderr, "pyflame-bpf: wrote %s (%llu samples)\n", path,
+			(unsigned long long)(s->profile.total - s->profile.total_mark));
+}
+
 static int record(const struct pf_options *o, struct output *out)
 {
+	struct window_writer ww = { .o = o };
 	char subtitle[128];
 	struct view_options vo;
 	struct session s;
@@ -87,14 +151,25 @@ static int record(const struct pf_options *o, struct output *out)
 	unsetenv("DEBUGINFOD_URLS");
 	install_signals();
 	session__init(&s, o);
+	if (o->interval > 0) {
+		s.on_window = write_window;
+		s.on_window_ctx = &ww;
+	}
 	err = session__start(&s);
 	if (!err)
 		err = session__run(&s, &stop_signal);
-	err = session__stop(&s) ?: err;
+	err = session__stop(&s) ?: err ?: ww.err;
 	if (err) {
-		output__abort(out);
+		if (out)
+			output__abort(out);
 		session__free(&s);
 		return 1;
+	}
+	if (o->interval > 0) { /* every window, the last one too, is written */
+		if (!o->quiet)
+			session__summary(&s);
+		session__free(&s);
+		return 0;
 	}
 	vo = (struct view_options){
 		.per_process = o->per_process || s.targets.n > 1,
@@ -120,6 +195,30 @@ int main(int argc, char **argv)
 	if (err) {
 		cli__free(&opts);
 		return err > 0 ? 0 : 2;
+	}
+	if (opts.interval > 0) {
+		/* One file per window, opened when it closes: check now that the first one could be written. */
+		char path[4096], dir[4096], *slash;
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (window_path(opts.output, now.tv_sec, path, sizeof(path))) {
+			fprintf(stderr, "pyflame-bpf: invalid output pattern '%s'\n", opts.output);
+			cli__free(&opts);
+			return 2;
+		}
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+		if (access(slash ? (*dir ? dir : "/") : ".", W_OK)) {
+			fprintf(stderr, "pyflame-bpf: cannot write '%s': %s\n", path, strerror(errno));
+			cli__free(&opts);
+			return 2;
+		}
+		err = record(&opts, NULL);
+		cli__free(&opts);
+		return err;
 	}
 	if (output__open(&out, opts.output, opts.compress)) {
 		cli__free(&opts);

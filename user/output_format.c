@@ -9,6 +9,8 @@ static const struct {
 } formats[] = {
 	{ "folded", ".folded", FORMAT_FOLDED },
 	{ "svg", ".svg", FORMAT_SVG },
+	{ "pprof", ".pb.gz", FORMAT_PPROF },
+	{ "speedscope", ".speedscope.json", FORMAT_SPEEDSCOPE },
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))

@@ -6,6 +6,8 @@ enum output_format {
 	FORMAT_AUTO = 0,        /* from the file name; folded for stdout */
 	FORMAT_FOLDED,
 	FORMAT_SVG,
+	FORMAT_PPROF,
+	FORMAT_SPEEDSCOPE,
 };
 
 /* "folded" / "svg" -> the format, or FORMAT_AUTO when unknown. */

@@ -173,3 +173,10 @@ const struct profile_thread *profile__find_thread(const struct profile *p, uint3
 {
 	return hashmap__get(&p->threads, &tid, sizeof(tid));
 }
+
+void profile__mark(struct profile *p)
+{
+	for (size_t i = 0; i < p->nstacks; i++)
+		p->stacks[i]->mark = p->stacks[i]->count;
+	p->total_mark = p->total;
+}

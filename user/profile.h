@@ -23,6 +23,7 @@ struct profile_stack {
 	uint32_t tgid;
 	uint32_t tid;
 	uint64_t count;
+	uint64_t mark;          /* count at the last profile__mark(): a window's samples are count - mark */
 	uint32_t nframes;
 	uint32_t frames[];      /* frame ids, root first */
 };
@@ -50,6 +51,7 @@ struct profile {
 	struct hashmap processes;       /* tgid -> struct profile_process */
 	struct hashmap threads;         /* tid -> struct profile_thread */
 	uint64_t total;
+	uint64_t total_mark;    /* total at the last profile__mark() */
 };
 
 void profile__init(struct profile *p);
@@ -64,5 +66,7 @@ struct profile_process *profile__process(struct profile *p, uint32_t tgid);
 struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t tgid);
 const struct profile_process *profile__find_process(const struct profile *p, uint32_t tgid);
 const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t tid);
+/* Closes a window: the counts so far become the base the next window's counts are taken from. */
+void profile__mark(struct profile *p);
 
 #endif

@@ -173,9 +173,12 @@ static int add_profile(struct builder *b, const struct profile *p, const struct 
 
 	for (size_t i = 0; !err && i < p->nstacks; i++) {
 		size_t start = b->ids_len;
-		int64_t n = stack_ids(b, p, p->stacks[i], o);
-		uint64_t c = p->stacks[i]->count;
+		uint64_t c = p->stacks[i]->count - (o->since_mark ? p->stacks[i]->mark : 0);
+		int64_t n;
 
+		if (!c)
+			continue;
+		n = stack_ids(b, p, p->stacks[i], o);
 		if (n < 0)
 			return (int)n;
 		err = as_base ? stack_add(b, start, (uint32_t)n, 0, (uint64_t)(c * base_scale + 0.5))
@@ -204,7 +207,8 @@ static int build(struct profile_view *v, const struct profile *before, const str
 		for (size_t i = 0; i < v->nstacks; i++)
 			v->stacks[i].frames = v->ids + b.offsets[i];
 		sort_view = v;
-		qsort(v->stacks, v->nstacks, sizeof(*v->stacks), stack_cmp);
+		if (v->nstacks)
+			qsort(v->stacks, v->nstacks, sizeof(*v->stacks), stack_cmp);
 	}
 	free(b.offsets);
 	hashmap__free(&b.frame_index);

@@ -10,6 +10,7 @@ struct view_options {
 	int per_process;        /* root frame `COMM (PID)` on every stack */
 	int threads;            /* root frame `thread NAME (TID)` below the process root */
 	int no_kernel;          /* drop kernel frames */
+	int since_mark;         /* only the samples counted since profile__mark() (a continuous window) */
 };
 
 enum view_kind {

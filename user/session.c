@@ -42,16 +42,86 @@ void session__init(struct session *s, const struct pf_options *opts)
 	user_symbols__init(&s->usyms, &s->elves);
 }
 
-static int handle_sample(void *ctx, void *data, size_t size)
+static void record_error(struct session *s, int err)
 {
-	struct session *s = ctx;
-	int err = collector__add(&s->collector, data, size);
-
 	if (err && !s->callback_err) {
 		fprintf(stderr, "pyflame-bpf: cannot record samples: %s\n", strerror(-err));
 		s->callback_err = err;
 	}
+}
+
+/* A record of a later window (--interval) waits until the current window is written. */
+static int defer(struct session *s, const void *data, size_t size)
+{
+	struct pending *pd = malloc(sizeof(*pd) + size);
+	struct pending **grown;
+
+	if (!pd)
+		return -ENOMEM;
+	if (s->npending == s->pending_cap) {
+		s->pending_cap = s->pending_cap ? s->pending_cap * 2 : 256;
+		grown = realloc(s->pending, s->pending_cap * sizeof(*s->pending));
+		if (!grown) {
+			free(pd);
+			return -ENOMEM;
+		}
+		s->pending = grown;
+	}
+	pd->size = size;
+	memcpy(pd->data, data, size);
+	s->pending[s->npending++] = pd;
 	return 0;
+}
+
+static int handle_sample(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct pf_sample *rec = data;
+
+	if (s->window_end_ns && size >= sizeof(*rec) && rec->time_ns >= s->window_end_ns)
+		record_error(s, defer(s, data, size));
+	else
+		record_error(s, collector__add(&s->collector, data, size));
+	return 0;
+}
+
+/* Feeds the deferred records that belong to the current window (or all of them, at the end). */
+static void replay_pending(struct session *s, int all)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->npending; i++) {
+		struct pending *pd = s->pending[i];
+		const struct pf_sample *rec = (const void *)pd->data;
+
+		if (!all && rec->time_ns >= s->window_end_ns) {
+			s->pending[kept++] = pd;
+			continue;
+		}
+		record_error(s, collector__add(&s->collector, (const struct pf_sample *)pd->data, pd->size));
+		free(pd);
+	}
+	s->npending = kept;
+}
+
+/* Closes every window whose end has passed (with a drain's slack, so records of all CPUs are in). */
+static void close_windows(struct session *s, int final)
+{
+	uint64_t now = (uint64_t)(now_s() * 1e9), slack = 2ULL * DRAIN_INTERVAL_MS * 1000000ULL;
+	uint64_t interval = (uint64_t)(s->opts->interval * 1e9);
+
+	while (s->window_end_ns && (final || now >= s->window_end_ns + slack)) {
+		if (final)
+			replay_pending(s, 1);
+		s->on_window(s->on_window_ctx, s, s->window_start_wall);
+		profile__mark(&s->profile);
+		s->windows++;
+		s->window_start_wall += s->opts->interval;
+		if (final)
+			break;
+		s->window_end_ns += interval;
+		replay_pending(s, 0);
+	}
 }
 
 static void read_comm(pid_t pid, char *comm, size_t size)
@@ -216,6 +286,13 @@ int session__start(struct session *s)
 		return err;
 	s->attached = 1;
 	s->start = now_s();
+	if (o->interval > 0) {
+		struct timespec wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		s->window_start_wall = wall.tv_sec + wall.tv_nsec / 1e9;
+		s->window_end_ns = (uint64_t)((s->start + o->interval) * 1e9);
+	}
 	if (o->command && (err = targets__release(&s->targets, o->command[0])))
 		return err;
 	return 0;
@@ -225,6 +302,7 @@ static void drain(struct session *s)
 {
 	py_symbols__begin_drain(s->py);
 	ring_buffer__consume(s->rb);
+	close_windows(s, 0);
 }
 
 /* A command target was just released: find its interpreter as soon as it has one. */
@@ -381,6 +459,7 @@ int session__stop(struct session *s)
 		read_stats(s);
 		read_prog_stats(s);
 	}
+	close_windows(s, 1); /* the partial last window */
 	return s->callback_err; /* printed where it happened */
 }
 
@@ -397,10 +476,16 @@ void session__summary(const struct session *s)
 	static const char *const why[] = { [STOP_DURATION] = "duration elapsed", [STOP_SIGNAL] = "signal",
 					   [STOP_TARGETS_EXITED] = "every target exited" };
 
-	fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %zu stacks written, %" PRIu64
+	char written[64];
+
+	if (s->windows)
+		snprintf(written, sizeof(written), "%u windows written", s->windows);
+	else
+		snprintf(written, sizeof(written), "%zu stacks written", s->lines_written);
+	fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %s, %" PRIu64
 			" lost (ring buffer full)\n",
 		s->profile.total, s->elapsed, s->opts->frequency, s->stop_reason ? why[s->stop_reason] : "stopped",
-		s->lines_written, lost);
+		written, lost);
 	if (lost && s->lost_per_cpu) {
 		fprintf(stderr, "pyflame-bpf: ring buffer full, samples lost per CPU:");
 		for (int c = 0; c < s->ncpus; c++)
@@ -456,5 +541,8 @@ void session__free(struct session *s)
 	free(s->py_pending);
 	free(s->bpf_targets);
 	free(s->lost_per_cpu);
+	for (size_t i = 0; i < s->npending; i++)
+		free(s->pending[i]);
+	free(s->pending);
 	memset(s, 0, sizeof(*s));
 }

@@ -15,6 +15,16 @@
 
 struct sampler;
 struct py_symbols;
+struct session;
+
+/* A record held back for the next continuous window. */
+struct pending {
+	size_t size;
+	unsigned char data[];
+};
+
+/* Called when a continuous window closes: write the samples counted since the last mark. */
+typedef void (*session_window_fn)(void *ctx, struct session *s, double start_wall);
 
 struct session {
 	const struct pf_options *opts;
@@ -43,6 +53,14 @@ struct session {
 	int ncpus;
 	uint64_t prog_run_ns, prog_runs; /* from the kernel when kernel.bpf_stats_enabled=1 */
 	int callback_err;               /* first error while collecting (printed when it happened) */
+	/* --interval: windows of the recording, each written when it closes */
+	uint64_t window_end_ns;         /* CLOCK_MONOTONIC end of the current window, 0 without --interval */
+	double window_start_wall;       /* its start, wall clock (names the file) */
+	session_window_fn on_window;
+	void *on_window_ctx;
+	struct pending **pending;
+	size_t npending, pending_cap;
+	unsigned windows;
 };
 
 enum session_stop {

@@ -136,3 +136,44 @@ def test_diff_colours_what_changed_and_nothing_for_the_same_profile():
         profile(["diff", before], expect_rc=2)
     finally:
         shutil.rmtree(d)
+
+
+@test
+def test_interval_writes_one_profile_per_window_and_the_partial_last_on_sigterm():
+    import glob
+    import signal
+    import time
+    d = tempfile.mkdtemp(prefix="pyflame-windows-")
+    try:
+        pattern = os.path.join(d, "w-%H%M%S.folded")
+        with Target([CHAIN]) as t:
+            run = profile(["-p", str(t.pid), "-F", "499", "--interval", "1", "-d", "3.2", "-o", pattern])
+            files = sorted(glob.glob(os.path.join(d, "w-*.folded")))
+            counts = []
+            for path in files:
+                with open(path) as f:
+                    counts.append(sum(c for _, c in parse_folded(f.read())))
+            check(len(files) == 4, "windows written: %r (%s)" % (files, run.err))
+            for c in counts[:3]:
+                check(abs(c - 499) <= 50, "a full 1 s window at 499 Hz holds %d samples: %r" % (c, counts))
+            m = __import__("re").search(r"(\d+) samples in", run.err)
+            check(m and int(m.group(1)) == sum(counts), "windows %r do not add up to the run's %s" %
+                  (counts, m and m.group(1)))
+            # SIGTERM mid-window: the partial window is written whole.
+            for path in files:
+                os.unlink(path)
+            p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-F", "499", "--interval", "1", "-o", pattern, "-q"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(1.6)
+            p.send_signal(signal.SIGTERM)
+            p.communicate(timeout=20)
+        check(p.returncode == 0, "exit %d after SIGTERM" % p.returncode)
+        files = sorted(glob.glob(os.path.join(d, "w-*.folded")))
+        check(len(files) == 2, "after SIGTERM at 1.6 s: %r" % files)
+        with open(files[-1]) as f:
+            last = sum(c for _, c in parse_folded(f.read()))
+        check(100 <= last <= 450, "the partial last window holds %d samples" % last)
+        check(not glob.glob(os.path.join(d, "*.tmp.*")), "temporary files left")
+        profile(["-p", "1", "--interval", "1", "-o", os.path.join(d, "fixed.folded")], expect_rc=2)
+    finally:
+        shutil.rmtree(d)

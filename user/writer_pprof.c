@@ -1,0 +1,299 @@
+/* pprof output (`go tool pprof`, Pyroscope, Grafana): a gzip-compressed perftools.profiles.Profile protobuf. */
+#include <errno.h>
+#include <math.h> /* isfinite, a macro */
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "hashmap.h"
+#include "protobuf_encoder.h"
+#include "writer_pprof.h"
+
+/* Field numbers from google/pprof's proto/profile.proto. */
+enum {
+	PROFILE_SAMPLE_TYPE = 1,
+	PROFILE_SAMPLE = 2,
+	PROFILE_LOCATION = 4,
+	PROFILE_FUNCTION = 5,
+	PROFILE_STRING_TABLE = 6,
+	PROFILE_PERIOD_TYPE = 11,
+	PROFILE_PERIOD = 12,
+	VALUE_TYPE_TYPE = 1,
+	VALUE_TYPE_UNIT = 2,
+	SAMPLE_LOCATION_ID = 1,
+	SAMPLE_VALUE = 2,
+	LOCATION_ID = 1,
+	LOCATION_LINE = 4,
+	LINE_FUNCTION_ID = 1,
+	LINE_LINE = 2,
+	FUNCTION_ID = 1,
+	FUNCTION_NAME = 2,
+	FUNCTION_SYSTEM_NAME = 3,
+	FUNCTION_FILENAME = 4,
+	FUNCTION_START_LINE = 5,
+};
+
+/* The tables built while the frames are encoded; string_table and the messages are appended to as they are met. */
+struct pprof_builder {
+	struct hashmap strings; /* string -> index + 1 */
+	uint64_t nstrings;
+	struct hashmap functions; /* (name index, file index) -> function id */
+	uint64_t nfunctions;
+	struct pb_buf string_table, locations, functions_buf;
+	struct pb_buf msg, line; /* scratch for one message */
+};
+
+/* The string's index in string_table, adding it on first use; -ENOMEM on failure. */
+static int64_t intern(struct pprof_builder *b, const char *s, size_t len)
+{
+	void *hit = hashmap__get(&b->strings, s, len);
+
+	if (hit)
+		return (int64_t)(uintptr_t)hit - 1;
+	if (hashmap__set(&b->strings, s, len, (void *)(uintptr_t)(b->nstrings + 1)))
+		return -ENOMEM;
+	if (pb_buf__put_bytes(&b->string_table, PROFILE_STRING_TABLE, s, len))
+		return -ENOMEM;
+	return (int64_t)b->nstrings++;
+}
+
+/* The function id of (name, file), encoding a Function message on first use; -ENOMEM on failure. */
+static int64_t function_id(struct pprof_builder *b, const char *name, size_t name_len, const char *file,
+			   size_t file_len, int native)
+{
+	int64_t name_idx = intern(b, name, name_len), file_idx = intern(b, file, file_len);
+	uint64_t key[2] = {(uint64_t)name_idx, (uint64_t)file_idx};
+	void *hit;
+
+	if (name_idx < 0 || file_idx < 0)
+		return -ENOMEM;
+	hit = hashmap__get(&b->functions, key, sizeof(key));
+	if (hit)
+		return (int64_t)(uintptr_t)hit;
+	if (hashmap__set(&b->functions, key, sizeof(key), (void *)(uintptr_t)(b->nfunctions + 1)))
+		return -ENOMEM;
+	b->nfunctions++;
+	pb_buf__reset(&b->msg);
+	pb_buf__put_uint(&b->msg, FUNCTION_ID, b->nfunctions);
+	pb_buf__put_int(&b->msg, FUNCTION_NAME, name_idx);
+	/* Only native symbols may be mangled (C++). pprof demangles any function whose system_name equals its name
+	 * and strips `<...>` from names it takes for demangled C++, which turns Python's `<module>` into "". */
+	if (native)
+		pb_buf__put_int(&b->msg, FUNCTION_SYSTEM_NAME, name_idx);
+	if (file_idx)
+		pb_buf__put_int(&b->msg, FUNCTION_FILENAME, file_idx);
+	/* start_line (field FUNCTION_START_LINE) is unknown from a frame's text: left out, which means 0. */
+	if (pb_buf__put_message(&b->functions_buf, PROFILE_FUNCTION, &b->msg))
+		return -ENOMEM;
+	return (int64_t)b->nfunctions;
+}
+
+/* Splits a Python frame `NAME (FILE:LINE)` (the folded writer's form); 0 when name is not of that form. */
+static int split_python(const char *name, size_t *name_len, const char **file, size_t *file_len, int64_t *line)
+{
+	size_t n = strlen(name), digits = 0;
+	const char *colon, *open;
+
+	if (n < 6 || name[n - 1] != ')')
+		return 0;
+	while (digits < n - 1 && name[n - 2 - digits] >= '0' && name[n - 2 - digits] <= '9')
+		digits++;
+	if (!digits || digits > 9 || digits + 2 > n || name[n - 2 - digits] != ':')
+		return 0;
+	colon = name + n - 2 - digits;
+	/* The last ` (` before the colon: a file name with ` (` in it is rarer than a function name with one. */
+	open = NULL;
+	for (const char *p = name; p + 1 < colon; p++)
+		if (p[0] == ' ' && p[1] == '(')
+			open = p;
+	if (!open || open == name)
+		return 0;
+	*name_len = (size_t)(open - name);
+	*file = open + 2;
+	*file_len = (size_t)(colon - *file);
+	*line = strtoll(colon + 1, NULL, 10);
+	return 1;
+}
+
+/* One Location (id = frame index + 1) with one Line naming the frame's function. */
+static int add_location(struct pprof_builder *b, const struct view_frame *f, uint64_t id)
+{
+	const char *name = f->name, *file = "";
+	size_t name_len = strlen(name), file_len = 0;
+	char *kernel = NULL;
+	int64_t line = 0, fn;
+
+	if (f->kind == VIEW_PYTHON && !split_python(f->name, &name_len, &file, &file_len, &line)) {
+		name_len = strlen(name);
+		file = "";
+		file_len = 0;
+		line = 0;
+	}
+	if (f->kind == VIEW_KERNEL) {
+		/* flamegraph.pl's `_[k]`, as the folded output names kernel frames. */
+		if (asprintf(&kernel, "%s_[k]", f->name) < 0)
+			return -ENOMEM;
+		name = kernel;
+		name_len = strlen(kernel);
+	}
+	fn = function_id(b, name, name_len, file, file_len, f->kind == VIEW_NATIVE);
+	free(kernel);
+	if (fn < 0)
+		return (int)fn;
+	pb_buf__reset(&b->line);
+	pb_buf__put_uint(&b->line, LINE_FUNCTION_ID, (uint64_t)fn);
+	if (line)
+		pb_buf__put_int(&b->line, LINE_LINE, line);
+	pb_buf__reset(&b->msg);
+	pb_buf__put_uint(&b->msg, LOCATION_ID, id);
+	pb_buf__put_message(&b->msg, LOCATION_LINE, &b->line);
+	return pb_buf__put_message(&b->locations, PROFILE_LOCATION, &b->msg);
+}
+
+/* x > 0 to the nearest integer, without libm (the program does not link it). */
+static uint64_t round_nanos(double x)
+{
+	return x >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)(x + 0.5);
+}
+
+static void put_value_type(struct pb_buf *out, struct pb_buf *scratch, uint32_t field, int64_t type, int64_t unit)
+{
+	pb_buf__reset(scratch);
+	pb_buf__put_int(scratch, VALUE_TYPE_TYPE, type);
+	pb_buf__put_int(scratch, VALUE_TYPE_UNIT, unit);
+	pb_buf__put_message(out, field, scratch);
+}
+
+/* The Sample messages: location ids leaf first (pprof's order; the view's are root first), then the values. */
+static int put_samples(struct pb_buf *out, struct pb_buf *scratch, const struct profile_view *v,
+		       double nanos_per_sample)
+{
+	uint64_t *ids = NULL, values[2];
+	size_t cap = 0;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < v->nstacks; i++) {
+		const struct view_stack *s = &v->stacks[i];
+
+		if (s->nframes > cap) {
+			uint64_t *n = realloc(ids, s->nframes * sizeof(*ids));
+
+			if (!n) {
+				err = -ENOMEM;
+				break;
+			}
+			ids = n;
+			cap = s->nframes;
+		}
+		for (uint32_t j = 0; j < s->nframes; j++)
+			ids[j] = (uint64_t)s->frames[s->nframes - 1 - j] + 1;
+		values[0] = s->count;
+		values[1] = round_nanos((double)s->count * nanos_per_sample);
+		pb_buf__reset(scratch);
+		pb_buf__put_packed(scratch, SAMPLE_LOCATION_ID, ids, s->nframes);
+		pb_buf__put_packed(scratch, SAMPLE_VALUE, values, 2);
+		err = pb_buf__put_message(out, PROFILE_SAMPLE, scratch);
+	}
+	free(ids);
+	return err;
+}
+
+/* data as one gzip member (zlib's deflate with windowBits 15 + 16 writes the gzip header and trailer). */
+static int gzip_write(const uint8_t *data, size_t len, FILE *out)
+{
+	z_stream zs;
+	uint8_t chunk[16384];
+	int err = 0;
+
+	memset(&zs, 0, sizeof(zs));
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	for (;;) {
+		size_t n;
+		int rc;
+
+		if (!zs.avail_in && len) {
+			/* avail_in is an unsigned int: hand a large buffer over in slices. */
+			uInt take = len > (1u << 30) ? (1u << 30) : (uInt)len;
+
+			zs.next_in = (Bytef *)data;
+			zs.avail_in = take;
+			data += take;
+			len -= take;
+		}
+		zs.next_out = chunk;
+		zs.avail_out = sizeof(chunk);
+		rc = deflate(&zs, len ? Z_NO_FLUSH : Z_FINISH);
+		if (rc == Z_STREAM_ERROR) {
+			err = -EIO;
+			break;
+		}
+		n = sizeof(chunk) - zs.avail_out;
+		if (n && fwrite(chunk, 1, n, out) != n) {
+			err = -EIO;
+			break;
+		}
+		if (rc == Z_STREAM_END)
+			break;
+	}
+	deflateEnd(&zs);
+	return err;
+}
+
+int pprof__write(const struct profile_view *v, double nanos_per_sample, FILE *out)
+{
+	struct pprof_builder b;
+	struct pb_buf profile;
+	int64_t samples, count, cpu, nanoseconds;
+	int err = 0;
+
+	if (!(nanos_per_sample > 0) || !isfinite(nanos_per_sample))
+		return -EINVAL;
+	memset(&b, 0, sizeof(b));
+	hashmap__init(&b.strings);
+	hashmap__init(&b.functions);
+	pb_buf__init(&profile);
+	/* string_table[0] must be "" (profile.proto). */
+	if (intern(&b, "", 0) < 0) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	samples = intern(&b, "samples", 7);
+	count = intern(&b, "count", 5);
+	cpu = intern(&b, "cpu", 3);
+	nanoseconds = intern(&b, "nanoseconds", 11);
+	if (samples < 0 || count < 0 || cpu < 0 || nanoseconds < 0) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < v->nframes; i++) {
+		err = add_location(&b, &v->frames[i], (uint64_t)i + 1);
+		if (err)
+			goto cleanup;
+	}
+
+	put_value_type(&profile, &b.msg, PROFILE_SAMPLE_TYPE, samples, count);
+	put_value_type(&profile, &b.msg, PROFILE_SAMPLE_TYPE, cpu, nanoseconds);
+	err = put_samples(&profile, &b.msg, v, nanos_per_sample);
+	if (err)
+		goto cleanup;
+	pb_buf__put_raw(&profile, b.locations.data, b.locations.len);
+	pb_buf__put_raw(&profile, b.functions_buf.data, b.functions_buf.len);
+	pb_buf__put_raw(&profile, b.string_table.data, b.string_table.len);
+	put_value_type(&profile, &b.msg, PROFILE_PERIOD_TYPE, cpu, nanoseconds);
+	pb_buf__put_uint(&profile, PROFILE_PERIOD, round_nanos(nanos_per_sample));
+	err = profile.err ?: b.locations.err ?: b.functions_buf.err ?: b.string_table.err;
+	if (err)
+		goto cleanup;
+	err = gzip_write(profile.data, profile.len, out);
+
+cleanup:
+	pb_buf__free(&profile);
+	pb_buf__free(&b.string_table);
+	pb_buf__free(&b.locations);
+	pb_buf__free(&b.functions_buf);
+	pb_buf__free(&b.msg);
+	pb_buf__free(&b.line);
+	hashmap__free(&b.strings);
+	hashmap__free(&b.functions);
+	return err;
+}

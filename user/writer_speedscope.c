@@ -1,0 +1,327 @@
+/* speedscope's JSON file format: the view's frames shared, one sampled profile per process/thread root. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hashmap.h"
+#include "writer_speedscope.h"
+
+#define SCHEMA_URL "https://www.speedscope.app/file-format-schema.json"
+#define DEFAULT_NAME "pyflame-bpf"
+#define NOT_SHARED UINT32_MAX
+
+/* The view's stacks split by their leading root frames: profile g holds stacks order[start[g]] .. order[start[g+1]-1],
+ * in view order; first[g] is one of them, whose root frames name the profile. */
+struct groups {
+	size_t n;
+	size_t *order;
+	size_t *start; /* n + 1 entries */
+	size_t *first;
+	uint64_t *samples; /* per group: the sum of its stacks' counts */
+};
+
+/* Root frames at the start of a stack: the process (`COMM (PID)`) and, with --threads, the thread. */
+static uint32_t roots_of(const struct profile_view *v, const struct view_stack *s)
+{
+	uint32_t n = 0;
+
+	while (n < s->nframes && v->frames[s->frames[n]].kind == VIEW_ROOT)
+		n++;
+	return n;
+}
+
+static void groups__free(struct groups *g)
+{
+	free(g->order);
+	free(g->start);
+	free(g->first);
+	free(g->samples);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Groups the stacks by their root frames with one counting pass: groups numbered in order of first appearance. */
+static int groups__build(struct groups *g, const struct profile_view *v)
+{
+	size_t cap = v->nstacks + 1, no_roots = SIZE_MAX;
+	size_t *of_stack = calloc(cap, sizeof(*of_stack)); /* per stack: its group */
+	struct hashmap index;
+	int err = -ENOMEM;
+
+	memset(g, 0, sizeof(*g));
+	hashmap__init(&index);
+	g->first = calloc(cap, sizeof(*g->first));
+	g->samples = calloc(cap, sizeof(*g->samples));
+	g->start = calloc(cap + 1, sizeof(*g->start));
+	g->order = calloc(cap, sizeof(*g->order));
+	if (!of_stack || !g->first || !g->samples || !g->start || !g->order)
+		goto cleanup;
+	for (size_t i = 0; i < v->nstacks; i++) {
+		const struct view_stack *s = &v->stacks[i];
+		uint32_t nroots = roots_of(v, s);
+		size_t id;
+
+		if (!nroots) {
+			if (no_roots == SIZE_MAX) {
+				no_roots = g->n++;
+				g->first[no_roots] = i;
+			}
+			id = no_roots;
+		} else {
+			void *hit = hashmap__get(&index, s->frames, nroots * sizeof(*s->frames));
+
+			if (hit) {
+				id = (uintptr_t)hit - 1;
+			} else {
+				id = g->n++;
+				g->first[id] = i;
+				if (hashmap__set(&index, s->frames, nroots * sizeof(*s->frames),
+						 (void *)(uintptr_t)(id + 1)))
+					goto cleanup;
+			}
+		}
+		of_stack[i] = id;
+		g->samples[id] += s->count;
+		g->start[id + 1]++;
+	}
+	if (!g->n) /* an empty view is still one (empty) profile */
+		g->n = 1;
+	for (size_t k = 0; k < g->n; k++)
+		g->start[k + 1] += g->start[k];
+	/* start[k] is group k's fill position; once filled it is where group k + 1 starts, and is shifted back. */
+	for (size_t i = 0; i < v->nstacks; i++)
+		g->order[g->start[of_stack[i]]++] = i;
+	for (size_t k = g->n; k > 0; k--)
+		g->start[k] = g->start[k - 1];
+	g->start[0] = 0;
+	err = 0;
+cleanup:
+	free(of_stack);
+	hashmap__free(&index);
+	if (err)
+		groups__free(g);
+	return err;
+}
+
+/* Decodes one UTF-8 character of the NUL-terminated s into *cp; returns its length. A byte that does not start a
+ * valid, shortest-form sequence of a scalar value (no surrogates, at most U+10FFFF) is one U+FFFD. */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	size_t len;
+	uint32_t c, lowest;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, c = s[0] & 0x1f, lowest = 0x80;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, c = s[0] & 0x0f, lowest = 0x800;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, c = s[0] & 0x07, lowest = 0x10000;
+	else
+		goto invalid;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* a continuation byte; the terminating NUL is not one */
+			goto invalid;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < lowest || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		goto invalid;
+	*cp = c;
+	return len;
+invalid:
+	*cp = 0xfffd;
+	return 1;
+}
+
+/* Writes len bytes of s (stopping at a NUL) as the inside of a JSON string: valid UTF-8 as is, `"` and `\` escaped,
+ * control characters as \uXXXX, every byte that is not valid UTF-8 as U+FFFD. */
+static void json_chars(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end && *p) {
+		uint32_t cp;
+		size_t n = utf8_decode(p, &cp);
+
+		/* A sequence running past len (a cut name) is invalid here, not read beyond the slice. */
+		if (n > (size_t)(end - p))
+			n = 1, cp = 0xfffd;
+		if (cp == '"' || cp == '\\')
+			fprintf(out, "\\%c", (char)cp);
+		else if (cp < 0x20 || cp == 0x7f)
+			fprintf(out, "\\u%04x", (unsigned)cp);
+		else if (cp == 0xfffd && n == 1) /* an invalid byte; a real U+FFFD is 3 bytes long */
+			fputs("\xef\xbf\xbd", out);
+		else
+			fwrite(p, 1, n, out);
+		p += n;
+	}
+}
+
+static void json_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	json_chars(out, s, strlen(s));
+	fputc('"', out);
+}
+
+/* A Python frame `NAME (FILE:LINE)` or `NAME (FILE)`: where FILE is in name, and LINE (0 when absent). Python names
+ * (identifiers, `<locals>`, `<lambda>`) hold no " (", so the first one opens the location; FILE may hold anything. */
+static int python_location(const char *name, const char **file, size_t *file_len, unsigned long *line)
+{
+	const char *open = strstr(name, " ("), *close = name + strlen(name) - 1, *colon;
+
+	if (!open || close <= open + 2 || *close != ')')
+		return 0;
+	*file = open + 2;
+	*file_len = (size_t)(close - *file);
+	*line = 0;
+	colon = close;
+	while (colon > *file && colon[-1] >= '0' && colon[-1] <= '9')
+		colon--;
+	if (colon < close && colon > *file + 1 && colon[-1] == ':' && close - colon <= 9) {
+		*line = strtoul(colon, NULL, 10);
+		*file_len = (size_t)(colon - 1 - *file);
+	}
+	return 1;
+}
+
+static void frame_json(FILE *out, const struct view_frame *f)
+{
+	const char *file;
+	size_t file_len;
+	unsigned long line;
+
+	fputs("{\"name\":\"", out);
+	json_chars(out, f->name, strlen(f->name));
+	fputs(f->kind == VIEW_KERNEL ? "_[k]\"" : "\"", out); /* flamegraph.pl's kernel suffix, as folded output has */
+	if (f->kind == VIEW_PYTHON && python_location(f->name, &file, &file_len, &line)) {
+		fputs(",\"file\":\"", out);
+		json_chars(out, file, file_len);
+		fputc('"', out);
+		if (line)
+			fprintf(out, ",\"line\":%lu", line);
+	}
+	fputc('}', out);
+}
+
+/* Shared frame indexes: every frame that appears below the roots, in view order; roots are profile names instead. */
+static uint32_t *shared_ids(const struct profile_view *v, uint32_t *n)
+{
+	uint32_t *ids = malloc((v->nframes + 1) * sizeof(*ids));
+
+	if (!ids)
+		return NULL;
+	for (size_t i = 0; i < v->nframes; i++)
+		ids[i] = NOT_SHARED;
+	for (size_t i = 0; i < v->nstacks; i++) {
+		const struct view_stack *s = &v->stacks[i];
+
+		for (uint32_t j = roots_of(v, s); j < s->nframes; j++)
+			ids[s->frames[j]] = 0;
+	}
+	*n = 0;
+	for (size_t i = 0; i < v->nframes; i++)
+		if (ids[i] != NOT_SHARED)
+			ids[i] = (*n)++;
+	return ids;
+}
+
+/* A profile's name: its root frames joined by " / ", else the file's name. */
+static void profile_name(FILE *out, const struct profile_view *v, const struct view_stack *s, const char *name)
+{
+	uint32_t nroots = s ? roots_of(v, s) : 0;
+
+	if (!nroots) {
+		json_string(out, name);
+		return;
+	}
+	fputc('"', out);
+	for (uint32_t j = 0; j < nroots; j++) {
+		const char *root = v->frames[s->frames[j]].name;
+
+		if (j)
+			fputs(" / ", out);
+		json_chars(out, root, strlen(root));
+	}
+	fputc('"', out);
+}
+
+/* A weight: the count itself, or seconds printed with enough digits to sum back to the recording's length. */
+static void weight_json(FILE *out, uint64_t count, double seconds_per_sample)
+{
+	if (seconds_per_sample > 0)
+		fprintf(out, "%.12g", (double)count * seconds_per_sample);
+	else
+		fprintf(out, "%" PRIu64, count);
+}
+
+static void profile_json(FILE *out, const struct profile_view *v, const struct groups *g, size_t k, const uint32_t *ids,
+			 const char *name, double seconds_per_sample)
+{
+	size_t from = g->start[k], to = g->start[k + 1];
+
+	fputs("{\"type\":\"sampled\",\"name\":", out);
+	profile_name(out, v, from < to ? &v->stacks[g->first[k]] : NULL, name);
+	fprintf(out, ",\"unit\":\"%s\",\"startValue\":0,\"endValue\":", seconds_per_sample > 0 ? "seconds" : "none");
+	weight_json(out, g->samples[k], seconds_per_sample);
+	fputs(",\n \"samples\":[", out);
+	for (size_t i = from; i < to; i++) {
+		const struct view_stack *s = &v->stacks[g->order[i]];
+		uint32_t nroots = roots_of(v, s);
+
+		fputs(i > from ? ",\n  [" : "\n  [", out);
+		for (uint32_t j = nroots; j < s->nframes; j++)
+			fprintf(out, j > nroots ? ",%" PRIu32 : "%" PRIu32, ids[s->frames[j]]);
+		fputc(']', out);
+	}
+	fputs("],\n \"weights\":[", out);
+	for (size_t i = from; i < to; i++) {
+		if (i > from)
+			fputc(',', out);
+		weight_json(out, v->stacks[g->order[i]].count, seconds_per_sample);
+	}
+	fputs("]}", out);
+}
+
+int speedscope__write(const struct profile_view *v, const char *name, double seconds_per_sample, FILE *out)
+{
+	struct groups g;
+	uint32_t *ids, nshared;
+	int err;
+
+	if (!name)
+		name = DEFAULT_NAME;
+	if (!isfinite(seconds_per_sample)) /* JSON has no inf or nan */
+		seconds_per_sample = 0;
+	ids = shared_ids(v, &nshared);
+	if (!ids)
+		return -ENOMEM;
+	err = groups__build(&g, v);
+	if (err) {
+		free(ids);
+		return err;
+	}
+	fputs("{\"$schema\":\"" SCHEMA_URL "\",\n\"exporter\":\"pyflame-bpf\",\n\"name\":", out);
+	json_string(out, name);
+	fputs(",\n\"activeProfileIndex\":0,\n\"shared\":{\"frames\":[", out);
+	for (size_t i = 0, n = 0; i < v->nframes; i++) {
+		if (ids[i] == NOT_SHARED)
+			continue;
+		fputs(n++ ? ",\n " : "\n ", out);
+		frame_json(out, &v->frames[i]);
+	}
+	fputs("]},\n\"profiles\":[", out);
+	for (size_t k = 0; k < g.n; k++) {
+		fputs(k ? ",\n" : "\n", out);
+		profile_json(out, v, &g, k, ids, name, seconds_per_sample);
+	}
+	fputs("]}\n", out);
+	groups__free(&g);
+	free(ids);
+	return ferror(out) ? -EIO : 0;
+}
