@@ -67,3 +67,52 @@ def test_svg_in_chromium_zooms_on_click_and_reports_search_share():
         if browser:
             browser.close()
         shutil.rmtree(d, ignore_errors=True)
+
+
+@test
+def test_demo_api_flame_graph_renders_in_chromium():
+    """The README's picture: the demo API profiled under load, its SVG rendered to build/demo-flamegraph.png."""
+    import glob
+    import re
+    from lib import BUILD, ROOT
+    exe = find_chromium()
+    if not exe:
+        raise Skip("chromium is not installed (make deps installs it)")
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    pythons = sorted(glob.glob(os.path.join(root, "versions", "3.1[0-9].*", "bin", "python3")))
+    if not pythons:
+        raise Skip("no CPython 3.10+ under $PYENV_ROOT/versions to run the demo API")
+    demo = os.path.join(ROOT, "scripts", "demo")
+    d = tempfile.mkdtemp(prefix="pyflame-demo-")
+    api = subprocess.Popen([pythons[-1], os.path.join(demo, "api.py"), "0"], stdout=subprocess.PIPE)
+    browser = None
+    try:
+        port = re.match(r"listening (\d+)", api.stdout.readline().decode()).group(1)
+        svg = os.path.join(BUILD, "demo.svg")
+        prof = subprocess.Popen([PYFLAME, "-p", str(api.pid), "-d", "4", "-q", "-o", svg, "--title",
+                                 "pyflame-bpf demo API"])
+        subprocess.run([pythons[-1], os.path.join(demo, "load.py"), port, "3.5"], stdout=subprocess.DEVNULL,
+                       check=True, timeout=60)
+        check(prof.wait(timeout=60) == 0, "pyflame-bpf failed on the demo API")
+        with open(svg) as f:
+            text = f.read()
+        widths = [float(w) for w in re.findall(r"<title>compute_totals \(api\.py:\d+\)[^<]*</title><rect [^>]*"
+                                               r"width=\"([0-9.]+)\"", text)]
+        check(widths and sum(widths) > 300, "the slow endpoint's compute_totals is not the wide frame: %r" % widths)
+        browser = Chromium(exe, os.path.join(d, "profile"))
+        browser.open("file://" + svg)
+        png = os.path.join(BUILD, "demo-flamegraph.png")
+        width = int(browser.js("document.documentElement.width.baseVal.value"))
+        height = int(browser.js("document.documentElement.height.baseVal.value"))
+        browser.screenshot(png, width, height)
+        with open(png, "rb") as f:
+            head = f.read(24)
+        check(head[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(head[16:20], "big") == width,
+              "no PNG of the flame graph")
+        check(not browser.errors(), "console errors: %r" % browser.errors())
+    finally:
+        if browser:
+            browser.close()
+        api.terminate()
+        api.wait()
+        shutil.rmtree(d, ignore_errors=True)
