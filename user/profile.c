@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "profile.h"
 
 void profile__init(struct profile *p)
@@ -40,23 +41,6 @@ void profile__free(struct profile *p)
 	profile__init(p);
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name)
 {
 	size_t len = strlen(name);
@@ -69,7 +53,7 @@ int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name
 	hit = hashmap__get(&p->frame_index, key, len + 1);
 	if (hit)
 		return (int64_t)(uintptr_t)hit - 1;
-	if (grow((void **)&p->frames, &p->frames_cap, p->nframes + 1, sizeof(*p->frames)))
+	if (array__grow((void **)&p->frames, &p->frames_cap, p->nframes + 1, sizeof(*p->frames)))
 		return -ENOMEM;
 	p->frames[p->nframes].name = strdup(name);
 	if (!p->frames[p->nframes].name)
@@ -88,7 +72,7 @@ static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, s
 	uint32_t nframes = (uint32_t)(key_len / sizeof(uint32_t) - 2);
 	struct profile_stack *s;
 
-	if (grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + 1, sizeof(*p->stacks)))
+	if (array__grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + 1, sizeof(*p->stacks)))
 		return NULL;
 	s = calloc(1, sizeof(*s) + nframes * sizeof(uint32_t));
 	if (!s)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "hashmap.h"
 #include "profile_view.h"
 
@@ -12,23 +13,6 @@ struct builder {
 	size_t *offsets;        /* per stack: where its ids start in v->ids (pointers are set at the end) */
 	struct hashmap frame_index, stack_index;
 };
-
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
 
 static int64_t frame_id(struct builder *b, enum view_kind kind, const char *name)
 {
@@ -47,7 +31,7 @@ static int64_t frame_id(struct builder *b, enum view_kind kind, const char *name
 		id = (int64_t)(uintptr_t)hit - 1;
 		goto out;
 	}
-	if (grow((void **)&v->frames, &b->frames_cap, v->nframes + 1, sizeof(*v->frames)))
+	if (array__grow((void **)&v->frames, &b->frames_cap, v->nframes + 1, sizeof(*v->frames)))
 		goto out;
 	v->frames[v->nframes].name = strdup(name);
 	v->frames[v->nframes].kind = kind;
@@ -83,7 +67,7 @@ static int push(struct builder *b, int64_t id)
 {
 	if (id < 0)
 		return (int)id;
-	if (grow((void **)&b->v->ids, &b->ids_cap, b->ids_len + 1, sizeof(*b->v->ids)))
+	if (array__grow((void **)&b->v->ids, &b->ids_cap, b->ids_len + 1, sizeof(*b->v->ids)))
 		return -ENOMEM;
 	b->v->ids[b->ids_len++] = (uint32_t)id;
 	return 0;
@@ -134,8 +118,8 @@ static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count
 		b->ids_len = start;
 		return 0;
 	}
-	if (grow((void **)&v->stacks, &b->stacks_cap, v->nstacks + 1, sizeof(*v->stacks)) ||
-	    grow((void **)&b->offsets, &b->offsets_cap, v->nstacks + 1, sizeof(*b->offsets)))
+	if (array__grow((void **)&v->stacks, &b->stacks_cap, v->nstacks + 1, sizeof(*v->stacks)) ||
+	    array__grow((void **)&b->offsets, &b->offsets_cap, v->nstacks + 1, sizeof(*b->offsets)))
 		return -ENOMEM;
 	if (hashmap__set(&b->stack_index, v->ids + start, key_len, (void *)(uintptr_t)(v->nstacks + 1)))
 		return -ENOMEM;

@@ -6,6 +6,7 @@
 #include "proc_mem.h"
 #include "python_code.h"
 #include "python_linetable.h"
+#include "utf8.h"
 
 #define MAX_STRING_CHARS 4096           /* longer names and paths are cut: they come from an untrusted process */
 #define MAX_LINETABLE (256 * 1024)
@@ -36,52 +37,18 @@ static uint32_t get_u32(const uint8_t *b, int off)
 	return v;
 }
 
-static size_t utf8_put(char *out, uint32_t c)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		if (c >= 0xd800 && c <= 0xdfff)
-			c = 0xfffd; /* lone surrogate: not valid UTF-8 */
-		out[0] = (char)(0xe0 | c >> 12);
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	if (c > 0x10ffff)
-		c = 0xfffd;
-	if (c == 0xfffd)
-		return utf8_put(out, c);
-	out[0] = (char)(0xf0 | c >> 18);
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
 /* Replaces every byte that is not part of a valid UTF-8 sequence with '?', in place. */
 static void utf8_sanitize(char *s)
 {
 	unsigned char *p = (unsigned char *)s;
 
 	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
-		int ok = n >= 0 && !(n == 1 && *p < 0xc2);
+		uint32_t cp;
+		size_t n = utf8__next(p, &cp);
 
-		for (int i = 1; ok && i <= n; i++)
-			ok = (p[i] & 0xc0) == 0x80;
-		if (!ok) {
-			*p++ = '?';
-			continue;
-		}
-		p += n + 1;
+		if (cp == 0xfffd && n == 1)
+			*p = '?';
+		p += n;
 	}
 }
 
@@ -164,7 +131,7 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	for (int64_t i = 0; i < length; i++) {
 		uint32_t c = kind == 1 ? raw[i] : kind == 2 ? ((uint16_t *)raw)[i] : ((uint32_t *)raw)[i];
 
-		size += utf8_put(s + size, c);
+		size += utf8__put(s + size, c);
 	}
 	s[size] = '\0';
 	free(raw);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "utf8.h"
 #include "hashmap.h"
 #include "writer_speedscope.h"
 
@@ -104,39 +105,6 @@ cleanup:
 	return err;
 }
 
-/* Decodes one UTF-8 character of the NUL-terminated s into *cp; returns its length. A byte that does not start a
- * valid, shortest-form sequence of a scalar value (no surrogates, at most U+10FFFF) is one U+FFFD. */
-static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
-{
-	size_t len;
-	uint32_t c, lowest;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, c = s[0] & 0x1f, lowest = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, c = s[0] & 0x0f, lowest = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, c = s[0] & 0x07, lowest = 0x10000;
-	else
-		goto invalid;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* a continuation byte; the terminating NUL is not one */
-			goto invalid;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < lowest || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		goto invalid;
-	*cp = c;
-	return len;
-invalid:
-	*cp = 0xfffd;
-	return 1;
-}
-
 /* Writes len bytes of s (stopping at a NUL) as the inside of a JSON string: valid UTF-8 as is, `"` and `\` escaped,
  * control characters as \uXXXX, every byte that is not valid UTF-8 as U+FFFD. */
 static void json_chars(FILE *out, const char *s, size_t len)
@@ -145,7 +113,7 @@ static void json_chars(FILE *out, const char *s, size_t len)
 
 	while (p < end && *p) {
 		uint32_t cp;
-		size_t n = utf8_decode(p, &cp);
+		size_t n = utf8__next(p, &cp);
 
 		/* A sequence running past len (a cut name) is invalid here, not read beyond the slice. */
 		if (n > (size_t)(end - p))

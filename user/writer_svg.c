@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
+#include "utf8.h"
 #include "writer_svg.h"
 
 #define DEFAULT_WIDTH 1200
@@ -181,31 +183,14 @@ static const char script[] =
     "});\n"
     "})();\n";
 
-static int reserve(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 64;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 static int tree__reserve_path(struct tree *t, size_t depth)
 {
 	size_t cap = t->path_cap;
 
-	if (reserve((void **)&t->path, &cap, depth, sizeof(*t->path)))
+	if (array__grow((void **)&t->path, &cap, depth, sizeof(*t->path)))
 		return -ENOMEM;
 	cap = t->path_cap;
-	if (reserve((void **)&t->next, &cap, depth, sizeof(*t->next)))
+	if (array__grow((void **)&t->next, &cap, depth, sizeof(*t->next)))
 		return -ENOMEM;
 	t->path_cap = cap;
 	return 0;
@@ -215,7 +200,7 @@ static int tree__open(struct tree *t, uint32_t frame, uint32_t depth)
 {
 	struct node *nd;
 
-	if (reserve((void **)&t->nodes, &t->cap, t->n + 1, sizeof(*t->nodes)))
+	if (array__grow((void **)&t->nodes, &t->cap, t->n + 1, sizeof(*t->nodes)))
 		return -ENOMEM;
 	nd = &t->nodes[t->n];
 	nd->x = depth ? t->next[depth] : 0;
@@ -383,45 +368,13 @@ static void frame_colour(enum view_kind kind, const char *name, unsigned rgb[3])
 	family_colour(kind, (h & 0xffff) / 65535.0, (h >> 24) / 255.0, rgb);
 }
 
-/* Decodes one UTF-8 character of the NUL-terminated s; an invalid or overlong sequence reads as one byte, U+FFFD. */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	uint32_t v, min;
-	size_t len;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, v = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, v = s[0] & 0x0f, min = 0x800;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, v = s[0] & 0x07, min = 0x10000;
-	else
-		goto bad;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
-			goto bad;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-		goto bad;
-	*cp = v;
-	return len;
-bad:
-	*cp = 0xfffd;
-	return 1;
-}
-
 static size_t utf8_chars(const char *s)
 {
 	size_t n = 0;
 	uint32_t cp;
 
 	while (*s) {
-		s += utf8_next((const unsigned char *)s, &cp);
+		s += utf8__next((const unsigned char *)s, &cp);
 		n++;
 	}
 	return n;
@@ -435,7 +388,7 @@ static void xml_put(FILE *out, const char *s, size_t max)
 
 	for (size_t n = 0; *p && n < max; n++) {
 		uint32_t cp;
-		size_t len = utf8_next(p, &cp);
+		size_t len = utf8__next(p, &cp);
 
 		switch (cp) {
 		case '&':
@@ -525,7 +478,7 @@ static int put_frame(struct svg_writer *w, const struct node *nd)
 	double x = PAD + (double)nd->x * w->scale, width = (double)nd->total * w->scale, y = frame_y(w, nd->depth);
 	unsigned rgb[3];
 
-	if (reserve((void **)&w->name, &w->name_cap, need, 1))
+	if (array__grow((void **)&w->name, &w->name_cap, need, 1))
 		return -ENOMEM;
 	snprintf(w->name, need, "%s%s", base, suffix);
 	if (w->v->diff)
