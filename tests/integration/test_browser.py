@@ -116,3 +116,46 @@ def test_demo_api_flame_graph_renders_in_chromium():
         api.terminate()
         api.wait()
         shutil.rmtree(d, ignore_errors=True)
+
+
+FIREFOX_PREFS = """user_pref("devtools.console.stdout.content", true);
+user_pref("browser.shell.checkDefaultBrowser", false);
+user_pref("datareporting.policy.dataSubmissionEnabled", false);
+user_pref("toolkit.telemetry.reportingpolicy.firstRun", false);
+user_pref("app.update.enabled", false);
+user_pref("network.captive-portal-service.enabled", false);
+"""
+
+
+@test
+def test_svg_in_firefox_runs_its_script_without_errors():
+    """Firefox prints a page's uncaught errors as `JavaScript error: file://...`: there must be none, and the
+    script must run (a search given in the link changes the picture)."""
+    exe = shutil.which("firefox-esr") or shutil.which("firefox")
+    if not exe:
+        raise Skip("firefox is not installed (make deps installs firefox-esr)")
+    d = tempfile.mkdtemp(prefix="pyflame-firefox-")
+    try:
+        folded, svg = os.path.join(d, "p.folded"), os.path.join(d, "p.svg")
+        with open(folded, "w") as f:
+            f.write(FOLDED)
+        subprocess.run([PYFLAME, "report", folded, "-o", svg], check=True)
+        shots = {}
+        for label, url in (("plain", "file://" + svg), ("search", "file://" + svg + "#s=b")):
+            profile_dir = os.path.join(d, "profile-" + label)
+            os.mkdir(profile_dir)
+            with open(os.path.join(profile_dir, "user.js"), "w") as f:
+                f.write(FIREFOX_PREFS)
+            png = os.path.join(d, label + ".png")
+            p = subprocess.run([exe, "--headless", "--no-remote", "--profile", profile_dir, "--screenshot", png,
+                                "--window-size=1200,400", url], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, HOME=d), timeout=120)
+            out = p.stdout.decode(errors="replace")
+            page_errors = [l for l in out.splitlines() if l.startswith("JavaScript error: file://")]
+            check(not page_errors, "%s: %s" % (label, page_errors))
+            check(os.path.exists(png) and os.path.getsize(png) > 1000, "%s: no screenshot: %s" % (label, out[-800:]))
+            with open(png, "rb") as f:
+                shots[label] = f.read()
+        check(shots["plain"] != shots["search"], "the search in the link changed nothing: the script did not run")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
