@@ -5,50 +5,10 @@
 #include <string.h>
 
 #include "profile.h"
+#include "profile_fixture.h"
 #include "writer_folded.h"
 
-static struct profile prof;
-
-static void setup(void)
-{
-	profile__init(&prof);
-}
-
-static void teardown(void)
-{
-	profile__free(&prof);
-}
-
-TestSuite(writer_folded, .init = setup, .fini = teardown);
-
-static uint32_t frame(enum frame_kind kind, const char *name)
-{
-	int64_t id = profile__frame(&prof, kind, name);
-
-	cr_assert_geq(id, 0);
-	return (uint32_t)id;
-}
-
-static void add(uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t n, uint64_t count)
-{
-	cr_assert_eq(profile__add(&prof, tgid, tid, frames, n, count), 0);
-}
-
-static void name_process(uint32_t tgid, const char *comm)
-{
-	struct profile_process *p = profile__process(&prof, tgid);
-
-	cr_assert_not_null(p);
-	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-}
-
-static void name_thread(uint32_t tid, uint32_t tgid, const char *comm)
-{
-	struct profile_thread *t = profile__thread(&prof, tid, tgid);
-
-	cr_assert_not_null(t);
-	snprintf(t->comm, sizeof(t->comm), "%s", comm);
-}
+TestSuite(writer_folded, .init = profile_fixture__setup, .fini = profile_fixture__teardown);
 
 /* folded__write's whole output, as a string to compare. */
 static void expect_folded(const struct view_options *o, const char *want)
@@ -80,8 +40,8 @@ static void two_threads_same_stack(void)
 	name_process(100, "python3");
 	name_thread(100, 100, "python3");
 	name_thread(101, 100, "worker");
-	add(100, 100, s, 3, 5);
-	add(100, 101, s, 3, 7);
+	add_in(100, 100, s, 3, 5);
+	add_in(100, 101, s, 3, 7);
 }
 
 Test(writer_folded, identical_stacks_of_two_threads_merge_into_one_line)
@@ -108,9 +68,9 @@ Test(writer_folded, per_process_roots_each_stack_at_comm_and_pid)
 
 	name_process(200, "redis");
 	name_process(300, "nginx");
-	add(300, 300, a, 2, 1);
-	add(200, 201, a, 2, 2);
-	add(200, 200, a, 2, 3);
+	add_in(300, 300, a, 2, 1);
+	add_in(200, 201, a, 2, 2);
+	add_in(200, 200, a, 2, 3);
 	expect_folded(&o, "nginx (300);main;loop 1\n"
 			  "redis (200);main;loop 5\n");
 }
@@ -129,7 +89,7 @@ Test(writer_folded, unknown_process_and_thread_names_are_question_marks)
 	struct view_options o = {.per_process = 1, .threads = 1};
 	uint32_t a[] = {frame(FRAME_NATIVE, "f")};
 
-	add(42, 43, a, 1, 1);
+	add_in(42, 43, a, 1, 1);
 	expect_folded(&o, "? (42);thread ? (43);f 1\n");
 }
 
@@ -140,8 +100,8 @@ Test(writer_folded, kernel_frames_are_suffixed_and_no_kernel_drops_them)
 			frame(FRAME_KERNEL, "do_syscall_64")};
 	uint32_t b[] = {frame(FRAME_NATIVE, "main")};
 
-	add(1, 1, a, 3, 4);
-	add(1, 1, b, 1, 6);
+	add_in(1, 1, a, 3, 4);
+	add_in(1, 1, b, 1, 6);
 	expect_folded(&with, "main 6\n"
 			     "main;entry_SYSCALL_64_[k];do_syscall_64_[k] 4\n");
 	/* Without kernel frames the two stacks are the same text: one line, counts summed. */
@@ -155,8 +115,8 @@ Test(writer_folded, same_name_as_kernel_and_native_frame_are_two_frames)
 
 	cr_expect_neq(k, n);
 	cr_expect_eq(frame(FRAME_KERNEL, "memcpy"), k, "interning must return the same id");
-	add(1, 1, &n, 1, 1);
-	add(1, 1, &k, 1, 2);
+	add_in(1, 1, &n, 1, 1);
+	add_in(1, 1, &k, 1, 2);
 	expect_folded(&o, "memcpy 1\nmemcpy_[k] 2\n");
 }
 
@@ -165,7 +125,7 @@ Test(writer_folded, semicolons_in_names_become_colons)
 	struct view_options o = {};
 	uint32_t a[] = {frame(FRAME_NATIVE, "std::vector<int; x>::push"), frame(FRAME_PYTHON, ";;")};
 
-	add(1, 1, a, 2, 3);
+	add_in(1, 1, a, 2, 3);
 	expect_folded(&o, "std::vector<int: x>::push;:: 3\n");
 }
 
@@ -174,7 +134,7 @@ Test(writer_folded, newlines_and_control_characters_become_question_marks)
 	struct view_options o = {};
 	uint32_t a[] = {frame(FRAME_PYTHON, "evil\nname"), frame(FRAME_PYTHON, "tab\there\r\x01\x7f")};
 
-	add(1, 1, a, 2, 1);
+	add_in(1, 1, a, 2, 1);
 	expect_folded(&o, "evil?name;tab?here??? 1\n");
 }
 
@@ -185,7 +145,7 @@ Test(writer_folded, escaping_applies_to_process_and_thread_roots)
 
 	name_process(7, "a;b\n");
 	name_thread(8, 7, "t;\t");
-	add(7, 8, a, 1, 1);
+	add_in(7, 8, a, 1, 1);
 	expect_folded(&o, "a:b? (7);thread t:? (8);f 1\n");
 }
 
@@ -205,10 +165,10 @@ Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
 	uint32_t z[] = {frame(FRAME_NATIVE, "zeta")}, a[] = {frame(FRAME_NATIVE, "alpha")},
 		 ab[] = {a[0], frame(FRAME_NATIVE, "beta")}, m[] = {frame(FRAME_NATIVE, "Main")};
 
-	add(1, 1, z, 1, 1);
-	add(1, 1, ab, 2, 2);
-	add(1, 1, a, 1, 3);
-	add(1, 1, m, 1, 4);
+	add_in(1, 1, z, 1, 1);
+	add_in(1, 1, ab, 2, 2);
+	add_in(1, 1, a, 1, 3);
+	add_in(1, 1, m, 1, 4);
 	expect_folded(&o, "Main 4\nalpha 3\nalpha;beta 2\nzeta 1\n");
 }
 
@@ -217,9 +177,9 @@ Test(writer_folded, counts_of_repeated_adds_are_summed)
 	struct view_options o = {};
 	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "hot")};
 
-	add(1, 1, a, 2, 1);
-	add(1, 1, a, 2, 2);
-	add(1, 1, a, 2, 40000000000ULL);
+	add_in(1, 1, a, 2, 1);
+	add_in(1, 1, a, 2, 2);
+	add_in(1, 1, a, 2, 40000000000ULL);
 	cr_expect_eq(prof.nstacks, 1);
 	cr_expect_eq(prof.total, 40000000003ULL);
 	expect_folded(&o, "main;hot 40000000003\n");
@@ -230,10 +190,10 @@ Test(writer_folded, empty_stack_is_written_as_empty_marker)
 	struct view_options o = {}, nok = {.no_kernel = 1};
 	uint32_t k[] = {frame(FRAME_KERNEL, "cpu_idle")};
 
-	add(1, 1, NULL, 0, 2);
+	add_in(1, 1, NULL, 0, 2);
 	expect_folded(&o, "[empty] 2\n");
 	/* A kernel-only stack with kernel frames dropped is empty too, and merges with it. */
-	add(1, 1, k, 1, 3);
+	add_in(1, 1, k, 1, 3);
 	expect_folded(&nok, "[empty] 5\n");
 }
 

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "profile.h"
+#include "profile_fixture.h"
 #include "protobuf_encoder.h"
 #include "writer_pprof.h"
 
@@ -144,32 +145,7 @@ Test(protobuf_encoder, the_buffer_grows_past_its_first_allocation_and_reset_keep
 
 /* ---- writer ---- */
 
-static struct profile prof;
-
-static void setup(void)
-{
-	profile__init(&prof);
-}
-
-static void teardown(void)
-{
-	profile__free(&prof);
-}
-
-TestSuite(writer_pprof, .init = setup, .fini = teardown);
-
-static uint32_t frame(enum frame_kind kind, const char *name)
-{
-	int64_t id = profile__frame(&prof, kind, name);
-
-	cr_assert_geq(id, 0);
-	return (uint32_t)id;
-}
-
-static void add(const uint32_t *frames, uint32_t n, uint64_t count)
-{
-	cr_assert_eq(profile__add(&prof, 1, 1, frames, n, count), 0);
-}
+TestSuite(writer_pprof, .init = profile_fixture__setup, .fini = profile_fixture__teardown);
 
 /* pprof__write's output for the profile built so far, gunzipped; *len gets its size. */
 static uint8_t *render(double nanos_per_sample, size_t *len)

@@ -7,39 +7,10 @@
 #include <string.h>
 
 #include "profile.h"
+#include "profile_fixture.h"
 #include "writer_speedscope.h"
 
-static struct profile prof;
-
-static void setup(void)
-{
-	profile__init(&prof);
-}
-
-static void teardown(void)
-{
-	profile__free(&prof);
-}
-
-TestSuite(writer_speedscope, .init = setup, .fini = teardown);
-
-static uint32_t frame(enum frame_kind kind, const char *name)
-{
-	int64_t id = profile__frame(&prof, kind, name);
-
-	cr_assert_geq(id, 0);
-	return (uint32_t)id;
-}
-
-static void add_in(uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t n, uint64_t count)
-{
-	cr_assert_eq(profile__add(&prof, tgid, tid, frames, n, count), 0);
-}
-
-static void add(const uint32_t *frames, uint32_t n, uint64_t count)
-{
-	add_in(1, 1, frames, n, count);
-}
+TestSuite(writer_speedscope, .init = profile_fixture__setup, .fini = profile_fixture__teardown);
 
 /* speedscope__write's whole output for the profile built so far. */
 static char *render(const struct view_options *vo, const char *name, double seconds_per_sample)
@@ -507,11 +478,11 @@ static void two_processes(void)
 	uint32_t b[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "worker")};
 	uint32_t c[] = {b[0], frame(FRAME_KERNEL, "schedule")};
 
-	snprintf(profile__process(&prof, 100)->comm, 16, "%s", "python3");
-	snprintf(profile__process(&prof, 200)->comm, 16, "%s", "server");
-	snprintf(profile__thread(&prof, 100, 100)->comm, 16, "%s", "python3");
-	snprintf(profile__thread(&prof, 200, 200)->comm, 16, "%s", "server");
-	snprintf(profile__thread(&prof, 201, 200)->comm, 16, "%s", "worker \"1\"");
+	name_process(100, "python3");
+	name_process(200, "server");
+	name_thread(100, 100, "python3");
+	name_thread(200, 200, "server");
+	name_thread(201, 200, "worker \"1\"");
 	add_in(100, 100, a, 2, 7);
 	add_in(200, 200, c, 2, 3);
 	add_in(200, 201, b, 2, 11);

@@ -7,34 +7,10 @@
 #include <time.h>
 
 #include "profile.h"
+#include "profile_fixture.h"
 #include "writer_svg.h"
 
-static struct profile prof;
-
-static void setup(void)
-{
-	profile__init(&prof);
-}
-
-static void teardown(void)
-{
-	profile__free(&prof);
-}
-
-TestSuite(writer_svg, .init = setup, .fini = teardown);
-
-static uint32_t frame(enum frame_kind kind, const char *name)
-{
-	int64_t id = profile__frame(&prof, kind, name);
-
-	cr_assert_geq(id, 0);
-	return (uint32_t)id;
-}
-
-static void add(const uint32_t *frames, uint32_t n, uint64_t count)
-{
-	cr_assert_eq(profile__add(&prof, 1, 1, frames, n, count), 0);
-}
+TestSuite(writer_svg, .init = profile_fixture__setup, .fini = profile_fixture__teardown);
 
 /* svg__write's whole output for the profile built so far. */
 static char *render(const struct view_options *vo, const struct svg_options *so)
@@ -265,7 +241,7 @@ Test(writer_svg, colours_come_from_one_hue_family_per_kind_and_are_stable_per_na
 	const struct drawn *py, *nat, *ker, *mark, *proc, *same_name;
 	double h;
 
-	snprintf(profile__process(&prof, 1)->comm, 16, "%s", "python3");
+	name_process(1, "python3");
 	add(a, 4, 50);
 	add(b, 2, 50);
 	svg = render(&vo, NULL);
