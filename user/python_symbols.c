@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "python_code.h"
+#include "python_frame_name.h"
 #include "python_process.h"
 #include "python_symbols.h"
 
@@ -255,10 +256,7 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgi
 		return (int64_t)(uintptr_t)hit - 1;
 	line = py->opts.function ? e->code->firstlineno : py_code__line(e->code, proc, f->instr);
 	file = py->opts.full_filenames ? e->code->file : py_process__short_filename(proc, e->code->file);
-	if (line >= 0)
-		snprintf(name, sizeof(name), "%s (%s:%d)", e->code->name, file, line);
-	else
-		snprintf(name, sizeof(name), "%s (%s)", e->code->name, file);
+	py_frame_name__format(name, sizeof(name), e->code->name, file, line);
 	id = profile__frame(p, FRAME_PYTHON, name);
 	if (id >= 0)
 		hashmap__set(&py->frames, &key, sizeof(key), (void *)(uintptr_t)(id + 1));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "python_frame_name.h"
 #include "hashmap.h"
 #include "protobuf_encoder.h"
 #include "writer_pprof.h"
@@ -87,33 +88,6 @@ static int64_t function_id(struct pprof_builder *b, const char *name, size_t nam
 	return (int64_t)b->nfunctions;
 }
 
-/* Splits a Python frame `NAME (FILE:LINE)` (the folded writer's form); 0 when name is not of that form. */
-static int split_python(const char *name, size_t *name_len, const char **file, size_t *file_len, int64_t *line)
-{
-	size_t n = strlen(name), digits = 0;
-	const char *colon, *open;
-
-	if (n < 6 || name[n - 1] != ')')
-		return 0;
-	while (digits < n - 1 && name[n - 2 - digits] >= '0' && name[n - 2 - digits] <= '9')
-		digits++;
-	if (!digits || digits > 9 || digits + 2 > n || name[n - 2 - digits] != ':')
-		return 0;
-	colon = name + n - 2 - digits;
-	/* The last ` (` before the colon: a file name with ` (` in it is rarer than a function name with one. */
-	open = NULL;
-	for (const char *p = name; p + 1 < colon; p++)
-		if (p[0] == ' ' && p[1] == '(')
-			open = p;
-	if (!open || open == name)
-		return 0;
-	*name_len = (size_t)(open - name);
-	*file = open + 2;
-	*file_len = (size_t)(colon - *file);
-	*line = strtoll(colon + 1, NULL, 10);
-	return 1;
-}
-
 /* One Location (id = frame index + 1) with one Line naming the frame's function. */
 static int add_location(struct pprof_builder *b, const struct view_frame *f, uint64_t id)
 {
@@ -121,12 +95,16 @@ static int add_location(struct pprof_builder *b, const struct view_frame *f, uin
 	size_t name_len = strlen(name), file_len = 0;
 	char *kernel = NULL;
 	int64_t line = 0, fn;
+	long py_line;
 
-	if (f->kind == VIEW_PYTHON && !split_python(f->name, &name_len, &file, &file_len, &line)) {
+	/* pprof keeps function, file and line apart; a Python frame without a line keeps its whole name. */
+	if (f->kind == VIEW_PYTHON && py_frame_name__split(f->name, &name_len, &file, &file_len, &py_line) &&
+	    py_line >= 0) {
+		line = py_line;
+	} else {
 		name_len = strlen(name);
 		file = "";
 		file_len = 0;
-		line = 0;
 	}
 	if (f->kind == VIEW_KERNEL) {
 		/* flamegraph.pl's `_[k]`, as the folded output names kernel frames. */

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "python_frame_name.h"
 #include "utf8.h"
 #include "hashmap.h"
 #include "writer_speedscope.h"
@@ -137,42 +138,21 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-/* A Python frame `NAME (FILE:LINE)` or `NAME (FILE)`: where FILE is in name, and LINE (0 when absent). Python names
- * (identifiers, `<locals>`, `<lambda>`) hold no " (", so the first one opens the location; FILE may hold anything. */
-static int python_location(const char *name, const char **file, size_t *file_len, unsigned long *line)
-{
-	const char *open = strstr(name, " ("), *close = name + strlen(name) - 1, *colon;
-
-	if (!open || close <= open + 2 || *close != ')')
-		return 0;
-	*file = open + 2;
-	*file_len = (size_t)(close - *file);
-	*line = 0;
-	colon = close;
-	while (colon > *file && colon[-1] >= '0' && colon[-1] <= '9')
-		colon--;
-	if (colon < close && colon > *file + 1 && colon[-1] == ':' && close - colon <= 9) {
-		*line = strtoul(colon, NULL, 10);
-		*file_len = (size_t)(colon - 1 - *file);
-	}
-	return 1;
-}
-
 static void frame_json(FILE *out, const struct view_frame *f)
 {
 	const char *file;
-	size_t file_len;
-	unsigned long line;
+	size_t func_len, file_len;
+	long line;
 
 	fputs("{\"name\":\"", out);
 	json_chars(out, f->name, strlen(f->name));
 	fputs(f->kind == VIEW_KERNEL ? "_[k]\"" : "\"", out); /* flamegraph.pl's kernel suffix, as folded output has */
-	if (f->kind == VIEW_PYTHON && python_location(f->name, &file, &file_len, &line)) {
+	if (f->kind == VIEW_PYTHON && py_frame_name__split(f->name, &func_len, &file, &file_len, &line)) {
 		fputs(",\"file\":\"", out);
 		json_chars(out, file, file_len);
 		fputc('"', out);
-		if (line)
-			fprintf(out, ",\"line\":%lu", line);
+		if (line > 0)
+			fprintf(out, ",\"line\":%ld", line);
 	}
 	fputc('}', out);
 }
