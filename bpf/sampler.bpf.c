@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The perf-event sampler: filters target processes, records kernel/user stack ids, walks CPython frames, streams one record per sample. */
+/*
+ * The sampler: filters target processes, records kernel/user stacks, walks CPython frames, streams one record per
+ * event. Events are timer samples on CPU (perf_event) and, for --mode off/wall, off-CPU intervals: when a target
+ * thread leaves the CPU its stacks are recorded (the interval's start), when it comes back a small end record
+ * follows; userspace pairs them. A pass over every task at the start records the threads already off CPU.
+ */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include "pyflame.h"
 
 #define EFAULT 14
@@ -13,6 +19,10 @@
 const volatile __u32 max_py_depth = 128;     /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
 const volatile __u32 max_py_threads = 4096;  /* thread states visited when searching a thread's state */
 const volatile __u64 tstate_retry_ns = 1000000000ULL; /* how long a "no thread state" answer is trusted */
+const volatile __u32 read_gil = 0;           /* mark on-CPU samples of threads holding the GIL (--gil) */
+
+/* Set by userspace before the scheduler program attaches: the recording's start, in bpf_ktime_get_ns() time. */
+__u64 start_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -40,19 +50,23 @@ struct {
 	__uint(max_entries, PF_STAT__COUNT);
 } stats SEC(".maps");
 
-/* Per-thread answer of the thread-state search: a hit is re-validated by one read, a miss expires. */
-struct tstate_entry {
+/*
+ * What the sampler keeps per target thread: the answer of the thread-state search (a hit is re-validated by one
+ * read, a miss expires) and the start of the thread's current off-CPU interval.
+ */
+struct task_entry {
 	__u64 tstate;
 	__u64 retry_at_ns;    /* for tstate == 0: search again after this time */
+	__u64 off_at_ns;      /* start of its off-CPU interval, whose start record was sent; 0 while it runs */
 };
 
-/* Task-local: no hashing per sample, and the entry dies with its thread (no stale answer after TID reuse). */
+/* Task-local: no hashing per event, and the entry dies with its thread (no stale answer after TID reuse). */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct tstate_entry);
-} tstate_cache SEC(".maps");
+	__type(value, struct task_entry);
+} task_state SEC(".maps");
 
 /*
  * From 3.11 a thread's frames live one after the other in its data stack, each caller just below its callee.
@@ -61,9 +75,12 @@ struct {
  */
 #define WINDOW 1024
 
+#define RECORD_FRAMES_END (sizeof(struct pf_sample) + PF_MAX_PY_FRAMES * sizeof(struct pf_py_frame))
+
 /* Per-CPU scratch: the record being built and the blocks last read from the target. */
 struct scratch {
-	__u8 record[sizeof(struct pf_sample) + PF_MAX_PY_FRAMES * sizeof(struct pf_py_frame)];
+	/* header, frames, and room for an inline kernel stack (end-of-run pass) */
+	__u8 record[RECORD_FRAMES_END + PF_MAX_KIPS * sizeof(__u64)];
 	__u8 block[PF_READ_BLOCK];
 	/* A window of the thread's frame stack (3.11+): WINDOW bytes read at once, plus room for a frame's fields. */
 	__u8 window[WINDOW + PF_READ_BLOCK];
@@ -72,11 +89,16 @@ struct scratch {
 /* The record at the start of the scratch: header, then its frames. */
 #define SAMPLE(s) ((struct pf_sample *)(s)->record)
 
+/* Event programs use slot 0 (they never interleave on a CPU); the sleepable end-of-run pass, which they can
+ * interrupt, uses slot 1. */
+#define SCRATCH_EVENT 0
+#define SCRATCH_PASS 1
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct scratch);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 } scratch_map SEC(".maps");
 
 static __always_inline void stat_add(__u32 which, __u64 n)
@@ -92,11 +114,20 @@ static __always_inline void stat_inc(__u32 which)
 	stat_add(which, 1);
 }
 
-static __always_inline struct scratch *scratch_get(void)
+static __always_inline struct scratch *scratch_get(__u32 slot)
 {
-	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch_map, &slot);
+}
 
-	return bpf_map_lookup_elem(&scratch_map, &zero);
+/*
+ * Reads the target's memory: the current task's from event programs, another task's from the sleepable
+ * end-of-run pass. `remote` is a constant at every call, so an event program never sees the sleepable helper.
+ */
+static __always_inline long target_read(void *dst, __u32 size, __u64 addr, struct task_struct *task, const int remote)
+{
+	if (remote)
+		return bpf_copy_from_user_task(dst, size, (const void *)addr, task, 0);
+	return bpf_probe_read_user(dst, size, (const void *)addr);
 }
 
 /* Field accessors into the last block read; offsets come from userspace, so bound them for the verifier. */
@@ -128,14 +159,14 @@ static __always_inline __u8 block_u8(const __u8 *block, __s16 off)
 }
 
 /* One read of `size` bytes of the target at addr into the scratch block. */
-static __always_inline int block_read(__u8 *block, __u64 size, __u64 addr)
+static __always_inline int block_read(__u8 *block, __u64 size, __u64 addr, struct task_struct *task, const int remote)
 {
 	/* Hide how size was computed, so clang checks the very register it passes to the helper rather than
 	 * an equivalent earlier value the verifier cannot relate to it. */
 	asm volatile("" : "+r"(size));
 	if (size == 0 || size > PF_READ_BLOCK)
 		return -1;
-	return bpf_probe_read_user(block, size, (const void *)addr);
+	return target_read(block, size, addr, task, remote);
 }
 
 /* Larger of two offsets; an absent field (-1) counts as 0. */
@@ -159,19 +190,22 @@ static __always_inline __u64 frame_block_size(const struct pf_py_layout *l)
 }
 
 /* The frame currently executing in a thread, from its thread state already in the block. */
-static __always_inline __u64 tstate_current_frame(struct scratch *s, const struct pf_py_layout *l)
+static __always_inline __u64 tstate_current_frame(struct scratch *s, const struct pf_py_layout *l, struct task_struct *task,
+						  const int remote)
 {
 	__u64 link = block_u64(s->block, l->tstate_frame);
 	__u64 frame = 0;
 
 	if (l->frame_link != PF_LINK_CFRAME)
 		return link;
-	if (!link || bpf_probe_read_user(&frame, sizeof(frame), (const void *)(link + l->cframe_current_frame)))
+	if (!link || target_read(&frame, sizeof(frame), link + l->cframe_current_frame, task, remote))
 		return 0;
 	return frame;
 }
 
 struct tstate_search {
+	struct scratch *s;
+	struct task_struct *task;
 	const struct pf_py_layout *layout;
 	__u64 tstate;
 	__u64 fsbase;
@@ -180,14 +214,13 @@ struct tstate_search {
 	int err;
 };
 
-static long tstate_search_step(__u32 i, void *arg)
+static __always_inline long tstate_search_body(struct tstate_search *t, const int remote)
 {
-	struct tstate_search *t = arg;
-	struct scratch *s = scratch_get();
+	struct scratch *s = t->s;
 
-	if (!s || !t->tstate)
+	if (!t->tstate)
 		return 1;
-	if (block_read(s->block, t->size, t->tstate)) {
+	if (block_read(s->block, t->size, t->tstate, t->task, remote)) {
 		t->err = 1;
 		return 1;
 	}
@@ -199,16 +232,27 @@ static long tstate_search_step(__u32 i, void *arg)
 	return 0;
 }
 
+static long tstate_search_step(__u32 i, void *arg)
+{
+	return tstate_search_body(arg, 0);
+}
+
+static long tstate_search_step_remote(__u32 i, void *arg)
+{
+	return tstate_search_body(arg, 1);
+}
+
 /*
- * Finds the sampled thread's PyThreadState and leaves it in the scratch block.
+ * Finds the thread's PyThreadState and leaves it in the scratch block.
  * thread_id holds pthread_self(), which is the task's fsbase (FACTS.md).
  */
 static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_proc *p, struct task_struct *task,
-					 __u64 fsbase, __u64 now)
+					 __u64 now, const int remote)
 {
 	const struct pf_py_layout *l = &p->layout;
 	__u64 size = tstate_block_size(l);
-	struct tstate_entry *cached = bpf_task_storage_get(&tstate_cache, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
+	struct task_entry *cached = bpf_task_storage_get(&task_state, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	struct tstate_search t = {};
 	__u64 interp = 0;
 
@@ -217,27 +261,34 @@ static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_p
 	if (cached->tstate) {
 		/* A state without a frame may be a freed one whose thread got a new state elsewhere
 		 * (PyGILState_Release, then Ensure): search again, at most once per retry period. */
-		if (!block_read(s->block, size, cached->tstate) && block_u64(s->block, l->tstate_thread_id) == fsbase &&
+		if (!block_read(s->block, size, cached->tstate, task, remote) &&
+		    block_u64(s->block, l->tstate_thread_id) == fsbase &&
 		    (block_u64(s->block, l->tstate_frame) || now < cached->retry_at_ns))
 			return cached->tstate;
 	} else if (now < cached->retry_at_ns) {
 		return 0;
 	}
-	if (bpf_probe_read_user(&interp, sizeof(interp), (const void *)p->interp_head_addr) || !interp)
+	if (target_read(&interp, sizeof(interp), p->interp_head_addr, task, remote) || !interp)
 		return 0;
-	if (bpf_probe_read_user(&t.tstate, sizeof(t.tstate), (const void *)(interp + l->interp_tstate_head)))
+	if (target_read(&t.tstate, sizeof(t.tstate), interp + l->interp_tstate_head, task, remote))
 		return 0;
+	t.s = s;
+	t.task = task;
 	t.layout = l;
 	t.fsbase = fsbase;
 	t.size = size;
-	bpf_loop(max_py_threads, tstate_search_step, &t, 0);
+	if (remote)
+		bpf_loop(max_py_threads, tstate_search_step_remote, &t, 0);
+	else
+		bpf_loop(max_py_threads, tstate_search_step, &t, 0);
 	cached->tstate = t.found;
 	cached->retry_at_ns = now + tstate_retry_ns;
 	return t.found;
 }
 
 struct frame_walk {
-	struct scratch *s;      /* per-CPU scratch, looked up once per sample */
+	struct scratch *s;      /* per-CPU scratch, looked up once per event */
+	struct task_struct *task; /* whose memory is read */
 	struct pf_py_layout l;  /* copied once: read on every frame */
 	__u64 none;
 	__u64 frame;
@@ -254,7 +305,7 @@ struct frame_walk {
 };
 
 /* The frame at w->frame, from the window when it is inside it, else read anew (with its callers if possible). */
-static __always_inline const __u8 *frame_block(struct frame_walk *w)
+static __always_inline const __u8 *frame_block(struct frame_walk *w, const int remote)
 {
 	struct scratch *s = w->s;
 	__u64 f = w->frame, base, off;
@@ -262,15 +313,15 @@ static __always_inline const __u8 *frame_block(struct frame_walk *w)
 	w->walked++;
 	if (w->l.instr_kind != PF_INSTR_POINTER) {
 		w->reads++;
-		return block_read(s->block, w->size, f) ? NULL : s->block;
+		return block_read(s->block, w->size, f, w->task, remote) ? NULL : s->block;
 	}
 	if (f < w->wbase || f + w->size > w->wbase + w->wlen) {
 		base = f + w->size - WINDOW;
 		w->reads++;
-		if (f + w->size > WINDOW && !bpf_probe_read_user(s->window, WINDOW, (const void *)base)) {
+		if (f + w->size > WINDOW && !target_read(s->window, WINDOW, base, w->task, remote)) {
 			w->wbase = base;
 			w->wlen = WINDOW;
-		} else if (!block_read(s->window, w->size, f)) {
+		} else if (!block_read(s->window, w->size, f, w->task, remote)) {
 			w->wbase = f; /* the window would start in an unmapped page: just this frame */
 			w->wlen = w->size;
 		} else {
@@ -282,16 +333,16 @@ static __always_inline const __u8 *frame_block(struct frame_walk *w)
 }
 
 /* A tag of the code object itself, so userspace can tell it from another one later allocated at its address. */
-static __always_inline __u32 code_tag(struct frame_walk *w, __u64 code)
+static __always_inline __u32 code_tag(struct frame_walk *w, __u64 code, const int remote)
 {
 	__u32 words[PF_CODE_TAG_BYTES / 4];
 	__u64 name, hash = 0;
 
 	w->reads += 2;
-	if (bpf_probe_read_user(words, sizeof(words), (const void *)(code + w->l.code_tag)))
+	if (target_read(words, sizeof(words), code + w->l.code_tag, w->task, remote))
 		goto fail;
 	__builtin_memcpy(&name, &words[PF_CODE_TAG_BYTES / 4 - 2], sizeof(name));
-	if (bpf_probe_read_user(&hash, sizeof(hash), (const void *)(name + w->l.str_hash)))
+	if (target_read(&hash, sizeof(hash), name + w->l.str_hash, w->task, remote))
 		goto fail;
 	return pf_code_tag(words, hash);
 fail:
@@ -299,9 +350,8 @@ fail:
 	return 0;
 }
 
-static long frame_walk_step(__u32 i, void *arg)
+static __always_inline long frame_walk_body(struct frame_walk *w, const int remote)
 {
-	struct frame_walk *w = arg;
 	struct scratch *s = w->s;
 	const __u8 *b;
 	__u64 code, ip;
@@ -309,7 +359,7 @@ static long frame_walk_step(__u32 i, void *arg)
 
 	if (!w->frame)
 		return 1;
-	b = frame_block(w);
+	b = frame_block(w, remote);
 	if (!b) {
 		w->err = 1;
 		return 1;
@@ -334,34 +384,63 @@ static long frame_walk_step(__u32 i, void *arg)
 	}
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].code = code;
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].instr = instr;
-	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].tag = w->tags ? code_tag(w, code) : 0;
+	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].tag = w->tags ? code_tag(w, code, remote) : 0;
 	w->n++;
 	return 0;
 }
 
-/* Appends the Python stack of the sampled thread (leaf first) to the record; returns the frame count. */
-static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_proc *p, int tags)
+static long frame_walk_step(__u32 i, void *arg)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 fsbase = task->thread.fsbase;
+	return frame_walk_body(arg, 0);
+}
+
+static long frame_walk_step_remote(__u32 i, void *arg)
+{
+	return frame_walk_body(arg, 1);
+}
+
+/* On-CPU: whether the thread holds the GIL (it is locked and this thread state took it last). */
+static __always_inline void mark_gil_holder(struct scratch *s, const struct pf_py_proc *p, __u64 tstate,
+					    struct task_struct *task, const int remote)
+{
+	const struct pf_py_layout *l = &p->layout;
+	__u64 size = max_off(l->gil_locked, l->gil_holder) + 8;
+	__s32 locked;
+
+	if (!p->gil_addr || l->gil_locked < 0 || block_read(s->window, size, p->gil_addr, task, remote))
+		return;
+	locked = block_s32(s->window, l->gil_locked);
+	SAMPLE(s)->flags |= PF_SAMPLE_GIL_KNOWN;
+	if (locked && block_u64(s->window, l->gil_holder) == tstate)
+		SAMPLE(s)->flags |= PF_SAMPLE_GIL_HELD;
+}
+
+/* Appends the Python stack of a thread (leaf first) to the record; returns the frame count. */
+static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_proc *p, struct task_struct *task,
+					 int tags, __u32 max_frames, const int remote)
+{
 	struct frame_walk w = {};
 	__u64 tstate;
 
-	tstate = find_tstate(s, p, task, fsbase, SAMPLE(s)->time_ns);
+	tstate = find_tstate(s, p, task, SAMPLE(s)->time_ns, remote);
 	if (!tstate) {
 		SAMPLE(s)->flags |= PF_SAMPLE_NO_TSTATE;
 		stat_inc(PF_STAT_PY_NO_TSTATE);
 		return 0;
 	}
 	w.s = s;
+	w.task = task;
 	w.tags = tags;
 	w.l = p->layout;
 	w.none = p->none_addr;
-	w.frame = tstate_current_frame(s, &p->layout);
+	w.frame = tstate_current_frame(s, &p->layout, task, remote);
 	w.size = frame_block_size(&p->layout);
-	w.max = max_py_depth < PF_MAX_PY_FRAMES ? max_py_depth : PF_MAX_PY_FRAMES;
+	w.max = max_py_depth < max_frames ? max_py_depth : max_frames;
 	/* Shim frames do not count against the depth: allow for one per real frame. */
-	bpf_loop(2 * PF_MAX_PY_FRAMES, frame_walk_step, &w, 0);
+	if (remote)
+		bpf_loop(2 * PF_MAX_PY_FRAMES, frame_walk_step_remote, &w, 0);
+	else
+		bpf_loop(2 * PF_MAX_PY_FRAMES, frame_walk_step, &w, 0);
 	/* Out of steps with frames left (very deep stacks full of shims): cut like --max-depth, and say so. */
 	if (w.frame && !w.err)
 		w.truncated = 1;
@@ -377,6 +456,8 @@ static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_p
 		SAMPLE(s)->flags |= PF_SAMPLE_PY_ERROR;
 		stat_inc(PF_STAT_PY_READ_ERR);
 	}
+	if (read_gil && !(SAMPLE(s)->flags & PF_SAMPLE_OFFCPU))
+		mark_gil_holder(s, p, tstate, task, remote);
 	return w.n;
 }
 
@@ -393,13 +474,68 @@ static __always_inline __s32 record_stack(void *ctx, __u64 flags, __u32 full_sta
 	return id;
 }
 
-/* The user-mode instruction pointer: the registers saved at the last entry from user mode, which for a sample
- * taken in user mode are the interrupted registers themselves. */
-static __always_inline __u64 user_ip(void)
+/* The registers a task saved at its last entry from user mode: for a sample taken in user mode the interrupted
+ * ones, for a thread in a system call its arguments. */
+static __always_inline struct pt_regs *user_regs(struct task_struct *task)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return (struct pt_regs *)bpf_task_pt_regs(task);
+}
 
-	return regs ? BPF_CORE_READ(regs, ip) : 0;
+/* Starts the record of an event of thread `task`. */
+static __always_inline void record_begin(struct scratch *s, struct task_struct *task, __u32 tgid, __u32 tid, __u64 now,
+					 __u64 weight, __u32 flags)
+{
+	SAMPLE(s)->time_ns = now;
+	SAMPLE(s)->weight_ns = weight;
+	SAMPLE(s)->tgid = tgid;
+	SAMPLE(s)->tid = tid;
+	SAMPLE(s)->cpu = bpf_get_smp_processor_id();
+	SAMPLE(s)->flags = flags;
+	SAMPLE(s)->user_ip = 0;
+	SAMPLE(s)->py_nframes = 0;
+	SAMPLE(s)->kips_n = 0;
+	SAMPLE(s)->kstack_id = -EFAULT;
+	SAMPLE(s)->ustack_id = PF_NO_USTACK;
+	BPF_CORE_READ_STR_INTO(&SAMPLE(s)->comm, task, comm);
+}
+
+/* Sends the record with its n Python frames and extra bytes after them; 1 if it went out. */
+static __always_inline int record_send(struct scratch *s, __u32 n, __u64 extra, __u32 sent_stat)
+{
+	__u64 size;
+
+	SAMPLE(s)->py_nframes = n;
+	size = sizeof(struct pf_sample) + (__u64)(n & (PF_MAX_PY_FRAMES - 1)) * sizeof(struct pf_py_frame);
+	if (n >= PF_MAX_PY_FRAMES)
+		size = RECORD_FRAMES_END;
+	size += extra;
+	if (size > sizeof(s->record))
+		size = sizeof(s->record);
+	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP)) {
+		stat_inc(PF_STAT_LOST_RINGBUF);
+		return 0;
+	}
+	stat_inc(sent_stat);
+	return 1;
+}
+
+/* The user side of an event of the current thread: Python frames and the user IP, or the native user stack. */
+static __always_inline __u32 record_user_current(void *ctx, struct scratch *s, const struct pf_target *target)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
+
+	if (!(target->flags & PF_TARGET_PYTHON)) {
+		SAMPLE(s)->ustack_id = record_stack(ctx, BPF_F_USER_STACK, PF_STAT_USTACK_FULL, PF_STAT_USTACK_ERR);
+		return 0;
+	}
+	/* Without frame pointers in libpython only the leaf is real: send it, not a stack of garbage. */
+	regs = user_regs(task);
+	SAMPLE(s)->user_ip = regs ? BPF_CORE_READ(regs, ip) : 0;
+	SAMPLE(s)->flags |= PF_SAMPLE_PYTHON;
+	if (target->flags & PF_TARGET_CODE_TAGS)
+		SAMPLE(s)->flags |= PF_SAMPLE_CODE_TAGS;
+	return walk_python(s, &target->py, task, target->flags & PF_TARGET_CODE_TAGS, PF_MAX_PY_FRAMES, 0);
 }
 
 SEC("perf_event")
@@ -409,49 +545,165 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 	__u32 tgid = pid_tgid >> 32, tid = (__u32)pid_tgid;
 	const struct pf_target *target;
 	struct scratch *s;
-	__u32 n = 0;
-	__u64 size;
+	__u32 n;
 
 	if (!tgid)
 		return 0;
 	target = bpf_map_lookup_elem(&targets, &tgid);
 	if (!target)
 		return 0;
-	s = scratch_get();
+	s = scratch_get(SCRATCH_EVENT);
 	if (!s)
 		return 0;
-	SAMPLE(s)->time_ns = bpf_ktime_get_ns();
-	SAMPLE(s)->tgid = tgid;
-	SAMPLE(s)->tid = tid;
-	SAMPLE(s)->cpu = bpf_get_smp_processor_id();
-	SAMPLE(s)->flags = 0;
-	bpf_get_current_comm(SAMPLE(s)->comm, sizeof(SAMPLE(s)->comm));
+	record_begin(s, bpf_get_current_task_btf(), tgid, tid, bpf_ktime_get_ns(), 0, 0);
 	/* A sample taken in user mode has no kernel stack: spare the helper call. csx is the 8-byte view of cs
 	 * (ctx reads of regs must be 8 bytes; older kernels' plain `cs` sits at the same offset). */
-	if ((ctx->regs.csx & 3) == 3)
-		SAMPLE(s)->kstack_id = -EFAULT;
-	else
+	if ((ctx->regs.csx & 3) != 3)
 		SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
-	SAMPLE(s)->user_ip = 0;
+	n = record_user_current(ctx, s, target);
+	record_send(s, n, 0, PF_STAT_SAMPLES);
+	return 0;
+}
+
+#define TASK_RUNNING 0
+#define PF_EXITING 0x00000004   /* task->flags: getting shut down, its last switch-out is no wait */
+#define NR_futex 202            /* x86-64 */
+
+/* A thread blocked in futex() on a word of the GIL's condition variables or mutexes waits for the GIL. */
+static __always_inline __u32 gil_wait_flags(const struct pf_target *target, struct task_struct *task)
+{
+	const struct pf_py_proc *p = &target->py;
+	struct pt_regs *regs;
+	__u64 addr, begin, end;
+
+	if (!(target->flags & PF_TARGET_PYTHON) || !p->gil_addr || p->layout.gil_wait_begin < 0)
+		return 0;
+	regs = user_regs(task);
+	if (!regs || BPF_CORE_READ(regs, orig_ax) != NR_futex)
+		return PF_SAMPLE_GIL_KNOWN;
+	addr = BPF_CORE_READ(regs, di);
+	begin = p->gil_addr + p->layout.gil_wait_begin;
+	end = p->gil_addr + p->layout.gil_wait_end;
+	return PF_SAMPLE_GIL_KNOWN | (addr >= begin && addr < end ? PF_SAMPLE_GIL_WAIT : 0);
+}
+
+/* prev (the current task) leaves the CPU: record its stacks as the start of an off-CPU interval. */
+static __always_inline void off_cpu_start(void *ctx, struct task_struct *prev, int runnable, __u64 now)
+{
+	__u32 tgid = prev->tgid, flags;
+	const struct pf_target *target;
+	struct task_entry *e;
+	struct scratch *s;
+	__u32 n;
+
+	if (!tgid || (prev->flags & PF_EXITING))
+		return;
+	target = bpf_map_lookup_elem(&targets, &tgid);
+	if (!target)
+		return;
+	e = bpf_task_storage_get(&task_state, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = scratch_get(SCRATCH_EVENT);
+	if (!e || !s)
+		return;
+	flags = PF_SAMPLE_OFFCPU | (runnable ? PF_SAMPLE_PREEMPTED : 0) | gil_wait_flags(target, prev);
+	record_begin(s, prev, tgid, prev->pid, now, 0, flags);
+	SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
+	n = record_user_current(ctx, s, target);
+	if (record_send(s, n, 0, PF_STAT_OFF_BLOCKS))
+		e->off_at_ns = now;
+}
+
+/* next comes back on a CPU: end its interval, if its start was recorded. */
+static __always_inline void off_cpu_end(struct task_struct *next, __u64 now)
+{
+	__u32 tgid = next->tgid;
+	struct task_entry *e;
+	struct pf_sample end = {};
+
+	if (!tgid || !bpf_map_lookup_elem(&targets, &tgid))
+		return;
+	e = bpf_task_storage_get(&task_state, next, 0, 0);
+	if (!e || !e->off_at_ns)
+		return;
+	end.time_ns = now;
+	end.weight_ns = now - e->off_at_ns;
+	end.tgid = tgid;
+	end.tid = next->pid;
+	end.cpu = bpf_get_smp_processor_id();
+	end.flags = PF_SAMPLE_OFF_END;
+	e->off_at_ns = 0;
+	if (bpf_ringbuf_output(&samples, &end, sizeof(end), BPF_RB_NO_WAKEUP))
+		stat_inc(PF_STAT_LOST_RINGBUF);
+}
+
+/* Every context switch: the thread leaving starts an off-CPU interval, the one arriving ends its own. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(pf_switch, bool preempt, struct task_struct *prev, struct task_struct *next, unsigned int prev_state)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	off_cpu_start(ctx, prev, preempt || prev_state == TASK_RUNNING, now);
+	off_cpu_end(next, now);
+	return 0;
+}
+
+/*
+ * Start of run (userspace reads this iterator once the scheduler program is attached): every target thread off
+ * CPU now gets the start record of an interval beginning at the recording's start (or its creation). Sleepable,
+ * to read other tasks' memory; the kernel stack goes inline since stack ids are only for the current task.
+ */
+SEC("iter.s/task")
+int pf_start_pass(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	const struct pf_target *target;
+	struct task_entry *e;
+	__u64 since, off, regs_ip = 0;
+	__u32 tgid, flags, n = 0;
+	struct pt_regs *regs;
+	struct scratch *s;
+	long len;
+
+	if (!task || !start_ns)
+		return 0;
+	tgid = task->tgid;
+	if (!tgid || task->on_cpu || (task->flags & PF_EXITING))
+		return 0;
+	target = bpf_map_lookup_elem(&targets, &tgid);
+	if (!target)
+		return 0;
+	e = bpf_task_storage_get(&task_state, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = scratch_get(SCRATCH_PASS);
+	if (!e || e->off_at_ns || !s)
+		return 0; /* already switched out since the attach: its start is recorded */
+	since = task->start_time > start_ns ? task->start_time : start_ns;
+	flags = PF_SAMPLE_OFFCPU | (task->__state == TASK_RUNNING ? PF_SAMPLE_PREEMPTED : 0) | gil_wait_flags(target, task);
+	record_begin(s, task, tgid, task->pid, since, 0, flags);
+	regs = user_regs(task);
+	if (regs)
+		regs_ip = BPF_CORE_READ(regs, ip);
+	SAMPLE(s)->user_ip = regs_ip;
 	if (target->flags & PF_TARGET_PYTHON) {
-		/* Without frame pointers in libpython only the leaf is real: send it, not a stack of garbage. */
-		SAMPLE(s)->ustack_id = PF_NO_USTACK;
-		SAMPLE(s)->user_ip = user_ip();
 		SAMPLE(s)->flags |= PF_SAMPLE_PYTHON;
 		if (target->flags & PF_TARGET_CODE_TAGS)
 			SAMPLE(s)->flags |= PF_SAMPLE_CODE_TAGS;
-		n = walk_python(s, &target->py, target->flags & PF_TARGET_CODE_TAGS);
-	} else {
-		SAMPLE(s)->ustack_id = record_stack(ctx, BPF_F_USER_STACK, PF_STAT_USTACK_FULL, PF_STAT_USTACK_ERR);
+		/* One frame slot short of the ceiling: the kernel stack follows the frames. */
+		n = walk_python(s, &target->py, task, target->flags & PF_TARGET_CODE_TAGS, PF_MAX_PY_FRAMES - 1, 1);
 	}
-	SAMPLE(s)->py_nframes = n;
-	size = sizeof(struct pf_sample) + (__u64)(n & (PF_MAX_PY_FRAMES - 1)) * sizeof(struct pf_py_frame);
-	if (n >= PF_MAX_PY_FRAMES)
-		size = sizeof(s->record);
-	if (bpf_ringbuf_output(&samples, s, size, BPF_RB_NO_WAKEUP))
-		stat_inc(PF_STAT_LOST_RINGBUF);
-	else
-		stat_inc(PF_STAT_SAMPLES);
+	off = sizeof(struct pf_sample) + (__u64)(n & (PF_MAX_PY_FRAMES - 1)) * sizeof(struct pf_py_frame);
+	len = bpf_get_task_stack(task, s->record + off, PF_MAX_KIPS * sizeof(__u64), 0);
+	if (len > PF_MAX_KIPS * sizeof(__u64))
+		len = PF_MAX_KIPS * sizeof(__u64);
+	if (len > 0) {
+		SAMPLE(s)->flags |= PF_SAMPLE_KIPS;
+		SAMPLE(s)->kips_n = len / sizeof(__u64);
+	} else {
+		len = 0;
+		stat_inc(PF_STAT_KSTACK_ERR);
+	}
+	stat_inc(PF_STAT_OFF_OPEN);
+	if (record_send(s, n, len, PF_STAT_OFF_BLOCKS))
+		e->off_at_ns = since;
 	return 0;
 }
 

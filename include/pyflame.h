@@ -27,6 +27,8 @@ enum pf_stat {
 	PF_STAT_PY_FRAMES,      /* Python frames walked (shims included) */
 	PF_STAT_PY_READS,       /* reads of the target's memory those walks made */
 	PF_STAT_PY_TAG_ERR,     /* code tags that could not be read */
+	PF_STAT_OFF_BLOCKS,     /* off-CPU interval starts of a target that reached the ring buffer */
+	PF_STAT_OFF_OPEN,       /* of them, threads already off CPU at the start (the start pass) */
 	PF_STAT__COUNT,
 };
 
@@ -59,6 +61,10 @@ struct pf_py_layout {
 	__u8 instr_kind;            /* enum pf_instr_kind */
 	__u8 owner_cstack;          /* value of owner that marks a C-stack shim frame */
 	__u8 pad;
+	__s16 gil_locked;           /* _gil_runtime_state.locked (int), -1: GIL state unknown */
+	__s16 gil_holder;           /* _gil_runtime_state.last_holder (PyThreadState *) */
+	__s16 gil_wait_begin;       /* futex words in [begin, end) of the GIL struct are waits for the GIL: */
+	__s16 gil_wait_end;         /*   cond, mutex, switch_cond, switch_mutex */
 	__s16 code_tag;             /* start of PF_CODE_TAG_BYTES immutable bytes of a code object, ending with co_name */
 	__s16 str_hash;             /* offset of the cached hash in a str object (the name's) */
 };
@@ -71,6 +77,7 @@ struct pf_py_layout {
 struct pf_py_proc {
 	__u64 interp_head_addr;     /* address of the PyInterpreterState* head (_PyRuntime.interpreters.head or interp_head) */
 	__u64 none_addr;            /* address of _Py_NoneStruct: a 3.13+ frame executing None is not code */
+	__u64 gil_addr;             /* address of the main interpreter's struct _gil_runtime_state, 0 if unknown */
 	struct pf_py_layout layout;
 };
 
@@ -110,20 +117,39 @@ static inline __u32 pf_code_tag(const __u32 *words, __u64 name_hash)
 #define PF_SAMPLE_PY_ERROR   (1u << 2) /* a read failed mid-walk: the stack is cut there */
 #define PF_SAMPLE_NO_TSTATE  (1u << 3) /* Python process but no thread state for this thread */
 #define PF_SAMPLE_CODE_TAGS  (1u << 4) /* frames carry code tags */
+#define PF_SAMPLE_GIL_KNOWN  (1u << 5) /* the GIL's state was read: GIL_HELD / GIL_WAIT say it */
+#define PF_SAMPLE_GIL_HELD   (1u << 6) /* on-CPU: the thread holds the GIL */
+#define PF_SAMPLE_GIL_WAIT   (1u << 7) /* off-CPU: the thread waited for the GIL */
+#define PF_SAMPLE_OFFCPU     (1u << 8) /* the start of an off-CPU interval (at time_ns), with the stacks it has */
+#define PF_SAMPLE_PREEMPTED  (1u << 9) /* off-CPU: switched out while runnable (waiting for a CPU, not blocked) */
+#define PF_SAMPLE_STILL_OFF  (1u << 10)/* off-CPU: still blocked when the recording ended (userspace closed it) */
+#define PF_SAMPLE_KIPS       (1u << 11)/* kernel stack inline after the frames (kips_n addresses, leaf first) */
+#define PF_SAMPLE_OFF_END    (1u << 12)/* no stacks: thread tid ran again at time_ns, weight_ns after its start */
 
 #define PF_NO_USTACK (-2)             /* ustack_id of a Python process's sample: see user_ip */
+#define PF_MAX_KIPS 127               /* kernel.perf_event_max_stack: inline kernel addresses of a record */
 
-/* One sample, streamed through the ring buffer: header then py_nframes frames, leaf first. */
+/* The kinds of event programs: which ones the session attaches (--mode). */
+#define PF_MODE_CPU  (1u << 0)        /* timer samples on CPU */
+#define PF_MODE_OFF  (1u << 1)        /* off-CPU intervals, from the scheduler */
+
+/*
+ * One sample, streamed through the ring buffer: header, py_nframes frames (leaf first), then with PF_SAMPLE_KIPS
+ * kips_n kernel addresses (leaf first).
+ */
 struct pf_sample {
 	__u64 time_ns;              /* bpf_ktime_get_ns() */
+	__u64 weight_ns;            /* off-CPU: how long the thread was off CPU (known at its end); else 0 */
 	__u32 tgid;
 	__u32 tid;
 	__u32 cpu;
 	__s32 kstack_id;            /* < 0: no kernel stack (-EFAULT for user-mode samples is normal) */
 	__s32 ustack_id;            /* < 0: none; Python processes send user_ip instead (libpython has no frame pointers) */
+	__u32 flags;                /* PF_SAMPLE_* */
 	__u64 user_ip;              /* the user-mode instruction pointer (Python processes only) */
 	__u16 py_nframes;
-	__u16 flags;                /* PF_SAMPLE_* */
+	__u16 kips_n;               /* with PF_SAMPLE_KIPS */
+	__u32 pad;
 	char comm[PF_TASK_COMM_LEN];/* the thread's comm */
 	struct pf_py_frame frames[];
 };

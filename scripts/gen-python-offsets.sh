@@ -62,9 +62,25 @@ int main(void)
 	int unicode_state = -1, unicode_length = -1, unicode_ascii_data = -1, unicode_compact_data = -1;
 	const char *frame_link, *instr_kind;
 	int code_size;
+	int runtime_gil = -1, interp_gil_ptr = -1, gil_locked = -1, gil_holder = -1, gil_wait_begin = -1, gil_wait_end = -1;
 
 #if PY_VERSION_HEX >= 0x03070000
 	runtime_interp_head = OFF(_PyRuntimeState, interpreters.head);
+#endif
+
+	/* The GIL: in _PyRuntime 3.7-3.11, per interpreter (ceval.gil points to it) from 3.12. Waiters block in futex()
+	 * on its cond or mutex (take_gil), a dropping thread on switch_cond/switch_mutex (FORCE_SWITCHING): every
+	 * byte from cond to the struct's end. 2.7 and 3.6 keep it in static variables: unknown. */
+#if PY_VERSION_HEX >= 0x030c0000
+	interp_gil_ptr = OFF(PyInterpreterState, ceval.gil);
+#elif PY_VERSION_HEX >= 0x03070000
+	runtime_gil = OFF(_PyRuntimeState, ceval.gil);
+#endif
+#if PY_VERSION_HEX >= 0x03070000
+	gil_locked = (int)offsetof(struct _gil_runtime_state, locked);
+	gil_holder = (int)offsetof(struct _gil_runtime_state, last_holder);
+	gil_wait_begin = (int)offsetof(struct _gil_runtime_state, cond);
+	gil_wait_end = (int)sizeof(struct _gil_runtime_state);
 #endif
 
 #if PY_VERSION_HEX >= 0x030b0000
@@ -136,6 +152,8 @@ int main(void)
 	printf("\t\t.version = 0x%02x%02x,\n", PY_MAJOR_VERSION, PY_MINOR_VERSION);
 	printf("\t\t.runtime_interp_head = %d,\n", runtime_interp_head);
 	printf("\t\t.interp_next = %d,\n", OFF(PyInterpreterState, next));
+	printf("\t\t.runtime_gil = %d,\n", runtime_gil);
+	printf("\t\t.interp_gil_ptr = %d,\n", interp_gil_ptr);
 	printf("\t\t.layout = {\n");
 	printf("\t\t\t.interp_tstate_head = %d,\n", interp_tstate_head);
 	printf("\t\t\t.tstate_next = %d,\n", OFF(PyThreadState, next));
@@ -150,6 +168,10 @@ int main(void)
 	printf("\t\t\t.frame_link = %s,\n", frame_link);
 	printf("\t\t\t.instr_kind = %s,\n", instr_kind);
 	printf("\t\t\t.owner_cstack = %d,\n", owner_cstack);
+	printf("\t\t\t.gil_locked = %d,\n", gil_locked);
+	printf("\t\t\t.gil_holder = %d,\n", gil_holder);
+	printf("\t\t\t.gil_wait_begin = %d,\n", gil_wait_begin);
+	printf("\t\t\t.gil_wait_end = %d,\n", gil_wait_end);
 	printf("\t\t},\n");
 	printf("\t\t.code_name = %d,\n", OFF(PyCodeObject, co_name));
 	printf("\t\t.code_qualname = %d,\n", code_qualname);

@@ -27,6 +27,10 @@ enum {
 	OPT_TITLE,
 	OPT_INVERTED,
 	OPT_INTERVAL,
+	OPT_MODE,
+	OPT_MIN_BLOCK,
+	OPT_NO_IDLE,
+	OPT_GIL,
 };
 
 struct option_doc {
@@ -41,6 +45,14 @@ static const struct option_doc options[] = {
 	  "stop after this long (fractions allowed); default: until Ctrl-C or every target exited" },
 	{ { "frequency", required_argument, NULL, 'F' }, "HZ", "samples per second per CPU (default 99)" },
 	{ { "output", required_argument, NULL, 'o' }, "FILE", "write the profile here (default: stdout)" },
+	{ { "mode", required_argument, NULL, OPT_MODE }, "MODE",
+	  "cpu (default: on-CPU samples), off (time blocked, in us) or wall (both, in us)" },
+	{ { "min-block", required_argument, NULL, OPT_MIN_BLOCK }, "TIME",
+	  "off/wall: drop off-CPU intervals shorter than TIME (ns, us, ms or s suffix; default 0)" },
+	{ { "no-idle", no_argument, NULL, OPT_NO_IDLE }, NULL,
+	  "off/wall: drop waits for work (event loop, empty queue, idle pool worker)" },
+	{ { "gil", no_argument, NULL, OPT_GIL }, NULL,
+	  "only samples of threads holding the GIL, plus [GIL wait] time in off/wall (CPython 3.7+)" },
 	{ { "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE }, "BYTES",
 	  "ring buffer between kernel and userspace, K/M suffix, power of two (default 8M)" },
 	{ { "max-stacks", required_argument, NULL, OPT_MAX_STACKS }, "N",
@@ -140,6 +152,30 @@ static int parse_size(const char *s, unsigned long *out)
 	return 0;
 }
 
+/* A duration with a unit: 250us, 1.5ms, 2s, 100ns. */
+static int parse_duration_ns(const char *s, unsigned long long *out)
+{
+	static const struct {
+		const char *suffix;
+		double ns;
+	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 } };
+	char *end;
+	double v;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	v = strtod(s, &end);
+	if (end == s || !isfinite(v) || v < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (!strcmp(end, units[i].suffix) && v * units[i].ns < 1e15) {
+			*out = (unsigned long long)(v * units[i].ns + 0.5);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int add_pids(struct pf_options *o, const char *list)
 {
 	char *copy = strdup(list), *save = NULL, *tok;
@@ -209,7 +245,7 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 {
 	struct option longopts[NOPTS + 1];
 	unsigned long v;
-	int c, err, word;
+	int c, err, word, min_block_given = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->frequency = 99;
@@ -303,6 +339,23 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 			break;
 		}
 		case OPT_INVERTED: o->inverted = 1; break;
+		case OPT_MODE:
+			if (!strcmp(optarg, "cpu"))
+				o->mode = MODE_CPU;
+			else if (!strcmp(optarg, "off"))
+				o->mode = MODE_OFF;
+			else if (!strcmp(optarg, "wall"))
+				o->mode = MODE_WALL;
+			else
+				return bad("mode (cpu, off, wall)", optarg);
+			break;
+		case OPT_MIN_BLOCK:
+			if (parse_duration_ns(optarg, &o->min_block_ns))
+				return bad("minimum block (e.g. 500us, 2ms)", optarg);
+			min_block_given = 1;
+			break;
+		case OPT_NO_IDLE: o->no_idle = 1; break;
+		case OPT_GIL: o->gil = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'h':
@@ -339,6 +392,11 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	if (o->interval > 0 && (!o->output || !strchr(o->output, '%'))) {
 		fprintf(stderr, "pyflame-bpf: --interval writes one file per window: give -o a strftime pattern, "
 				"e.g. -o 'prof/%%Y%%m%%dT%%H%%M%%S.folded'\n");
+		return -EINVAL;
+	}
+	if (o->mode == MODE_CPU && (min_block_given || o->no_idle)) {
+		fprintf(stderr, "pyflame-bpf: %s applies to off-CPU time: add --mode off or --mode wall\n",
+			o->no_idle ? "--no-idle" : "--min-block");
 		return -EINVAL;
 	}
 	if (o->report) {

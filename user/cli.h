@@ -5,6 +5,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* What a recording measures (--mode). */
+enum record_mode {
+	MODE_CPU,               /* on-CPU samples, counted in samples */
+	MODE_OFF,               /* off-CPU time, in microseconds */
+	MODE_WALL,              /* both, in microseconds: a sample stands for one period */
+};
+
 struct pf_options {
 	const char *report;     /* `report FILE`: convert a saved profile instead of recording */
 	const char *diff_base;  /* `diff BEFORE AFTER`: report is AFTER, compared against this */
@@ -24,6 +31,10 @@ struct pf_options {
 	int full_filenames;
 	int function;
 	int code_tags;          /* tag every Python frame from the start */
+	enum record_mode mode;
+	unsigned long long min_block_ns; /* --min-block: shorter off-CPU intervals are dropped */
+	int no_idle;            /* drop off-CPU time of threads with nothing to do */
+	int gil;                /* keep only GIL holders (and GIL waits) */
 	int format;             /* enum output_format, resolved (never FORMAT_AUTO after parsing) */
 	int compress;           /* zstd: --compress or a .zst suffix */
 	const char *title;      /* a picture's title */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "collector.h"
+#include "python_frame_name.h"
 #include "python_symbols.h"
 
 #define MAX_NATIVE 127  /* kernel.perf_event_max_stack */
@@ -219,34 +220,169 @@ static int add_native(struct collector *c, size_t *n, const struct pf_sample *s,
 	return err;
 }
 
+/* The leaf of an off-CPU kernel stack: the scheduler and the tracepoint's way into our program, the same in every
+ * one (the program itself, loaded after kallsyms was read, resolves to the symbol below it: _einittext). */
+static int is_switch_internal(const char *name)
+{
+	return !strcmp(name, "schedule") || !strcmp(name, "__schedule") || !strncmp(name, "bpf_trace_run", 13) ||
+	       !strncmp(name, "__bpf_trace_", 12) || !strncmp(name, "bpf_prog_", 9) || !strcmp(name, "_einittext");
+}
+
+/* Drops the scheduler's internals from the leaf end of the kernel frames pushed since `from`. */
+static void trim_switch_internals(struct collector *c, size_t from, size_t *n)
+{
+	while (*n > from && is_switch_internal(c->profile->frames[c->buf[*n - 1]].name))
+		(*n)--;
+}
+
+/* A kernel stack sent inline (end-of-run pass over sleeping threads): addresses after the Python frames. */
+static int add_kernel_inline(struct collector *c, size_t *n, const struct pf_sample *s)
+{
+	const uint64_t *ips = (const uint64_t *)&s->frames[s->py_nframes];
+	char name[512];
+	int err = 0;
+
+	for (int i = (int)s->kips_n - 1; !err && i >= 0; i--) {
+		kernel_name(c, 0, ips, i, name, sizeof(name));
+		err = push(c, n, profile__frame(c->profile, FRAME_KERNEL, name));
+	}
+	return err;
+}
+
 static int add_kernel(struct collector *c, size_t *n, const struct pf_sample *s)
 {
 	struct frame_ids *k;
+	size_t from = *n;
 	int err = 0;
 
-	if (s->kstack_id < 0)
-		return 0;
-	k = resolve_stack(c, &c->kstacks, 0, s->kstack_id, FRAME_KERNEL, kernel_name); /* kernel: any process */
-	if (!k)
-		return 0;
-	for (uint32_t i = 0; !err && i < k->n; i++)
-		err = push(c, n, k->ids[i]);
+	if (s->flags & PF_SAMPLE_KIPS) {
+		err = add_kernel_inline(c, n, s);
+	} else if (s->kstack_id >= 0) {
+		k = resolve_stack(c, &c->kstacks, 0, s->kstack_id, FRAME_KERNEL, kernel_name); /* kernel: any process */
+		for (uint32_t i = 0; k && !err && i < k->n; i++)
+			err = push(c, n, k->ids[i]);
+	}
+	if (!err && (s->flags & PF_SAMPLE_OFFCPU))
+		trim_switch_internals(c, from, n);
 	return err;
+}
+
+/* Kernel functions that wait on many descriptors at once: an event loop with nothing to do. */
+static const char *const idle_kernel[] = { "do_epoll_wait", "ep_poll", "do_select", "core_sys_select", "do_sys_poll" };
+
+/* Python functions that wait for work: `get` of queue.Queue (Queue.py on 2.7) and of multiprocessing's queues. */
+static int is_idle_python(const char *name, int innermost)
+{
+	size_t func_len, file_len;
+	const char *file, *base;
+	long line;
+
+	if (!py_frame_name__split(name, &func_len, &file, &file_len, &line))
+		return 0;
+	for (base = file + file_len; base > file && base[-1] != '/'; base--)
+		;
+	/* 3.11+ names methods by qualified name: Queue.get */
+	for (size_t i = func_len; i > 0; i--) {
+		if (name[i - 1] == '.') {
+			name += i;
+			func_len -= i;
+			break;
+		}
+	}
+	if (func_len == 3 && !strncmp(name, "get", 3) &&
+	    ((size_t)(file + file_len - base) == 8 || (size_t)(file + file_len - base) == 9) &&
+	    (!strncasecmp(base, "queue.py", 8) || !strncmp(base, "queues.py", 9)))
+		return 1;
+	/* concurrent.futures' pool worker blocked in its work queue's C get(): its innermost Python frame. */
+	return innermost && func_len == 7 && !strncmp(name, "_worker", 7) && file_len >= 28 &&
+	       !strncmp(file + file_len - 28, "concurrent/futures/thread.py", 28);
+}
+
+int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, size_t n)
+{
+	int innermost = 1;
+
+	for (size_t i = n; i-- > 0;) {
+		const struct profile_frame *f = &p->frames[frames[i]];
+
+		if (f->kind == FRAME_KERNEL) {
+			for (size_t k = 0; k < sizeof(idle_kernel) / sizeof(idle_kernel[0]); k++)
+				if (!strcmp(f->name, idle_kernel[k]))
+					return 1;
+		} else if (f->kind == FRAME_PYTHON) {
+			if (is_idle_python(f->name, innermost))
+				return 1;
+			innermost = 0;
+		}
+	}
+	return 0;
+}
+
+/* --gil: on CPU only GIL holders, off CPU only waits for the GIL; a process whose GIL we cannot read drops out. */
+static int keep_for_gil(struct collector *c, const struct pf_sample *s)
+{
+	if (!c->gil_only)
+		return 1;
+	if (!(s->flags & PF_SAMPLE_GIL_KNOWN)) {
+		c->gil_unknown++;
+		return 0;
+	}
+	if (s->flags & (s->flags & PF_SAMPLE_OFFCPU ? PF_SAMPLE_GIL_WAIT : PF_SAMPLE_GIL_HELD))
+		return 1;
+	c->gil_dropped++;
+	return 0;
+}
+
+/* Microseconds (off, wall) or one sample (cpu). */
+static uint64_t record_weight(const struct collector *c, const struct pf_sample *s)
+{
+	if (!c->time_weighted)
+		return 1;
+	if (s->flags & PF_SAMPLE_OFFCPU)
+		return (s->weight_ns + 500) / 1000;
+	return c->period_us;
+}
+
+/* The leaf side of an off-CPU interval: what the thread waited for. */
+static int add_offcpu_leaf(struct collector *c, size_t *n, const struct pf_sample *s, int python)
+{
+	int err;
+
+	/* Waiting for the GIL: the futex under it is always the same, the Python stack says where. */
+	if (s->flags & PF_SAMPLE_GIL_WAIT)
+		return marker(c, n, "[GIL wait]");
+	err = add_native(c, n, s, python);
+	/* Runnable but not running: no kernel stack of a wait, just the time without a CPU. */
+	if (!err && (s->flags & PF_SAMPLE_PREEMPTED))
+		return marker(c, n, "[waiting for CPU]");
+	return err ?: add_kernel(c, n, s);
 }
 
 int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 {
 	int python = c->py && (s->flags & PF_SAMPLE_PYTHON);
+	int offcpu = !!(s->flags & PF_SAMPLE_OFFCPU);
 	struct profile_process *proc;
 	struct profile_thread *t;
+	uint64_t weight;
 	size_t n = 0;
 	int err;
 
-	if (size < sizeof(*s) || size < sizeof(*s) + (size_t)s->py_nframes * sizeof(s->frames[0])) {
+	if (size < sizeof(*s) ||
+	    size < sizeof(*s) + (size_t)s->py_nframes * sizeof(s->frames[0]) +
+			   (s->flags & PF_SAMPLE_KIPS ? (size_t)s->kips_n * sizeof(uint64_t) : 0)) {
 		c->bad_records++;
 		return 0;
 	}
 	c->records++;
+	if (!keep_for_gil(c, s))
+		return 0;
+	weight = record_weight(c, s);
+	if (offcpu && s->weight_ns < c->min_block_ns) {
+		c->short_records++;
+		c->short_us += weight;
+		return 0;
+	}
 	proc = profile__process(c->profile, s->tgid);
 	t = profile__thread(c->profile, s->tid, s->tgid);
 	if (!proc || !t)
@@ -258,7 +394,23 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 	err = python && (s->py_nframes || (s->flags & PF_SAMPLE_PY_ERROR)) ? add_python(c, &n, s) : 0;
 	if (python && s->py_nframes)
 		c->py_samples++;
-	err = err ?: add_native(c, &n, s, python);
-	err = err ?: add_kernel(c, &n, s);
-	return err ?: profile__add(c->profile, s->tgid, s->tid, c->buf, (uint32_t)n, 1);
+	if (offcpu) {
+		err = err ?: add_offcpu_leaf(c, &n, s, python);
+		if (err)
+			return err;
+		if (c->no_idle && !(s->flags & (PF_SAMPLE_GIL_WAIT | PF_SAMPLE_PREEMPTED)) &&
+		    collector__is_idle_wait(c->profile, c->buf, n)) {
+			c->idle_us += weight;
+			return 0;
+		}
+		c->offcpu_records++;
+		c->offcpu_us += weight;
+		c->still_off += !!(s->flags & PF_SAMPLE_STILL_OFF);
+		if (s->flags & PF_SAMPLE_GIL_WAIT)
+			c->gil_wait_us += weight;
+	} else {
+		err = err ?: add_native(c, &n, s, python);
+		err = err ?: add_kernel(c, &n, s);
+	}
+	return err ?: profile__add(c->profile, s->tgid, s->tid, c->buf, (uint32_t)n, weight);
 }

@@ -26,11 +26,28 @@ struct collector {
 	uint64_t records;               /* records handled */
 	uint64_t bad_records;           /* records too short for their frame count */
 	uint64_t py_samples;            /* samples with at least one Python frame */
+	/* What a record counts for and which ones are kept (--mode, --gil, --no-idle). */
+	int time_weighted;              /* counts are microseconds (off and wall modes), not samples */
+	uint64_t period_us;             /* wall mode: the time one timer sample stands for */
+	int gil_only;                   /* --gil */
+	int no_idle;                    /* --no-idle */
+	uint64_t min_block_ns;          /* --min-block */
+	uint64_t short_records, short_us; /* off-CPU intervals --min-block dropped, and their time */
+	uint64_t offcpu_records;        /* off-CPU intervals counted */
+	uint64_t offcpu_us;             /* their time */
+	uint64_t still_off;             /* of them, closed at the end (the thread had not run again) */
+	uint64_t gil_wait_us;           /* of their time, waiting for the GIL */
+	uint64_t gil_unknown;           /* records --gil dropped: the process's GIL state is unknown (2.7, 3.6) */
+	uint64_t gil_dropped;           /* records --gil dropped: not holding the GIL, or blocked on something else */
+	uint64_t idle_us;               /* off-CPU time --no-idle dropped */
 };
 
 int collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,
 		    int stack_map_fd);
 void collector__free(struct collector *c);
+/* Whether an off-CPU interval with these frames (root first) is a wait for work: an event loop's poll, an empty
+ * queue, an idle pool worker. The rule --no-idle applies; kernel and Python frame names as the profile has them. */
+int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, size_t n);
 /* One record from the ring buffer. */
 int collector__add(struct collector *c, const struct pf_sample *s, size_t size);
 

@@ -51,12 +51,14 @@ static int write_profile(const struct profile *before, const struct profile *p, 
 			break;
 		case FORMAT_SPEEDSCOPE:
 			/* A recording's samples are 1/F s each; a saved profile's rate is unknown: plain counts. */
-			err = speedscope__write(&view, o->title, o->report ? 0 : 1.0 / o->frequency, out->file);
+			err = speedscope__write(&view, o->title,
+						o->report ? 0 : view.measure != MEASURE_CPU ? 1e-6 : 1.0 / o->frequency,
+						out->file);
 			*lines = view.nstacks;
 			break;
 		case FORMAT_PPROF:
 			/* A sample stands for 1/F s of CPU; for `report`, -F says the saved profile's rate (default 99). */
-			err = pprof__write(&view, 1e9 / o->frequency, out->file);
+			err = pprof__write(&view, view.measure != MEASURE_CPU ? 1e3 : 1e9 / o->frequency, out->file);
 			*lines = view.nstacks;
 			break;
 		default:
@@ -176,8 +178,13 @@ static int record(const struct pf_options *o, struct output *out)
 		.threads = o->threads,
 		.no_kernel = o->no_kernel,
 	};
-	snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s", (unsigned long long)s.profile.total,
-		 o->frequency, s.elapsed);
+	if (o->mode == MODE_CPU)
+		snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s",
+			 (unsigned long long)s.profile.total, o->frequency, s.elapsed);
+	else
+		snprintf(subtitle, sizeof(subtitle), "%s time in microseconds: %.2f s in %.1f s%s",
+			 o->mode == MODE_WALL ? "wall-clock (on + off CPU)" : "off-CPU", (double)s.profile.total / 1e6,
+			 s.elapsed, o->gil ? ", GIL holders and GIL waits only" : "");
 	err = write_profile(NULL, &s.profile, &vo, o, subtitle, out, &s.lines_written);
 	if (!o->quiet)
 		session__summary(&s);

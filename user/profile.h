@@ -14,6 +14,13 @@ enum frame_kind {
 	FRAME_ROOT,     /* a process or thread root read back from a saved profile */
 };
 
+/* What a profile's counts measure. */
+enum profile_measure {
+	MEASURE_CPU,            /* on-CPU samples */
+	MEASURE_WALL,           /* microseconds on and off CPU */
+	MEASURE_OFF_CPU,        /* microseconds off CPU */
+};
+
 struct profile_frame {
 	char *name;
 	enum frame_kind kind;
@@ -52,6 +59,7 @@ struct profile {
 	struct hashmap threads;         /* tid -> struct profile_thread */
 	uint64_t total;
 	uint64_t total_mark;    /* total at the last profile__mark() */
+	enum profile_measure measure;
 };
 
 void profile__init(struct profile *p);

@@ -180,6 +180,7 @@ static int build(struct profile_view *v, const struct profile *before, const str
 	int err;
 
 	memset(v, 0, sizeof(*v));
+	v->measure = after->measure;
 	hashmap__init(&b.frame_index);
 	hashmap__init(&b.stack_index);
 	err = add_profile(&b, after, o, 0, 0);

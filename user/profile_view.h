@@ -38,7 +38,8 @@ struct profile_view {
 	size_t nframes;
 	struct view_stack *stacks;      /* distinct stacks, sorted by their frame names root first */
 	size_t nstacks;
-	uint64_t total;                 /* samples in all stacks */
+	uint64_t total;                 /* samples (or microseconds, see measure) in all stacks */
+	enum profile_measure measure;   /* the profile's */
 	int diff;                       /* built by profile_view__diff: stacks carry a base */
 	/* private */
 	uint32_t *ids;

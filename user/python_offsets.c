@@ -38,6 +38,10 @@ enum py313_slot {
 	D13_INTERP_SIZE = 6,
 	D13_INTERP_NEXT = 8,
 	D13_INTERP_THREADS_HEAD = 9,
+	D13_INTERP_CEVAL_GIL = 14,
+	D13_INTERP_GIL = 15,
+	D13_INTERP_GIL_LOCKED = 17,     /* these two from the interpreter's start, not the GIL's */
+	D13_INTERP_GIL_HOLDER = 18,
 	/* thread_state: size, prev, next, interp, current_frame, thread_id, native_thread_id, datastack_chunk, status */
 	D13_TSTATE_SIZE = 19,
 	D13_TSTATE_NEXT = 21,
@@ -96,6 +100,28 @@ static int code_block_size(const struct py_offsets *o)
 	if (o->code_linetable > max)
 		max = o->code_linetable;
 	return (max + 8 + 7) & ~7;
+}
+
+/*
+ * The GIL's fields from the table; where its waiters block is not in it. 3.13.0's Include/internal/pycore_gil.h
+ * (default build): interval, last_holder, locked, switch_number, then cond, mutex, switch_cond, switch_mutex —
+ * glibc's pthread_cond_t (48 bytes) and pthread_mutex_t (40) on x86-64. A free-threaded build puts `enabled`
+ * first and may run without a GIL at all: its GIL is left unknown.
+ */
+static void gil_layout(const uint64_t *s, struct py_offsets *o)
+{
+	struct pf_py_layout *l = &o->layout;
+
+	l->gil_locked = l->gil_holder = l->gil_wait_begin = l->gil_wait_end = -1;
+	if (o->free_threaded || s[D13_INTERP_GIL_HOLDER] != s[D13_INTERP_GIL] + 8 ||
+	    s[D13_INTERP_GIL_LOCKED] != s[D13_INTERP_GIL] + 16 || s[D13_INTERP_CEVAL_GIL] >= s[D13_INTERP_SIZE]) {
+		o->interp_gil_ptr = -1;
+		return;
+	}
+	l->gil_holder = 8;
+	l->gil_locked = 16;
+	l->gil_wait_begin = 32;                 /* after switch_number */
+	l->gil_wait_end = 32 + 2 * (48 + 40);   /* through switch_mutex */
 }
 
 static int py313_fill(const uint64_t *s, struct py_offsets *o)
@@ -174,6 +200,9 @@ static int py313_fill(const uint64_t *s, struct py_offsets *o)
 	l->instr_kind = PF_INSTR_POINTER;
 	o->str_is_bytes = 0;
 	o->code_size = code_block_size(o);
+	o->runtime_gil = -1;
+	o->interp_gil_ptr = (int)s[D13_INTERP_CEVAL_GIL];
+	gil_layout(s, o);
 	return 0;
 }
 

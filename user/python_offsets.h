@@ -12,6 +12,8 @@ struct py_offsets {
 	int runtime_interp_head;       /* offsetof(_PyRuntimeState, interpreters.head);
 	                                  -1 for 2.7/3.6 (they use the interp_head symbol) */
 	int interp_next;               /* PyInterpreterState.next */
+	int runtime_gil;               /* offsetof(_PyRuntimeState, ceval.gil), 3.7-3.11; else -1 */
+	int interp_gil_ptr;            /* offsetof(PyInterpreterState, ceval.gil), a pointer, 3.12+; else -1 */
 	struct pf_py_layout layout;    /* what the BPF walk needs (include/pyflame.h) */
 	/* code objects, read by userspace to name frames */
 	int code_name;

@@ -193,6 +193,22 @@ static int code_tag_offset(const struct py_offsets *o)
 {
 	return o->code_name + 8 - PF_CODE_TAG_BYTES;
 }
+/* The GIL: inside _PyRuntime (3.7-3.11) or where the interpreter's ceval.gil points (3.12+); 0 when unknown
+ * (2.7 and 3.6 keep it in static variables) or not set up yet. */
+static uint64_t gil_address(const struct py_process *py, uint64_t runtime)
+{
+	uint64_t interp = 0, gil = 0;
+
+	if (py->off.layout.gil_locked < 0)
+		return 0;
+	if (py->off.runtime_gil >= 0)
+		return runtime ? runtime + py->off.runtime_gil : 0;
+	if (py->off.interp_gil_ptr < 0 || proc_mem__read(py->pid, py->interp_head_addr, &interp, sizeof(interp)) || !interp ||
+	    proc_mem__read(py->pid, interp + py->off.interp_gil_ptr, &gil, sizeof(gil)))
+		return 0;
+	return gil;
+}
+
 static int discover_in(struct py_process *py, struct elf_file *elf, const struct proc_map *map, char *why,
 		       size_t why_size)
 {
@@ -233,6 +249,7 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 			    py->version);
 	}
 	symbol_addr(elf, bias, "_Py_NoneStruct", &py->none_addr);
+	py->gil_addr = gil_address(py, runtime);
 	/* 3.13 runs a class's __init__ under a shim frame of its own code object (name and file "__init__"):
 	 * interpreter machinery, not Python code. A local symbol: stripped builds show the frame. */
 	symbol_addr(elf, bias, "_Py_InitCleanup", &py->shim_code);

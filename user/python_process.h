@@ -14,6 +14,7 @@ struct py_process {
 	char version[16];               /* "3.12" */
 	uint64_t interp_head_addr;      /* address of the PyInterpreterState* head */
 	uint64_t none_addr;             /* &_Py_NoneStruct */
+	uint64_t gil_addr;              /* the main interpreter's struct _gil_runtime_state, 0 if unknown */
 	uint64_t shim_code;             /* 3.13+: &_Py_InitCleanup, the interpreter's own `__init__` shim frame, or 0 */
 	uint64_t code_type;             /* &PyCode_Type, learnt from the first code object that checks out */
 	unsigned dev_major, dev_minor;  /* the interpreter's file (executable or libpython) */

@@ -93,6 +93,7 @@ int py_symbols__discover(struct py_symbols *py, pid_t pid, struct pf_py_proc *ou
 	memset(out, 0, sizeof(*out));
 	out->interp_head_addr = proc->interp_head_addr;
 	out->none_addr = proc->none_addr;
+	out->gil_addr = proc->gil_addr;
 	out->layout = proc->off.layout;
 	return 0;
 }

@@ -24,12 +24,17 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return verbose_libbpf ? vfprintf(stderr, fmt, args) : 0;
 }
 
-static double now_s(void)
+static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static double now_s(void)
+{
+	return (double)now_ns() / 1e9;
 }
 
 void session__init(struct session *s, const struct pf_options *opts)
@@ -38,6 +43,7 @@ void session__init(struct session *s, const struct pf_options *opts)
 	s->opts = opts;
 	targets__init(&s->targets);
 	profile__init(&s->profile);
+	offcpu_intervals__init(&s->intervals);
 	elf_cache__init(&s->elves, opts->verbose);
 	user_symbols__init(&s->usyms, &s->elves);
 }
@@ -73,16 +79,48 @@ static int defer(struct session *s, const void *data, size_t size)
 	return 0;
 }
 
+/* A complete record: into the current window, or held for a later one. */
+static void add_record(struct session *s, const struct pf_sample *rec, size_t size)
+{
+	if (s->window_end_ns && rec->time_ns >= s->window_end_ns)
+		record_error(s, defer(s, rec, size));
+	else
+		record_error(s, collector__add(&s->collector, rec, size));
+}
+
 static int handle_sample(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	const struct pf_sample *rec = data;
+	struct offcpu_interval iv;
 
-	if (s->window_end_ns && size >= sizeof(*rec) && rec->time_ns >= s->window_end_ns)
-		record_error(s, defer(s, data, size));
-	else
-		record_error(s, collector__add(&s->collector, data, size));
+	if (size < sizeof(*rec)) {
+		s->collector.bad_records++;
+		return 0;
+	}
+	/* An off-CPU interval counts once it has ended, in the window of its end. */
+	if (rec->flags & PF_SAMPLE_OFF_END) {
+		if (offcpu_intervals__end(&s->intervals, rec, &iv)) {
+			add_record(s, iv.rec, iv.size);
+			offcpu_interval__free(&iv);
+		}
+	} else if (rec->flags & PF_SAMPLE_OFFCPU) {
+		record_error(s, offcpu_intervals__start(&s->intervals, rec, size));
+	} else {
+		add_record(s, rec, size);
+	}
 	return 0;
+}
+
+/* Threads still off CPU when the recording ends: their intervals end with it. */
+static void close_intervals(struct session *s)
+{
+	struct offcpu_interval iv;
+
+	while (offcpu_intervals__close_next(&s->intervals, s->end_ns, &iv)) {
+		add_record(s, iv.rec, iv.size);
+		offcpu_interval__free(&iv);
+	}
 }
 
 /* Feeds the deferred records that belong to the current window (or all of them, at the end). */
@@ -202,6 +240,12 @@ static int load_sampler(struct session *s)
 		return err;
 	}
 	s->skel->rodata->max_py_depth = o->max_depth;
+	s->skel->rodata->read_gil = o->gil;
+	/* Only what the mode needs is loaded: cpu mode does not depend on the scheduler hooks. */
+	if (o->mode == MODE_CPU) {
+		bpf_program__set_autoload(s->skel->progs.pf_switch, false);
+		bpf_program__set_autoload(s->skel->progs.pf_start_pass, false);
+	}
 	if (o->verbose) /* verifier statistics (instructions processed, states) in libbpf's log */
 		bpf_program__set_log_level(s->skel->progs.pf_sample, 4);
 	bpf_map__set_max_entries(s->skel->maps.samples, o->buffer_size);
@@ -244,6 +288,12 @@ int session__start(struct session *s)
 	collector__init(&s->collector, &s->profile, s->have_ksyms ? &s->ksyms : NULL, &s->usyms,
 			bpf_map__fd(s->skel->maps.stacks));
 	s->collector.py = s->py;
+	s->collector.time_weighted = o->mode != MODE_CPU;
+	s->collector.period_us = (1000000 + o->frequency / 2) / o->frequency;
+	s->collector.gil_only = o->gil;
+	s->collector.no_idle = o->no_idle;
+	s->collector.min_block_ns = o->min_block_ns;
+	s->profile.measure = o->mode == MODE_WALL ? MEASURE_WALL : o->mode == MODE_OFF ? MEASURE_OFF_CPU : MEASURE_CPU;
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.samples), handle_sample, s, NULL);
 	if (!s->rb) {
 		err = -errno;
@@ -281,11 +331,17 @@ int session__start(struct session *s)
 		user_symbols__snapshot(&s->usyms, t->pid);
 		discover_python(s, i, 1);
 	}
-	err = perf_events__open(&s->events, s->skel->progs.pf_sample, o->frequency);
-	if (err)
+	s->start_ns = now_ns();
+	s->start = (double)s->start_ns / 1e9;
+	if (o->mode != MODE_CPU) {
+		s->skel->bss->start_ns = s->start_ns;
+		if ((err = sched_events__attach(&s->sched, s->skel)))
+			return err;
+		s->attached = 1;
+	}
+	if (o->mode != MODE_OFF && (err = perf_events__open(&s->events, s->skel->progs.pf_sample, o->frequency)))
 		return err;
 	s->attached = 1;
-	s->start = now_s();
 	if (o->interval > 0) {
 		struct timespec wall;
 
@@ -449,12 +505,15 @@ int session__stop(struct session *s)
 {
 	if (s->attached) {
 		/* Detach first: the last drain then sees every record and the counters are final. */
+		s->end_ns = now_ns();
 		perf_events__close(&s->events);
+		sched_events__detach(&s->sched);
 		s->attached = 0;
-		s->elapsed = now_s() - s->start;
+		s->elapsed = (double)(s->end_ns - s->start_ns) / 1e9;
 	}
 	if (s->rb)
 		drain(s);
+	close_intervals(s);
 	if (s->skel) {
 		read_stats(s);
 		read_prog_stats(s);
@@ -482,10 +541,37 @@ void session__summary(const struct session *s)
 		snprintf(written, sizeof(written), "%u windows written", s->windows);
 	else
 		snprintf(written, sizeof(written), "%zu stacks written", s->lines_written);
-	fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %s, %" PRIu64
-			" lost (ring buffer full)\n",
-		s->profile.total, s->elapsed, s->opts->frequency, s->stop_reason ? why[s->stop_reason] : "stopped",
-		written, lost);
+	if (s->opts->mode == MODE_CPU)
+		fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %s, %" PRIu64
+				" lost (ring buffer full)\n",
+			s->profile.total, s->elapsed, s->opts->frequency, s->stop_reason ? why[s->stop_reason] : "stopped",
+			written, lost);
+	else
+		fprintf(stderr, "pyflame-bpf: %.3f s of %s time (counts in microseconds) in %.2f s (%s), %s, %" PRIu64
+				" records lost (ring buffer full)\n",
+			(double)s->profile.total / 1e6, s->opts->mode == MODE_WALL ? "wall-clock" : "off-CPU", s->elapsed,
+			s->stop_reason ? why[s->stop_reason] : "stopped", written, lost);
+	if (s->opts->mode != MODE_CPU) {
+		const struct collector *c = &s->collector;
+
+		fprintf(stderr, "pyflame-bpf: off-CPU: %" PRIu64 " intervals, %.3f s (%" PRIu64
+				" still blocked at the end), %.3f s waiting for the GIL; %" PRIu64
+				" shorter than --min-block (%.3f s) dropped",
+			c->offcpu_records, (double)c->offcpu_us / 1e6, c->still_off, (double)c->gil_wait_us / 1e6,
+			c->short_records, (double)c->short_us / 1e6);
+		if (s->intervals.unmatched)
+			fprintf(stderr, "; %" PRIu64 " ends without their start (lost)", s->intervals.unmatched);
+		if (s->opts->no_idle)
+			fprintf(stderr, ", %.3f s idle (--no-idle) dropped", (double)c->idle_us / 1e6);
+		fputc('\n', stderr);
+		if (s->opts->mode == MODE_WALL)
+			fprintf(stderr, "pyflame-bpf: on-CPU: %" PRIu64 " samples at %u Hz, %" PRIu64 " us each\n",
+				st[PF_STAT_SAMPLES], s->opts->frequency, c->period_us);
+	}
+	if (s->opts->gil && (s->collector.gil_unknown || s->collector.gil_dropped))
+		fprintf(stderr, "pyflame-bpf: --gil: %" PRIu64 " records without the GIL dropped, %" PRIu64
+				" dropped because the process's GIL state is unknown (CPython 2.7 and 3.6 do not expose it)\n",
+			s->collector.gil_dropped, s->collector.gil_unknown);
 	if (lost && s->lost_per_cpu) {
 		fprintf(stderr, "pyflame-bpf: ring buffer full, samples lost per CPU:");
 		for (int c = 0; c < s->ncpus; c++)
@@ -529,6 +615,8 @@ void session__summary(const struct session *s)
 void session__free(struct session *s)
 {
 	perf_events__close(&s->events);
+	sched_events__detach(&s->sched);
+	offcpu_intervals__free(&s->intervals);
 	ring_buffer__free(s->rb);
 	sampler__destroy(s->skel);
 	targets__free(&s->targets, 1);

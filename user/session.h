@@ -9,6 +9,8 @@
 #include "kallsyms.h"
 #include "perf_events.h"
 #include "profile.h"
+#include "offcpu_intervals.h"
+#include "sched_events.h"
 #include "pyflame.h"
 #include "targets.h"
 #include "user_symbols.h"
@@ -30,6 +32,8 @@ struct session {
 	const struct pf_options *opts;
 	struct sampler *skel;
 	struct perf_events events;
+	struct sched_events sched;      /* --mode off/wall */
+	struct offcpu_intervals intervals; /* off-CPU intervals whose end has not come yet */
 	struct ring_buffer *rb;
 	struct targets targets;
 	struct kallsyms ksyms;
@@ -42,6 +46,7 @@ struct session {
 	unsigned char *py_pending;      /* per target: Python discovery still to retry (command just exec'd) */
 	struct pf_target *bpf_targets;  /* per target: what the sampler's targets map holds for it */
 	double start;                   /* monotonic seconds when sampling started */
+	uint64_t start_ns, end_ns;      /* the same, and the end, in CLOCK_MONOTONIC ns (the sampler's clock) */
 	double elapsed;
 	int attached;
 	int stop_reason;                /* enum session_stop */

@@ -235,9 +235,17 @@ int pprof__write(const struct profile_view *v, double nanos_per_sample, FILE *ou
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	samples = intern(&b, "samples", 7);
-	count = intern(&b, "count", 5);
-	cpu = intern(&b, "cpu", 3);
+	/* Each stack's count, then its time: samples and CPU time, or microseconds of wall-clock or off-CPU time. */
+	static const struct {
+		const char *count_type, *count_unit, *time_type;
+	} types[] = {
+		[MEASURE_CPU] = { "samples", "count", "cpu" },
+		[MEASURE_WALL] = { "wall", "microseconds", "wall" },
+		[MEASURE_OFF_CPU] = { "off_cpu", "microseconds", "off_cpu" },
+	};
+	samples = intern(&b, types[v->measure].count_type, strlen(types[v->measure].count_type));
+	count = intern(&b, types[v->measure].count_unit, strlen(types[v->measure].count_unit));
+	cpu = intern(&b, types[v->measure].time_type, strlen(types[v->measure].time_type));
 	nanoseconds = intern(&b, "nanoseconds", 11);
 	if (samples < 0 || count < 0 || cpu < 0 || nanoseconds < 0) {
 		err = -ENOMEM;

@@ -433,6 +433,17 @@ struct svg_writer {
 	double max_change;  /* diff views: the largest |samples - base| of a drawn frame */
 };
 
+/* Microseconds as a reader wants them: 1.25 s, 340 ms, 12 us. */
+static void put_time(FILE *out, const char *prefix, uint64_t us)
+{
+	if (us >= 1000000)
+		fprintf(out, "%s%.2f s", prefix, (double)us / 1e6);
+	else if (us >= 1000)
+		fprintf(out, "%s%.1f ms", prefix, (double)us / 1e3);
+	else
+		fprintf(out, "%s%" PRIu64 " us", prefix, us);
+}
+
 /* Diff views: red for a frame that takes more samples than before, blue for fewer, paler the smaller the change. */
 static void change_colour(const struct svg_writer *w, const struct node *nd, unsigned rgb[3])
 {
@@ -487,8 +498,11 @@ static int put_frame(struct svg_writer *w, const struct node *nd)
 		frame_colour(kind, w->name, rgb);
 	fprintf(w->out, "<g data-x=\"%" PRIu64 "\" data-n=\"%" PRIu64 "\"><title>", nd->x, nd->total);
 	xml_put(w->out, w->name, SIZE_MAX);
-	fprintf(w->out, " (%" PRIu64 " sample%s, %.2f%%", nd->total, nd->total == 1 ? "" : "s",
-		w->v->total ? 100.0 * (double)nd->total / (double)w->v->total : 0.0);
+	if (w->v->measure == MEASURE_CPU)
+		fprintf(w->out, " (%" PRIu64 " sample%s", nd->total, nd->total == 1 ? "" : "s");
+	else
+		put_time(w->out, " (", nd->total);
+	fprintf(w->out, ", %.2f%%", w->v->total ? 100.0 * (double)nd->total / (double)w->v->total : 0.0);
 	if (w->v->diff)
 		fprintf(w->out, "; before %" PRIu64 ", %+.2f%%", nd->base,
 			w->v->total ? 100.0 * ((double)nd->total - (double)nd->base) / (double)w->v->total : 0.0);

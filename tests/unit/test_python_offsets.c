@@ -270,6 +270,12 @@ Test(python_offsets, debug_offsets_of_real_3_13_equal_the_generated_row, .init =
 	SAME(layout.frame_link);
 	SAME(layout.instr_kind);
 	SAME(layout.owner_cstack);
+	SAME(layout.gil_locked);
+	SAME(layout.gil_holder);
+	SAME(layout.gil_wait_begin);
+	SAME(layout.gil_wait_end);
+	SAME(runtime_gil);
+	SAME(interp_gil_ptr);
 	SAME(code_name);
 	SAME(code_qualname);
 	SAME(code_filename);

@@ -1,0 +1,93 @@
+/* Off-CPU intervals: pairs each thread's start record (its stacks as it left the CPU) with its end record. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "offcpu_intervals.h"
+
+void offcpu_intervals__init(struct offcpu_intervals *oi)
+{
+	memset(oi, 0, sizeof(*oi));
+	hashmap__init(&oi->open);
+}
+
+void offcpu_intervals__free(struct offcpu_intervals *oi)
+{
+	struct hashmap_entry *e;
+	size_t it = 0;
+
+	while (hashmap__next(&oi->open, &it, &e)) {
+		offcpu_interval__free(e->value);
+		free(e->value);
+	}
+	hashmap__free(&oi->open);
+}
+
+void offcpu_interval__free(struct offcpu_interval *iv)
+{
+	if (!iv)
+		return;
+	free(iv->rec);
+	iv->rec = NULL;
+	iv->size = 0;
+}
+
+int offcpu_intervals__start(struct offcpu_intervals *oi, const struct pf_sample *rec, size_t size)
+{
+	struct offcpu_interval *iv = hashmap__get(&oi->open, &rec->tid, sizeof(rec->tid));
+	struct pf_sample *copy = malloc(size);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, rec, size);
+	if (!iv) {
+		iv = calloc(1, sizeof(*iv));
+		if (!iv || hashmap__set(&oi->open, &rec->tid, sizeof(rec->tid), iv)) {
+			free(iv);
+			free(copy);
+			return -ENOMEM;
+		}
+	}
+	/* A start without an end before it: the thread's end record was lost; the newer start wins. */
+	offcpu_interval__free(iv);
+	iv->rec = copy;
+	iv->size = size;
+	return 0;
+}
+
+int offcpu_intervals__end(struct offcpu_intervals *oi, const struct pf_sample *end, struct offcpu_interval *done)
+{
+	struct offcpu_interval *iv = hashmap__get(&oi->open, &end->tid, sizeof(end->tid));
+
+	/* The kernel measured from the start it recorded: a start of another time is not this interval's. */
+	if (!iv || !iv->rec || iv->rec->time_ns + end->weight_ns != end->time_ns) {
+		oi->unmatched++;
+		return 0;
+	}
+	*done = *iv;
+	done->rec->weight_ns = end->weight_ns;
+	done->rec->time_ns = end->time_ns;
+	iv->rec = NULL;
+	iv->size = 0;
+	return 1;
+}
+
+int offcpu_intervals__close_next(struct offcpu_intervals *oi, uint64_t end_ns, struct offcpu_interval *done)
+{
+	struct hashmap_entry *e;
+	size_t it = 0;
+
+	while (hashmap__next(&oi->open, &it, &e)) {
+		struct offcpu_interval *iv = e->value;
+
+		if (!iv->rec)
+			continue;
+		*done = *iv;
+		done->rec->weight_ns = end_ns > iv->rec->time_ns ? end_ns - iv->rec->time_ns : 0;
+		done->rec->time_ns = end_ns;
+		done->rec->flags |= PF_SAMPLE_STILL_OFF;
+		iv->rec = NULL;
+		iv->size = 0;
+		return 1;
+	}
+	return 0;
+}
