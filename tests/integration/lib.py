@@ -120,7 +120,8 @@ def our_programs():
     if p.returncode != 0:
         raise Failure("bpftool prog list failed: %s" % p.stderr.decode(errors="replace").strip())
     out = p.stdout
-    return re.findall(r"^(\d+): perf_event\s+name pf_sample", out.decode(errors="replace"), re.M)
+    return re.findall(r"^(\d+): \w+\s+name (?:pf_sample|pf_switch|pf_start_pass)\b", out.decode(errors="replace"),
+                      re.M)
 
 
 def pyenv_root():

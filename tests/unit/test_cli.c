@@ -301,3 +301,37 @@ Test(cli, version_returns_1)
 	cr_redirect_stdout();
 	cr_expect_eq(PARSE(&opts, "-V"), 1);
 }
+
+Test(cli, mode_defaults_to_cpu_and_takes_off_and_wall)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self), 0);
+	cr_expect_eq(opts.mode, MODE_CPU);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "off"), 0);
+	cr_expect_eq(opts.mode, MODE_OFF);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "wall", "--no-idle", "--gil"), 0);
+	cr_expect_eq(opts.mode, MODE_WALL);
+	cr_expect(opts.no_idle && opts.gil);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "offcpu"), -EINVAL);
+}
+
+Test(cli, min_block_takes_a_unit)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "250us"), 0);
+	cr_expect_eq(opts.min_block_ns, 250000);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "1.5ms"), 0);
+	cr_expect_eq(opts.min_block_ns, 1500000);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "wall", "--min-block", "2s"), 0);
+	cr_expect_eq(opts.min_block_ns, 2000000000ULL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "250"), -EINVAL, "no unit");
+	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "-1ms"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "5 ms"), -EINVAL);
+}
+
+Test(cli, off_cpu_filters_without_an_off_cpu_mode_are_einval, .init = cr_redirect_stderr)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "--no-idle"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--min-block", "1ms"), -EINVAL);
+	fflush(stderr);
+	cr_expect_stderr_eq_str("pyflame-bpf: --no-idle applies to off-CPU time: add --mode off or --mode wall\n"
+				"pyflame-bpf: --min-block applies to off-CPU time: add --mode off or --mode wall\n");
+}
