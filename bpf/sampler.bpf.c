@@ -607,7 +607,9 @@ static __always_inline void off_cpu_start(void *ctx, struct task_struct *prev, i
 		return;
 	flags = PF_SAMPLE_OFFCPU | (runnable ? PF_SAMPLE_PREEMPTED : 0) | gil_wait_flags(target, prev);
 	record_begin(s, prev, tgid, prev->pid, now, 0, flags);
-	SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
+	/* Userspace shows no kernel frames for a wait for a CPU or for the GIL: spare the unwind. */
+	if (!(flags & (PF_SAMPLE_PREEMPTED | PF_SAMPLE_GIL_WAIT)))
+		SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
 	n = record_user_current(ctx, s, target);
 	if (record_send(s, n, 0, PF_STAT_OFF_BLOCKS))
 		e->off_at_ns = now;

@@ -465,15 +465,22 @@ int session__run(struct session *s, volatile int *stop_signal)
 }
 
 /* BPF run time, counted by the kernel only while kernel.bpf_stats_enabled=1. */
-static void read_prog_stats(struct session *s)
+static void prog_stats(struct bpf_program *prog, uint64_t *run_ns, uint64_t *runs)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(prog);
 
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.pf_sample), &info, &len)) {
-		s->prog_run_ns = info.run_time_ns;
-		s->prog_runs = info.run_cnt;
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		*run_ns = info.run_time_ns;
+		*runs = info.run_cnt;
 	}
+}
+
+static void read_prog_stats(struct session *s)
+{
+	prog_stats(s->skel->progs.pf_sample, &s->prog_run_ns, &s->prog_runs);
+	prog_stats(s->skel->progs.pf_switch, &s->switch_run_ns, &s->switch_runs);
 }
 
 static void read_stats(struct session *s)
@@ -598,6 +605,10 @@ void session__summary(const struct session *s)
 		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (%" PRIu64
 				" runs on all CPUs, %" PRIu64 " ns per run)\n",
 			s->prog_run_ns / st[PF_STAT_SAMPLES], s->prog_runs, s->prog_run_ns / s->prog_runs);
+	if (s->switch_runs)
+		fprintf(stderr, "pyflame-bpf: BPF scheduler program: %" PRIu64 " ns per context switch on all CPUs (%" PRIu64
+				" switches, %" PRIu64 " of them a target thread leaving)\n",
+			s->switch_run_ns / s->switch_runs, s->switch_runs, st[PF_STAT_OFF_BLOCKS] - st[PF_STAT_OFF_OPEN]);
 	if (s->collector.bad_records)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.bad_records);
 	for (size_t i = 0; i < s->targets.n; i++) {

@@ -57,6 +57,7 @@ struct session {
 	uint64_t *lost_per_cpu;         /* ring-buffer losses by CPU, when there were any */
 	int ncpus;
 	uint64_t prog_run_ns, prog_runs; /* from the kernel when kernel.bpf_stats_enabled=1 */
+	uint64_t switch_run_ns, switch_runs; /* the same for the scheduler program (off, wall) */
 	int callback_err;               /* first error while collecting (printed when it happened) */
 	/* --interval: windows of the recording, each written when it closes */
 	uint64_t window_end_ns;         /* CLOCK_MONOTONIC end of the current window, 0 without --interval */

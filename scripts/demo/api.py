@@ -1,15 +1,21 @@
-# Demo target: a small JSON HTTP API on loopback whose /report endpoint is deliberately slow, CPU-heavy pure Python.
+# Demo target: a small JSON HTTP API on loopback whose /report endpoint is deliberately slow, CPU-heavy pure Python,
+# and whose /customers/<name>/history endpoint waits on a slow "database" (db.py, a child process).
 #
 # Usage: api.py [PORT]   (0 or none: pick a free port). Prints "listening PORT"
 # once it accepts connections. Endpoints:
-#   GET /orders/<id>   one order with its total (fast)
-#   GET /report        revenue per SKU and top customers (slow: Report.build -> compute_totals)
-#   GET /health        {"status": "ok", "orders": N}
+#   GET /orders/<id>                one order with its total (fast)
+#   GET /report                     revenue per SKU and top customers (slow: Report.build -> compute_totals)
+#   GET /customers/<name>/history   monthly orders from the database (slow: waits in CustomerHistory.query)
+#   GET /health                     {"status": "ok", "orders": N}
 # Python 3.7+, standard library only.
 import json
+import os
 import random
 import signal
+import socket
+import subprocess
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ORDER_COUNT = 2000
@@ -91,6 +97,44 @@ class Report(object):
         }
 
 
+class Database(object):
+    """The demo's database: db.py in a child process, one connection per API thread."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "db.py")],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.port = int(self.proc.stdout.readline().decode().split()[1])
+        self.local = threading.local()
+
+    def connection(self):
+        if not hasattr(self.local, "file"):
+            sock = socket.create_connection(("127.0.0.1", self.port))
+            self.local.file = sock.makefile("rwb")
+        return self.local.file
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+DATABASE = None
+
+
+class CustomerHistory(object):
+    def __init__(self, customer):
+        self.customer = customer
+
+    def query(self):
+        conn = DATABASE.connection()
+        conn.write(("history %s\n" % self.customer).encode("utf-8"))
+        conn.flush()
+        return json.loads(conn.readline().decode("utf-8"))
+
+    def load(self):
+        rows = self.query()
+        return {"customer": self.customer, "months": rows, "orders": sum(r["orders"] for r in rows)}
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "pyflame-demo/1"
 
@@ -99,6 +143,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(200, {"status": "ok", "orders": len(ORDERS)})
         elif self.path == "/report":
             self.send_json(200, Report(ORDERS).build())
+        elif self.path.startswith("/customers/") and self.path.endswith("/history"):
+            self.send_json(200, CustomerHistory(self.path.split("/")[2]).load())
         elif self.path.startswith("/orders/"):
             order_id = self.path[len("/orders/"):]
             order = ORDERS.get(int(order_id)) if order_id.isdigit() else None
@@ -130,7 +176,9 @@ def main(argv):
     if len(argv) > 2 or (len(argv) == 2 and not argv[1].isdigit()):
         sys.stderr.write("usage: api.py [PORT]\n")
         return 2
+    global DATABASE
     port = int(argv[1]) if len(argv) == 2 else 0
+    DATABASE = Database()
     server = Server(("127.0.0.1", port), Handler)
     # Both end serve_forever cleanly, also when started in the background,
     # where the shell leaves SIGINT ignored.
@@ -141,6 +189,7 @@ def main(argv):
         server.serve_forever()
     finally:
         server.server_close()
+        DATABASE.close()
     return 0
 
 

@@ -1,7 +1,7 @@
 # Demo load generator: sends a fixed mix of requests to the demo API on loopback for a given time, then prints one summary line.
 #
 # Usage: load.py PORT SECONDS [--threads N] [--max-requests N]
-# Nine requests in ten are /orders/<id>, one is /report. It stops at the
+# Of ten requests, eight are /orders/<id>, one is /report and one /customers/<name>/history. It stops at the
 # deadline, after --max-requests, or when the API stops answering, whichever
 # comes first, and exits 1 if any request failed. Latencies are of the
 # successful requests. Python 3.7+, standard library only.
@@ -33,6 +33,8 @@ def get(port, path):
 def path_for(n, order_count):
     if n % 10 == 9:
         return "/report"
+    if n % 10 == 4:
+        return "/customers/customer-%02d/history" % (n % 50)
     return "/orders/%d" % (n * 7919 % order_count + 1)
 
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """`make demo`: start the demo API, load it for ~10 s, profile it by PID with pyflame-bpf, summarise the hottest frames.
 
-Writes demo.folded and demo.svg in the current directory. Needs root (BPF) and a Python 3.7+ to run the API.
+Two recordings of the same run: CPU (demo.folded, demo.svg) and wall-clock without idle waits (demo-wall.folded,
+demo-wall.svg), where the history endpoint's wait on its database shows. Writes them in the current directory.
+Needs root (BPF) and a Python 3.7+ to run the API.
 """
 import collections
 import glob
@@ -29,7 +31,7 @@ def api_python():
     return max(builds)[1] if builds else "python3"
 
 
-def summarise(path, top=8):
+def summarise(path, unit, top=8):
     """Self shares of Python lines (leaf Python frame), and total shares of the API's own functions."""
     self_counts, total_counts = collections.Counter(), collections.Counter()
     samples = 0
@@ -44,7 +46,7 @@ def summarise(path, top=8):
             # Functions of the API itself (api.py), by function: time in them and in what they call.
             for func in set(re.sub(r":\d+\)$", ")", fr) for fr in py if "(api.py:" in fr):
                 total_counts[func] += count
-    print("\n%d samples in %s" % (samples, os.path.relpath(path)))
+    print("\n%d %s in %s" % (samples, unit, os.path.relpath(path)))
     for title, counts in (("hottest Python lines (self)", self_counts),
                           ("hottest functions of api.py (self + callees)", total_counts)):
         print("\n  %s:" % title)
@@ -67,18 +69,24 @@ def main():
               (python, api.pid, port, SECONDS), flush=True)
         # Attached by PID after the server started, as in production.
         prof = subprocess.Popen([PYFLAME, "-p", str(api.pid), "-d", str(SECONDS), "-o", "demo.folded"])
+        wall = subprocess.Popen([PYFLAME, "-p", str(api.pid), "-d", str(SECONDS), "--mode", "wall", "--no-idle",
+                                 "-o", "demo-wall.folded"])
         time.sleep(0.5)
         load = subprocess.run([python, os.path.join(HERE, "load.py"), port, str(SECONDS - 1)], check=False)
-        rc = prof.wait()
-        if rc != 0 or load.returncode != 0:
-            sys.exit("demo failed: pyflame-bpf exit %d, load exit %d" % (rc, load.returncode))
+        rc, wall_rc = prof.wait(), wall.wait()
+        if rc != 0 or wall_rc != 0 or load.returncode != 0:
+            sys.exit("demo failed: pyflame-bpf exit %d (wall %d), load exit %d" % (rc, wall_rc, load.returncode))
     finally:
         api.terminate()
         api.wait()
-    summarise("demo.folded")
+    summarise("demo.folded", "samples")
+    summarise("demo-wall.folded", "us of wall-clock time")
     subprocess.run([PYFLAME, "report", "demo.folded", "-o", "demo.svg", "--title", "pyflame-bpf demo API"],
                    check=True)
-    print("\nflame graph: demo.svg (open it in a browser: click to zoom, Ctrl-F to search)")
+    subprocess.run([PYFLAME, "report", "demo-wall.folded", "-o", "demo-wall.svg", "--title",
+                    "pyflame-bpf demo API: wall-clock time (us) without idle waits"], check=True)
+    print("\nflame graphs: demo.svg (CPU), demo-wall.svg (wall clock: the history endpoint waits on its database)")
+    print("open them in a browser: click to zoom, Ctrl-F to search")
 
 
 if __name__ == "__main__":
