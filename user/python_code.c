@@ -37,23 +37,9 @@ static uint32_t get_u32(const uint8_t *b, int off)
 	return v;
 }
 
-/* Replaces every byte that is not part of a valid UTF-8 sequence with '?', in place. */
-static void utf8_sanitize(char *s)
-{
-	unsigned char *p = (unsigned char *)s;
-
-	while (*p) {
-		uint32_t cp;
-		size_t n = utf8__next(p, &cp);
-
-		if (cp == 0xfffd && n == 1)
-			*p = '?';
-		p += n;
-	}
-}
-
-/* Bytes of a bytes object (2.7: str) into a new buffer. */
-static int read_bytes(struct py_process *py, uint64_t addr, size_t max, uint8_t **out, size_t *len)
+/* Bytes of a bytes object (2.7: str) into a new NUL-terminated buffer. Longer than max: cut to max when cut is set
+ * (a name), else -EINVAL (a line table, useless in part). */
+static int read_bytes(struct py_process *py, uint64_t addr, size_t max, int cut, uint8_t **out, size_t *len)
 {
 	const struct py_offsets *o = &py->off;
 	int64_t n;
@@ -63,8 +49,10 @@ static int read_bytes(struct py_process *py, uint64_t addr, size_t max, uint8_t 
 	err = proc_mem__read(py->pid, addr + o->bytes_size, &n, sizeof(n));
 	if (err)
 		return err;
-	if (n < 0 || (uint64_t)n > max)
+	if (n < 0 || ((uint64_t)n > max && !cut))
 		return -EINVAL;
+	if ((uint64_t)n > max)
+		n = (int64_t)max;
 	data = malloc(n + 1);
 	if (!data)
 		return -ENOMEM;
@@ -91,11 +79,15 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	int err;
 
 	if (o->str_is_bytes) {
-		err = read_bytes(py, addr, MAX_STRING_CHARS, &raw, &size);
+		err = read_bytes(py, addr, MAX_STRING_CHARS, 1, &raw, &size);
 		if (err)
 			return err;
-		utf8_sanitize((char *)raw); /* 2.7 names are bytes: ASCII or UTF-8 when sane */
-		*out = (char *)raw;
+		/* 2.7 names are bytes: UTF-8 when sane; anything else becomes U+FFFD, as 3.x surrogates do. */
+		s = utf8__sanitize((char *)raw, size, NULL);
+		free(raw);
+		if (!s)
+			return -ENOMEM;
+		*out = s;
 		return 0;
 	}
 	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || o->unicode_state < 0)
@@ -211,7 +203,7 @@ static void fingerprint_of(const struct py_offsets *o, const uint8_t *hdr, uint6
 }
 
 /* Does the string object whose first bytes are in buf (a compact ASCII str, or a 2.7 str) hold exactly name?
- * -1: the bytes do not say (not compact ASCII, or longer than the peek). */
+ * -1: the bytes do not say (not compact ASCII, longer than the peek, or a 2.7 name that is not UTF-8). */
 static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_t len, const char *name)
 {
 	const struct py_offsets *o = &py->off;
@@ -230,6 +222,9 @@ static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_
 		data = o->unicode_ascii_data;
 	}
 	if (size < 0 || data + (uint64_t)size > len)
+		return -1;
+	/* A 2.7 name that is not UTF-8 was stored sanitized: only a full read compares like with like. */
+	if (o->str_is_bytes && !utf8__valid((const char *)buf + data, (size_t)size))
 		return -1;
 	return (size_t)size == n && !memcmp(buf + data, name, n);
 }
@@ -294,7 +289,7 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	c->firstlineno = (int)get_u32(hdr, o->code_firstlineno);
 	err = py_string__read(py, get_u64(hdr, o->code_qualname >= 0 ? o->code_qualname : o->code_name), &c->name);
 	err = err ?: py_string__read(py, get_u64(hdr, o->code_filename), &c->file);
-	if (!err && read_bytes(py, get_u64(hdr, o->code_linetable), MAX_LINETABLE, &c->linetable, &c->linetable_len))
+	if (!err && read_bytes(py, get_u64(hdr, o->code_linetable), MAX_LINETABLE, 0, &c->linetable, &c->linetable_len))
 		c->linetable_len = 0; /* named without lines rather than not at all */
 	if (err) {
 		py_code__free(c);
