@@ -214,3 +214,66 @@ def test_hostile_names_are_valid_utf8_strings_in_pprof():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     check("<script>alert(1)</script>" in top, "go tool pprof does not list the function: %s" % top[:800])
+
+
+CORRUPT = os.path.join(PY_TARGETS, "corrupt_frames.py")
+MARKERS = ("[truncated]", "[read error]", "[unreadable Python code]", "[freed code object]")
+REAL_FILES = ("corrupt_frames.py", "random.py")  # where the garbage thread's real code lives
+
+
+@test
+def test_corrupt_frame_links_end_in_a_marker_without_crash_or_hang():
+    """corrupt_frames.py on every CPython, under the ASan/UBSan build when it is there: a frame linked to itself ends
+    in [truncated] at --max-depth, a link to unmapped memory in [read error], a link into junk rewritten under the
+    walk names no frame that is not real code; the run ends on time, clean."""
+    from test_memcheck import ASAN_BIN, clean
+    exe = ASAN_BIN if os.access(ASAN_BIN, os.X_OK) else PYFLAME
+    found = lib.pythons()
+    if not found:
+        raise Skip("no supported CPython installed under $PYENV_ROOT")
+    targets = []
+    try:
+        for minor, py in found:
+            targets.append((minor, Target([py, CORRUPT], ready=False)))
+        for _, t in targets:
+            t.wait_ready()
+        p = subprocess.run([exe, "-p", ",".join(str(t.pid) for _, t in targets), "-d", "3", "-F", "499", "--threads",
+                            "--max-depth", "32"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60,
+                           env=dict(os.environ, ASAN_OPTIONS="detect_leaks=1"))
+        died = [minor for minor, t in targets if t.proc.poll() is not None]
+    finally:
+        for _, t in targets:
+            t.stop()
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode == 0 and clean(err), "exit %d: %s" % (p.returncode, err[-3000:]))
+    check(not died, "targets died during the recording: %r" % died)
+    minor_of = dict((t.pid, minor) for minor, t in targets)
+    by_mode = {}
+    for frames, count in lib.parse_folded(p.stdout.decode("utf-8")):
+        pid = int(re.match(r"^.+ \((\d+)\)$", frames[0]).group(1))
+        mode = re.match(r"^thread (\S+) \(\d+\)$", frames[1]).group(1)
+        py = []
+        for f in frames[2:]:
+            if f.endswith("_[k]") or not (f in MARKERS or re.match(r"^.* \(.*\)$", f)):
+                break  # the native leaf and kernel frames follow the Python ones
+            py.append(f)
+        by_mode.setdefault((minor_of[pid], mode), []).append((py, count))
+    spin = re.compile(r"^spin \(corrupt_frames\.py:\d+\)$")
+    for minor in sorted(set(minor_of.values())):
+        cycle = by_mode.get((minor, "cycle"), [])
+        check(sum(c for _, c in cycle) > 20, "%s: %d samples of the cycling thread" % (minor, len(cycle)))
+        for py, _ in cycle:
+            check(py[0] == "[truncated]" and len(py) == 33 and all(spin.match(f) for f in py[1:]),
+                  "%s: cycle: %r" % (minor, py[:4]))
+        unmapped = by_mode.get((minor, "unmapped"), [])
+        check(sum(c for _, c in unmapped) > 20, "%s: %d samples of the unmapped thread" % (minor, len(unmapped)))
+        for py, _ in unmapped:
+            check(len(py) == 2 and py[0] == "[read error]" and spin.match(py[1]), "%s: unmapped: %r" % (minor, py))
+        garbage = by_mode.get((minor, "garbage"), [])
+        total = sum(c for _, c in garbage)
+        marked = sum(c for py, c in garbage if any(f in MARKERS for f in py))
+        check(total > 20 and marked >= 0.9 * total, "%s: garbage: %d of %d samples marked" % (minor, marked, total))
+        for py, _ in garbage:
+            for f in py:
+                m = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", f)
+                check(f in MARKERS or (m and m.group(2) in REAL_FILES), "%s: garbage named %r" % (minor, f[:200]))
