@@ -64,3 +64,71 @@ def test_output_symlink_policy_refuses_a_stranger_s_link_in_a_sticky_directory()
         check(sorted(os.listdir(private)) == ["victim"], "left behind: %r" % os.listdir(private))
     finally:
         shutil.rmtree(base)
+
+
+FOLDED_BEFORE = "main;a;b 30\nmain;a;c 10\nmain;d 60\n"
+FOLDED_AFTER = "main;a;b 70\nmain;a;c 10\nmain;d 20\n"
+AS_NOBODY = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups", "--"]
+# uid 0, but no capability at all, and none to be gained by exec.
+AS_ROOT_WITHOUT_CAPS = ["setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--no-new-privs",
+                        "--"]
+PRIVILEGED_CALLS = "bpf,perf_event_open,ptrace,process_vm_readv,init_module,mount"
+
+
+def report_and_diff_runs(d):
+    """(argv tail, output file) of every report/diff conversion the test tries, inside directory d."""
+    before, after = os.path.join(d, "before.folded"), os.path.join(d, "after.folded")
+    runs = []
+    for out in ("r.svg", "r.pb.gz", "r.speedscope.json", "r.folded.zst"):
+        runs.append((["report", after, "-o", os.path.join(d, out)], os.path.join(d, out)))
+    for out in ("d.svg", "d.folded"):
+        runs.append((["diff", before, after, "-o", os.path.join(d, out)], os.path.join(d, out)))
+    return runs
+
+
+@test
+def test_report_and_diff_need_no_privileges():
+    """report and diff as `nobody` on files it owns, and as root with no capability and no_new_privs: every format
+    written, owned by whoever ran it; as root, strace sees none of the privileged calls a recording makes. Recording
+    as nobody fails with exit 1 and says what is missing."""
+    d = tempfile.mkdtemp(prefix="pyflame-unpriv-")
+    try:
+        os.chmod(d, 0o755)
+        for name, text in (("before.folded", FOLDED_BEFORE), ("after.folded", FOLDED_AFTER)):
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        for who, prefix, uid in (("nobody", AS_NOBODY, NOBODY), ("root without capabilities", AS_ROOT_WITHOUT_CAPS, 0)):
+            os.chown(d, uid, uid)
+            for args, out in report_and_diff_runs(d):
+                p = subprocess.run(prefix + [PYFLAME] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=60)
+                check(p.returncode == 0, "%s: %s: exit %d: %s" % (who, " ".join(args[:1]), p.returncode,
+                                                                  p.stderr.decode(errors="replace")))
+                st = os.stat(out)
+                check(st.st_size > 0 and st.st_uid == uid, "%s: %s: size %d, owner %d" % (who, out, st.st_size,
+                                                                                          st.st_uid))
+                os.unlink(out)
+        strace = shutil.which("strace")
+        check(strace, "strace is not installed (make deps installs it)")
+        for args, out in report_and_diff_runs(d):
+            log = os.path.join(d, "strace.log")
+            p = subprocess.run([strace, "-f", "-qq", "-o", log, "-e", "trace=" + PRIVILEGED_CALLS, PYFLAME] + args,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            with open(log) as f:
+                calls = f.read()
+            check(p.returncode == 0 and not calls.strip(), "%s: exit %d, privileged calls: %s" %
+                  (" ".join(args[:1]), p.returncode, calls[:500]))
+        # The same strace does see them in a recording: the check above can fail.
+        with Target([CHAIN]) as t:
+            log = os.path.join(d, "strace.log")
+            subprocess.run([strace, "-f", "-qq", "-o", log, "-e", "trace=bpf,perf_event_open", PYFLAME, "-p",
+                            str(t.pid), "-d", "0.5", "-q", "-o", "/dev/null"], timeout=60)
+            with open(log) as f:
+                check("bpf(" in f.read(), "strace saw no bpf() call in a recording")
+            p = subprocess.run(AS_NOBODY + [PYFLAME, "-p", str(t.pid), "-d", "1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+        err = p.stderr.decode(errors="replace")
+        check(p.returncode == 1 and "not permitted to load BPF programs" in err.strip().splitlines()[-1],
+              "recording as nobody: exit %d: %s" % (p.returncode, err))
+    finally:
+        shutil.rmtree(d)
