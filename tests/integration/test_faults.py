@@ -1,11 +1,16 @@
 """Faults and policies: -o's symlink policy, report/diff without privileges, signals (SIGHUP snapshots), a target or
 the profiler killed with SIGKILL."""
+import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
+import xml.etree.ElementTree as ET
 
-from lib import PYFLAME, TARGETS, Target, check, our_programs, parse_folded, profile, test
+from lib import PYFLAME, TARGETS, Failure, Run, Skip, Target, check, our_programs, parse_folded, profile, test
 
 CHAIN = os.path.join(TARGETS, "chain")
 NOBODY = 65534
@@ -130,5 +135,188 @@ def test_report_and_diff_need_no_privileges():
         err = p.stderr.decode(errors="replace")
         check(p.returncode == 1 and "not permitted to load BPF programs" in err.strip().splitlines()[-1],
               "recording as nobody: exit %d: %s" % (p.returncode, err))
+    finally:
+        shutil.rmtree(d)
+
+
+def wait_attached(proc, timeout=15):
+    """Waits until pyflame-bpf (a Popen) holds its perf events, i.e. sampling is attached."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise Failure("pyflame-bpf exited early: %r" % (proc.communicate()[1][-800:],))
+        if len(fd_kinds(proc.pid).get("perf_event", [])) > 0:
+            return
+        time.sleep(0.02)
+    raise Failure("pyflame-bpf did not attach in %ds" % timeout)
+
+
+def fd_kinds(pid):
+    """{kind: [fdinfo text]} of a process's anonymous-inode fds: perf_event, bpf-prog, bpf-map."""
+    out = {}
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                info = f.read()
+        except OSError:
+            continue  # closed meanwhile
+        m = re.match(r"^anon_inode:\[?([a-z_-]+)\]?$", link)
+        if m:
+            out.setdefault(m.group(1), []).append(info)
+    return out
+
+
+def svg_total(path):
+    """The sample count an SVG profile says it holds (its root's data-total); the file must parse whole."""
+    return int(ET.parse(path).getroot().get("data-total"))
+
+
+@test
+def test_sighup_writes_a_complete_snapshot_and_recording_goes_on():
+    """SIGHUP: the profile so far appears at -o, whole (a reader polling the file throughout always parses it), the
+    recording goes on and later snapshots and the final profile hold more; SIGTERM then ends it as before. With the
+    profile going to stdout, SIGHUP says why there is no snapshot and changes nothing."""
+    d = tempfile.mkdtemp(prefix="pyflame-hup-")
+    try:
+        out = os.path.join(d, "p.svg")
+        with Target([CHAIN]) as t:
+            p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-F", "499", "-o", out], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            wait_attached(p)
+            time.sleep(1)
+            totals, reads = [], 0
+            for _ in range(12):
+                p.send_signal(signal.SIGHUP)
+                deadline = time.time() + 0.25
+                while time.time() < deadline:  # read as a consumer would, while snapshots are renamed in
+                    if os.path.exists(out):
+                        try:
+                            total = svg_total(out)
+                        except ET.ParseError as e:
+                            raise Failure("a reader saw an incomplete snapshot: %s" % e)
+                        reads += 1
+                        if not totals or total != totals[-1]:
+                            totals.append(total)
+                check(p.poll() is None, "pyflame-bpf stopped after SIGHUP")
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=30)
+        err = err.decode(errors="replace")
+        check(p.returncode == 0, "exit %d after SIGTERM: %s" % (p.returncode, err))
+        check(err.count("SIGHUP: wrote %s" % out) == 12, "snapshots reported: %s" % err)
+        check(len(totals) >= 6 and totals == sorted(totals) and totals[0] > 100,
+              "snapshot totals (%d reads): %r" % (reads, totals))
+        check(svg_total(out) > totals[-1], "final profile %d <= last snapshot %d" % (svg_total(out), totals[-1]))
+        check(os.listdir(d) == ["p.svg"], "left behind: %r" % os.listdir(d))
+        with Target([CHAIN]) as t:
+            p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-d", "3", "-F", "499"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            wait_attached(p)
+            time.sleep(0.5)
+            p.send_signal(signal.SIGHUP)
+            stdout, err = p.communicate(timeout=30)
+        err = err.decode(errors="replace")
+        check(p.returncode == 0 and "SIGHUP: no snapshot, the profile goes to stdout" in err, "stdout: %s" % err)
+        check(sum(c for _, c in parse_folded(stdout.decode())) > 100 and "(duration elapsed)" in err,
+              "the recording did not go on to its duration: %s" % err)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def test_target_killed_with_sigkill_keeps_its_named_samples():
+    """A Python target SIGKILLed mid-recording: its samples stay, its frames named (read while it was alive), the
+    summary says when it went; the other target is recorded to the end."""
+    from lib import PY_TARGETS, marked_line, pythons
+    found = [exe for minor, exe in pythons() if minor != "2.7"]
+    if not found:
+        raise Skip("no CPython 3 under $PYENV_ROOT/versions")
+    known = os.path.join(PY_TARGETS, "known_line.py")
+    hot = "hot_loop (known_line.py:%d)" % marked_line(known, "hot")
+    with Target([found[-1], known]) as py, Target([CHAIN]) as native:
+        p = subprocess.Popen([PYFLAME, "-p", "%d,%d" % (py.pid, native.pid), "-d", "4", "-F", "499"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        wait_attached(p)
+        time.sleep(1.5)
+        py.proc.kill()
+        out, err = p.communicate(timeout=30)
+    run = Run(p.returncode, out.decode(), err.decode(errors="replace"))
+    check(run.rc == 0, "exit %d: %r" % (run.rc, run))
+    mine = [(f, c) for f, c in run.stacks if f[0].endswith("(%d)" % py.pid)]
+    named, total = sum(c for f, c in mine if hot in f), sum(c for _, c in mine)
+    check(total > 30 and named > 0.8 * total, "%d of %d samples of the killed target in %s: %r" %
+          (named, total, hot, run))
+    check(not any("[unreadable Python code]" in f or "[freed code object]" in f for f, _ in mine),
+          "unnamed frames of the killed target: %r" % [f for f, _ in mine][:3])
+    check(re.search(r"PID %d \(\S+\) exited after 1\.\d\d s" % py.pid, run.err), "summary: %s" % run.err)
+    other = sum(c for f, c in run.stacks if f[0].endswith("(%d)" % native.pid))
+    check(other > total and "(duration elapsed)" in run.err, "the other target: %d samples vs %d of the killed "
+          "one; %s" % (other, total, run.err))
+
+
+def kernel_ids(kind):
+    """IDs of every BPF object of kind ('prog' or 'map') loaded in the kernel now."""
+    bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
+    p = subprocess.run([bpftool, "-j", kind, "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    check(p.returncode == 0, "bpftool %s list: %s" % (kind, p.stderr.decode(errors="replace")))
+    return set(x["id"] for x in json.loads(p.stdout.decode() or "[]"))
+
+
+@test
+def test_profiler_killed_with_sigkill_leaves_no_program_map_or_event():
+    """pyflame-bpf SIGKILLed while recording: the programs and maps its fds held (read from its fdinfo, so other
+    runs on the machine do not count) are gone from the kernel, and its perf events with them (each one held the
+    program attached: a surviving event would keep the program loaded)."""
+    with Target([CHAIN]) as t:
+        p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-q", "-o", "/dev/null"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        wait_attached(p)
+        fds = fd_kinds(p.pid)
+        progs = set(int(m) for i in fds.get("bpf-prog", []) for m in re.findall(r"^prog_id:\s+(\d+)$", i, re.M))
+        maps = set(int(m) for i in fds.get("bpf-map", []) for m in re.findall(r"^map_id:\s+(\d+)$", i, re.M))
+        events = len(fds.get("perf_event", []))
+        check(progs and len(maps) >= 5 and events == os.cpu_count(), "while running: progs %r, maps %r, %d perf "
+              "events for %d CPUs" % (progs, maps, events, os.cpu_count()))
+        check(progs <= kernel_ids("prog") and maps <= kernel_ids("map"), "bpftool does not list what it holds")
+        p.kill()
+        p.communicate(timeout=30)
+        deadline = time.time() + 10  # the kernel frees them after an RCU grace period
+        while time.time() < deadline:
+            left_progs, left_maps = progs & kernel_ids("prog"), maps & kernel_ids("map")
+            if not left_progs and not left_maps:
+                break
+            time.sleep(0.1)
+        check(not left_progs and not left_maps, "after SIGKILL: programs %r, maps %r still loaded" %
+              (left_progs, left_maps))
+        check(t.proc.poll() is None, "the target did not survive the profiler's death")
+
+
+@test
+def test_sighup_with_interval_writes_the_current_window_so_far():
+    """--interval: SIGHUP writes the window being recorded to its file now; SIGTERM rewrites it with the rest."""
+    d = tempfile.mkdtemp(prefix="pyflame-hup-interval-")
+    try:
+        with Target([CHAIN]) as t:
+            p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-F", "499", "--interval", "600", "-o",
+                                  os.path.join(d, "w-%H%M%S.folded")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            wait_attached(p)
+            time.sleep(1)
+            p.send_signal(signal.SIGHUP)
+            deadline = time.time() + 5
+            while not os.listdir(d) and time.time() < deadline:
+                time.sleep(0.05)
+            files = [f for f in os.listdir(d) if ".tmp." not in f]
+            check(len(files) == 1, "files after SIGHUP: %r" % os.listdir(d))
+            with open(os.path.join(d, files[0])) as f:
+                early = sum(c for _, c in parse_folded(f.read()))
+            time.sleep(1)
+            check(p.poll() is None, "pyflame-bpf stopped after SIGHUP")
+            p.send_signal(signal.SIGTERM)
+            _, err = p.communicate(timeout=30)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, err.decode(errors="replace")))
+        check(sorted(os.listdir(d)) == files, "files at the end: %r" % os.listdir(d))
+        with open(os.path.join(d, files[0])) as f:
+            final = sum(c for _, c in parse_folded(f.read()))
+        check(early > 50 and final > early, "window so far: %d samples, at the end: %d" % (early, final))
     finally:
         shutil.rmtree(d)
