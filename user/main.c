@@ -19,9 +19,11 @@
 
 static volatile int stop_signal;
 
+/* SIGINT/SIGTERM end the recording; SIGHUP asks for a snapshot and never hides a pending SIGINT/SIGTERM. */
 static void on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig != SIGHUP || !stop_signal)
+		stop_signal = sig;
 }
 
 static void install_signals(void)
@@ -108,29 +110,47 @@ static int window_path(const char *pattern, double t, char *path, size_t size)
 	return 0;
 }
 
+/* How a recording's stacks are rooted: by process when there are several or --per-process, by thread on request. */
+static struct view_options record_view(const struct pf_options *o, const struct session *s)
+{
+	return (struct view_options){
+		.per_process = o->per_process || s->targets.n > 1,
+		.threads = o->threads,
+		.no_kernel = o->no_kernel,
+	};
+}
+
+/* The picture's subtitle: what the counts are, how many, over how long (`what`: e.g. " (snapshot while recording)"). */
+static void profile_subtitle(const struct pf_options *o, uint64_t total, double seconds, const char *what, char *buf,
+			     size_t size)
+{
+	if (o->mode == MODE_CPU)
+		snprintf(buf, size, "%llu samples at %u Hz in %.1f s%s", (unsigned long long)total, o->frequency, seconds,
+			 what);
+	else
+		snprintf(buf, size, "%s time in microseconds: %.2f s in %.1f s%s%s",
+			 o->mode == MODE_WALL ? "wall-clock (on + off CPU)" : "off-CPU", (double)total / 1e6, seconds,
+			 o->gil ? ", GIL holders and GIL waits only" : "", what);
+}
+
 /* --interval: one window's samples (those since the last mark) into the file its start time names. */
 static void write_window(void *ctx, struct session *s, double start_wall)
 {
 	struct window_writer *ww = ctx;
 	const struct pf_options *o = ww->o;
-	struct view_options vo = {
-		.per_process = o->per_process || s->targets.n > 1,
-		.threads = o->threads,
-		.no_kernel = o->no_kernel,
-		.since_mark = 1,
-	};
+	struct view_options vo = record_view(o, s);
 	struct output out;
-	char path[4096], subtitle[128];
+	char path[4096], subtitle[160];
 	size_t lines = 0;
 	int err;
 
+	vo.since_mark = 1;
 	if (window_path(o->output, start_wall, path, sizeof(path))) {
 		fprintf(stderr, "pyflame-bpf: cannot expand the pattern '%s'\n", o->output);
 		ww->err = -EINVAL;
 		return;
 	}
-	snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s",
-		 (unsigned long long)(s->profile.total - s->profile.total_mark), o->frequency, o->interval);
+	profile_subtitle(o, s->profile.total - s->profile.total_mark, o->interval, "", subtitle, sizeof(subtitle));
 	err = output__open(&out, path, o->compress);
 	if (!err)
 		err = write_profile(NULL, &s->profile, &vo, o, subtitle, &out, &lines);
@@ -141,10 +161,39 @@ static void write_window(void *ctx, struct session *s, double start_wall)
 			(unsigned long long)(s->profile.total - s->profile.total_mark));
 }
 
+/* SIGHUP: everything collected so far, written whole to -o (renamed into place, like the final profile), then a
+ * new temporary file opened for the next write; the recording goes on. With --interval, the current window so far
+ * goes to its file (rewritten when the window closes). 0, or -errno when -o can no longer be written. */
+static int snapshot(const struct pf_options *o, struct session *s, struct output *out, struct window_writer *ww)
+{
+	struct view_options vo = record_view(o, s);
+	char subtitle[160];
+	size_t lines;
+	int err;
+
+	if (o->interval > 0) {
+		write_window(ww, s, s->window_start_wall); /* a failure is kept in ww->err, as for any window */
+		return 0;
+	}
+	if (!out->tmp) {
+		fprintf(stderr, "pyflame-bpf: SIGHUP: no snapshot, the profile goes to %s, not to a regular file; "
+				"still recording\n", o->output ? o->output : "stdout");
+		return 0;
+	}
+	profile_subtitle(o, s->profile.total, session__elapsed(s), " (snapshot while recording)", subtitle,
+			 sizeof(subtitle));
+	err = write_profile(NULL, &s->profile, &vo, o, subtitle, out, &lines);
+	err = err ?: output__open(out, o->output, o->compress);
+	if (!err && !o->quiet)
+		fprintf(stderr, "pyflame-bpf: SIGHUP: wrote %s (%llu samples so far); still recording\n", o->output,
+			(unsigned long long)s->profile.total);
+	return err;
+}
+
 static int record(const struct pf_options *o, struct output *out)
 {
 	struct window_writer ww = { .o = o };
-	char subtitle[128];
+	char subtitle[160];
 	struct view_options vo;
 	struct session s;
 	int err;
@@ -158,8 +207,13 @@ static int record(const struct pf_options *o, struct output *out)
 		s.on_window_ctx = &ww;
 	}
 	err = session__start(&s);
-	if (!err)
+	while (!err) {
 		err = session__run(&s, &stop_signal);
+		if (err || stop_signal != SIGHUP)
+			break;
+		stop_signal = 0; /* before writing: a SIGINT/SIGTERM meanwhile still ends the run */
+		err = snapshot(o, &s, out, &ww);
+	}
 	err = session__stop(&s) ?: err ?: ww.err;
 	if (err) {
 		if (out)
@@ -173,18 +227,8 @@ static int record(const struct pf_options *o, struct output *out)
 		session__free(&s);
 		return 0;
 	}
-	vo = (struct view_options){
-		.per_process = o->per_process || s.targets.n > 1,
-		.threads = o->threads,
-		.no_kernel = o->no_kernel,
-	};
-	if (o->mode == MODE_CPU)
-		snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s",
-			 (unsigned long long)s.profile.total, o->frequency, s.elapsed);
-	else
-		snprintf(subtitle, sizeof(subtitle), "%s time in microseconds: %.2f s in %.1f s%s",
-			 o->mode == MODE_WALL ? "wall-clock (on + off CPU)" : "off-CPU", (double)s.profile.total / 1e6,
-			 s.elapsed, o->gil ? ", GIL holders and GIL waits only" : "");
+	vo = record_view(o, &s);
+	profile_subtitle(o, s.profile.total, s.elapsed, "", subtitle, sizeof(subtitle));
 	err = write_profile(NULL, &s.profile, &vo, o, subtitle, out, &s.lines_written);
 	if (!o->quiet)
 		session__summary(&s);

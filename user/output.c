@@ -7,40 +7,58 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "output.h"
+#include "output_path.h"
 #include "zstd_file.h"
 
 #define ZSTD_LEVEL 3 /* zstd's default: fast, and folded text shrinks about 20x */
 
+/* Frees what open allocated, once the files are closed. */
+static void output__release(struct output *o)
+{
+	if (o->path)
+		output_path__free(&o->target);
+	free(o->tmp);
+	free(o->path);
+	memset(o, 0, sizeof(*o));
+}
+
 int output__open(struct output *o, const char *path, int compress)
 {
-	struct stat st;
-	int fd;
+	char why[256];
+	int fd = -1, err;
 
 	memset(o, 0, sizeof(*o));
 	if (!path) {
 		o->raw = stdout;
 		goto compress;
 	}
-	/* A symlink is followed: the file it names is replaced, never the link itself. */
-	o->path = realpath(path, NULL);
-	if (!o->path)
-		o->path = strdup(path); /* does not exist yet */
+	o->path = strdup(path);
 	if (!o->path)
 		return -ENOMEM;
-	/* Devices, pipes and FIFOs are written in place; regular files atomically, so a killed run leaves no half file. */
-	if (!stat(o->path, &st) && !S_ISREG(st.st_mode)) {
-		o->file = fopen(o->path, "we");
-	} else if (asprintf(&o->tmp, "%s.tmp.%d", o->path, (int)getpid()) > 0 &&
-		   (fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) >= 0) {
-		o->file = fdopen(fd, "w");
+	/* Symlinks are followed under output_path's policy: the file a trusted link names is replaced, never the link. */
+	err = output_path__resolve(&o->target, path, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "pyflame-bpf: cannot write '%s': %s\n", path, why[0] ? why : strerror(-err));
+		output__release(o);
+		return -EINVAL;
 	}
+	/* Devices, pipes and FIFOs are written in place; regular files atomically, so a killed run leaves no half file. */
+	if (o->target.in_place) {
+		fd = openat(o->target.dirfd, o->target.name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	} else if (asprintf(&o->tmp, "%s.tmp.%d", o->target.name, (int)getpid()) > 0) {
+		fd = openat(o->target.dirfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	}
+	if (fd >= 0)
+		o->file = fdopen(fd, "w");
 	if (!o->file) {
-		fprintf(stderr, "pyflame-bpf: cannot write '%s': %s\n", path, strerror(errno));
-		if (o->tmp)
-			unlink(o->tmp);
-		free(o->tmp);
-		free(o->path);
-		memset(o, 0, sizeof(*o));
+		err = errno ? -errno : -ENOMEM;
+		fprintf(stderr, "pyflame-bpf: cannot write '%s': %s\n", path, strerror(-err));
+		if (fd >= 0) {
+			close(fd);
+			if (o->tmp)
+				unlinkat(o->target.dirfd, o->tmp, 0);
+		}
+		output__release(o);
 		return -EINVAL;
 	}
 	o->raw = o->file;
@@ -65,16 +83,15 @@ int output__commit(struct output *o, int err)
 	if (o->raw != stdout && fclose(o->raw) && !err)
 		err = -errno;
 	o->raw = NULL;
-	if (!err && o->tmp && rename(o->tmp, o->path))
+	/* renameat() replaces whatever is at the name now, itself: a symlink planted since open is not followed. */
+	if (!err && o->tmp && renameat(o->target.dirfd, o->tmp, o->target.dirfd, o->target.name))
 		err = -errno;
 	if (err) {
 		fprintf(stderr, "pyflame-bpf: cannot write '%s': %s\n", o->path ? o->path : "stdout", strerror(-err));
 		if (o->tmp)
-			unlink(o->tmp);
+			unlinkat(o->target.dirfd, o->tmp, 0);
 	}
-	free(o->tmp);
-	free(o->path);
-	memset(o, 0, sizeof(*o));
+	output__release(o);
 	return err;
 }
 
@@ -85,8 +102,6 @@ void output__abort(struct output *o)
 	if (o->raw && o->raw != stdout)
 		fclose(o->raw);
 	if (o->tmp)
-		unlink(o->tmp);
-	free(o->tmp);
-	free(o->path);
-	memset(o, 0, sizeof(*o));
+		unlinkat(o->target.dirfd, o->tmp, 0);
+	output__release(o);
 }

@@ -3,15 +3,18 @@
 #define OUTPUT_H
 
 #include <stdio.h>
+#include "output_path.h"
 
 struct output {
 	FILE *file;             /* what writers write to: the file itself, or a zstd stream into it */
 	FILE *raw;              /* the file itself */
 	char *path;             /* final name, NULL for stdout */
-	char *tmp;              /* temporary name while writing, NULL when writing in place */
+	char *tmp;              /* temporary name in the target's directory while writing, NULL when writing in place */
+	struct output_path target; /* where path leads (its directory and final name), when path is set */
 };
 
-/* Opens early, so a bad path fails before anything is loaded; prints one line on failure.
+/* Opens early, so a bad path (or a symlink output_path's policy refuses) fails before anything is loaded; prints one
+ * line on failure.
  * compress: what is written goes through zstd. */
 int output__open(struct output *o, const char *path, int compress);
 /* Flushes and moves the file into place; prints one line on failure. err: an earlier write error. */

@@ -37,34 +37,47 @@ static uint32_t get_u32(const uint8_t *b, int off)
 	return v;
 }
 
-/* Replaces every byte that is not part of a valid UTF-8 sequence with '?', in place. */
-static void utf8_sanitize(char *s)
+/* Is type the interpreter's type called name ("code", "str", "bytes")? *known is its address, learnt from the first
+ * object whose type says so: afterwards one comparison. A wild pointer in a scribbled object fails here. */
+static int check_type(struct py_process *py, uint64_t type, const char *name, uint64_t *known)
 {
-	unsigned char *p = (unsigned char *)s;
+	char buf[8];
+	size_t n = strlen(name) + 1;
+	uint64_t tp_name;
 
-	while (*p) {
-		uint32_t cp;
-		size_t n = utf8__next(p, &cp);
-
-		if (cp == 0xfffd && n == 1)
-			*p = '?';
-		p += n;
-	}
+	if (*known)
+		return type == *known ? 0 : -EINVAL;
+	if (n > sizeof(buf) || proc_mem__read_u64(py->pid, type + py->off.type_name, &tp_name) ||
+	    proc_mem__read(py->pid, tp_name, buf, n) || memcmp(buf, name, n))
+		return -EINVAL;
+	*known = type;
+	return 0;
 }
 
-/* Bytes of a bytes object (2.7: str) into a new buffer. */
-static int read_bytes(struct py_process *py, uint64_t addr, size_t max, uint8_t **out, size_t *len)
+/* Bytes of a bytes object (2.7: str) into a new NUL-terminated buffer. Longer than max: cut to max when cut is set
+ * (a name), else -EINVAL (a line table, useless in part). */
+static int read_bytes(struct py_process *py, uint64_t addr, size_t max, int cut, uint8_t **out, size_t *len)
 {
 	const struct py_offsets *o = &py->off;
+	uint8_t hdr[64];
 	int64_t n;
 	uint8_t *data;
 	int err;
 
-	err = proc_mem__read(py->pid, addr + o->bytes_size, &n, sizeof(n));
+	/* 2.7's str is its bytes type. */
+	if (o->bytes_data > (int)sizeof(hdr) || o->bytes_size + 8 > o->bytes_data)
+		return -EINVAL;
+	err = proc_mem__read(py->pid, addr, hdr, o->bytes_data);
 	if (err)
 		return err;
-	if (n < 0 || (uint64_t)n > max)
+	if (o->str_is_bytes ? check_type(py, get_u64(hdr, o->object_type), "str", &py->str_type)
+			    : check_type(py, get_u64(hdr, o->object_type), "bytes", &py->bytes_type))
 		return -EINVAL;
+	n = get_i64(hdr, o->bytes_size);
+	if (n < 0 || ((uint64_t)n > max && !cut))
+		return -EINVAL;
+	if ((uint64_t)n > max)
+		n = (int64_t)max;
 	data = malloc(n + 1);
 	if (!data)
 		return -ENOMEM;
@@ -91,11 +104,15 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	int err;
 
 	if (o->str_is_bytes) {
-		err = read_bytes(py, addr, MAX_STRING_CHARS, &raw, &size);
+		err = read_bytes(py, addr, MAX_STRING_CHARS, 1, &raw, &size);
 		if (err)
 			return err;
-		utf8_sanitize((char *)raw); /* 2.7 names are bytes: ASCII or UTF-8 when sane */
-		*out = (char *)raw;
+		/* 2.7 names are bytes: UTF-8 when sane; anything else becomes U+FFFD, as 3.x surrogates do. */
+		s = utf8__sanitize((char *)raw, size, NULL);
+		free(raw);
+		if (!s)
+			return -ENOMEM;
+		*out = s;
 		return 0;
 	}
 	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || o->unicode_state < 0)
@@ -103,6 +120,8 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	err = proc_mem__read(py->pid, addr, hdr, o->unicode_compact_data);
 	if (err)
 		return err;
+	if (check_type(py, get_u64(hdr, o->object_type), "str", &py->str_type))
+		return -EINVAL;
 	/* PyASCIIObject.state: interned:2, kind:3, compact:1, ascii:1 (3.3-3.13). */
 	kind = (get_u32(hdr, o->unicode_state) >> 2) & 7;
 	compact = (get_u32(hdr, o->unicode_state) >> 5) & 1;
@@ -136,21 +155,6 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	s[size] = '\0';
 	free(raw);
 	*out = s;
-	return 0;
-}
-
-/* Is the object at addr a code object? Learns PyCode_Type's address from the first one whose type says "code". */
-static int check_code_type(struct py_process *py, uint64_t type)
-{
-	char name[8];
-	uint64_t tp_name;
-
-	if (py->code_type)
-		return type == py->code_type ? 0 : -EINVAL;
-	if (proc_mem__read_u64(py->pid, type + py->off.type_name, &tp_name) ||
-	    proc_mem__read(py->pid, tp_name, name, 5) || memcmp(name, "code", 5))
-		return -EINVAL;
-	py->code_type = type;
 	return 0;
 }
 
@@ -211,7 +215,7 @@ static void fingerprint_of(const struct py_offsets *o, const uint8_t *hdr, uint6
 }
 
 /* Does the string object whose first bytes are in buf (a compact ASCII str, or a 2.7 str) hold exactly name?
- * -1: the bytes do not say (not compact ASCII, or longer than the peek). */
+ * -1: the bytes do not say (not compact ASCII, longer than the peek, or a 2.7 name that is not UTF-8). */
 static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_t len, const char *name)
 {
 	const struct py_offsets *o = &py->off;
@@ -230,6 +234,9 @@ static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_
 		data = o->unicode_ascii_data;
 	}
 	if (size < 0 || data + (uint64_t)size > len)
+		return -1;
+	/* A 2.7 name that is not UTF-8 was stored sanitized: only a full read compares like with like. */
+	if (o->str_is_bytes && !utf8__valid((const char *)buf + data, (size_t)size))
 		return -1;
 	return (size_t)size == n && !memcmp(buf + data, name, n);
 }
@@ -278,7 +285,7 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	err = read_header(py, addr, hdr);
 	if (err)
 		return err;
-	err = check_code_type(py, get_u64(hdr, o->object_type));
+	err = check_type(py, get_u64(hdr, o->object_type), "code", &py->code_type);
 	if (!err && !o->free_threaded && (get_u64(hdr, 0) == 0 || get_u64(hdr, 0) >= (1ULL << 40)))
 		err = -EINVAL; /* ob_refcnt 0 or a free-list pointer: a freed object whose type field survived */
 	if (err)
@@ -294,7 +301,7 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	c->firstlineno = (int)get_u32(hdr, o->code_firstlineno);
 	err = py_string__read(py, get_u64(hdr, o->code_qualname >= 0 ? o->code_qualname : o->code_name), &c->name);
 	err = err ?: py_string__read(py, get_u64(hdr, o->code_filename), &c->file);
-	if (!err && read_bytes(py, get_u64(hdr, o->code_linetable), MAX_LINETABLE, &c->linetable, &c->linetable_len))
+	if (!err && read_bytes(py, get_u64(hdr, o->code_linetable), MAX_LINETABLE, 0, &c->linetable, &c->linetable_len))
 		c->linetable_len = 0; /* named without lines rather than not at all */
 	if (err) {
 		py_code__free(c);

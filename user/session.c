@@ -529,6 +529,11 @@ int session__stop(struct session *s)
 	return s->callback_err; /* printed where it happened */
 }
 
+double session__elapsed(const struct session *s)
+{
+	return s->attached ? now_s() - s->start : s->elapsed;
+}
+
 void session__summary(const struct session *s)
 {
 	const uint64_t *st = s->stats;

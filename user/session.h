@@ -82,6 +82,8 @@ int session__start(struct session *s);
 int session__run(struct session *s, volatile int *stop_signal);
 /* Detaches from every CPU, then drains what is left and reads the loss counters. */
 int session__stop(struct session *s);
+/* Seconds recorded so far (the whole recording once stopped). */
+double session__elapsed(const struct session *s);
 /* Prints the run summary on stderr. */
 void session__summary(const struct session *s);
 void session__free(struct session *s);

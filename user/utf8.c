@@ -1,4 +1,6 @@
 /* UTF-8 decoding and encoding for names read from profiled processes: invalid bytes never pass through. */
+#include <stdlib.h>
+#include <string.h>
 #include "utf8.h"
 
 size_t utf8__next(const unsigned char *s, uint32_t *cp)
@@ -56,4 +58,59 @@ size_t utf8__put(char *out, uint32_t c)
 	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
 	out[3] = (char)(0x80 | (c & 0x3f));
 	return 4;
+}
+
+/* The length of the character at p inside [p, end): a sequence running past end counts as one invalid byte. */
+static size_t next_in(const unsigned char *p, const unsigned char *end, uint32_t *cp)
+{
+	size_t n = utf8__next(p, cp);
+
+	if (n > (size_t)(end - p)) {
+		*cp = 0xfffd;
+		n = 1;
+	}
+	return n;
+}
+
+char *utf8__sanitize(const char *s, size_t len, size_t *out_len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	char *out = malloc(3 * len + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	while (p < end && *p) {
+		uint32_t cp;
+		size_t n = next_in(p, end, &cp);
+
+		if (cp == 0xfffd && n == 1) { /* an invalid byte; a real U+FFFD is 3 bytes long */
+			o += utf8__put(o, cp);
+		} else {
+			memcpy(o, p, n);
+			o += n;
+		}
+		p += n;
+	}
+	*o = '\0';
+	if (out_len)
+		*out_len = (size_t)(o - out);
+	return out;
+}
+
+int utf8__valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	while (p < end) {
+		uint32_t cp;
+		size_t n;
+
+		if (!*p)
+			return 0;
+		n = next_in(p, end, &cp);
+		if (cp == 0xfffd && n == 1)
+			return 0;
+		p += n;
+	}
+	return 1;
 }

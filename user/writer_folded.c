@@ -3,23 +3,40 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "utf8.h"
 #include "writer_folded.h"
+
+/* Characters that end a line for some reader of text: C0 and C1 controls, DEL, U+2028 and U+2029 (Python's
+ * splitlines(), JavaScript). */
+static int breaks_lines(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029;
+}
 
 void folded__escape(char *dst, size_t size, const char *name)
 {
+	const unsigned char *p = (const unsigned char *)name;
 	size_t i = 0;
 
 	if (!size)
 		return;
-	for (; *name && i + 1 < size; name++) {
-		unsigned char c = (unsigned char)*name;
+	while (*p) {
+		char enc[4];
+		uint32_t cp;
+		size_t len = utf8__next(p, &cp), n;
 
-		/* `;` separates frames and a newline ends the line: neither may appear inside a name. */
-		if (c == ';')
-			c = ':';
-		else if (c < 0x20 || c == 0x7f)
-			c = '?';
-		dst[i++] = (char)c;
+		/* `;` separates frames and a newline ends the line: neither may appear inside a name. A byte that is
+		 * not UTF-8 becomes U+FFFD (utf8__next's answer), so the output is always valid text. */
+		if (cp == ';')
+			cp = ':';
+		else if (breaks_lines(cp))
+			cp = '?';
+		n = utf8__put(enc, cp);
+		if (i + n >= size)
+			break; /* whole characters only */
+		memcpy(dst + i, enc, n);
+		i += n;
+		p += len;
 	}
 	dst[i] = '\0';
 }
@@ -27,7 +44,7 @@ void folded__escape(char *dst, size_t size, const char *name)
 /* One frame as folded text: escaped, kernel frames with flamegraph.pl's `_[k]`. */
 static int put_frame(FILE *out, const struct view_frame *f, int first)
 {
-	size_t n = strlen(f->name) + 1;
+	size_t n = 3 * strlen(f->name) + 1; /* an invalid byte becomes U+FFFD, 3 bytes */
 	char *esc = malloc(n);
 	int rc;
 

@@ -7,6 +7,7 @@
 #include "python_frame_name.h"
 #include "hashmap.h"
 #include "protobuf_encoder.h"
+#include "utf8.h"
 #include "writer_pprof.h"
 
 /* Field numbers from google/pprof's proto/profile.proto. */
@@ -43,18 +44,29 @@ struct pprof_builder {
 	struct pb_buf msg, line; /* scratch for one message */
 };
 
-/* The string's index in string_table, adding it on first use; -ENOMEM on failure. */
+/* The string's index in string_table, adding it on first use; -ENOMEM on failure. Protobuf strings must be UTF-8
+ * and names come from the target (native symbols, thread names): a byte that is not UTF-8 is stored as U+FFFD. */
 static int64_t intern(struct pprof_builder *b, const char *s, size_t len)
 {
-	void *hit = hashmap__get(&b->strings, s, len);
+	char *valid = NULL;
+	void *hit;
+	int64_t idx = -ENOMEM;
 
-	if (hit)
-		return (int64_t)(uintptr_t)hit - 1;
-	if (hashmap__set(&b->strings, s, len, (void *)(uintptr_t)(b->nstrings + 1)))
-		return -ENOMEM;
-	if (pb_buf__put_bytes(&b->string_table, PROFILE_STRING_TABLE, s, len))
-		return -ENOMEM;
-	return (int64_t)b->nstrings++;
+	if (!utf8__valid(s, len)) {
+		valid = utf8__sanitize(s, len, &len);
+		if (!valid)
+			return -ENOMEM;
+		s = valid;
+	}
+	hit = hashmap__get(&b->strings, s, len);
+	if (hit) {
+		idx = (int64_t)(uintptr_t)hit - 1;
+	} else if (!hashmap__set(&b->strings, s, len, (void *)(uintptr_t)(b->nstrings + 1)) &&
+		   !pb_buf__put_bytes(&b->string_table, PROFILE_STRING_TABLE, s, len)) {
+		idx = (int64_t)b->nstrings++;
+	}
+	free(valid);
+	return idx;
 }
 
 /* The function id of (name, file), encoding a Function message on first use; -ENOMEM on failure. */

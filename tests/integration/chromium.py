@@ -79,12 +79,15 @@ class Chromium:
             if e.get("method") == method:
                 return e
 
-    def open(self, url):
+    def open(self, url, before_load=None):
+        """Opens url in a new tab; before_load: a script run in the page before any of the page's own."""
         target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
         self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True},
                                  session=False)["sessionId"]
         self.call("Runtime.enable")
         self.call("Page.enable")
+        if before_load:
+            self.call("Page.addScriptToEvaluateOnNewDocument", {"source": before_load})
         self.call("Page.navigate", {"url": url})
         self.wait_event("Page.loadEventFired")
 

@@ -16,6 +16,8 @@ import test_browser  # noqa: E402,F401
 import test_pprof  # noqa: E402,F401
 import test_speedscope  # noqa: E402,F401
 import test_wall  # noqa: E402,F401
+import test_hostile  # noqa: E402,F401
+import test_faults  # noqa: E402,F401
 
 
 def run_unit(binaries):

@@ -2,6 +2,7 @@
 packages): it loads without console errors, a click zooms into a frame, a search reports the matched share."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -158,4 +159,65 @@ def test_svg_in_firefox_runs_its_script_without_errors():
                 shots[label] = f.read()
         check(shots["plain"] != shots["search"], "the search in the link changed nothing: the script did not run")
     finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# Runs before the page's own scripts: records any alert() and keeps the title the page loaded with.
+HOOKS = """window.__pf = { alerts: [] };
+window.alert = function (m) { window.__pf.alerts.push(String(m)); };
+"""
+# What the page shows of the hostile recording, as JSON: the hooks' record, title, elements, scripts.
+INSPECT = """JSON.stringify({
+  alerts: window.__pf ? window.__pf.alerts : null,
+  title: document.title,
+  tags: Array.from(new Set(Array.from(document.querySelectorAll('*')).map(function (e) { return e.localName; }))),
+  scripts: document.querySelectorAll('script').length
+})"""
+MATCHED = """JSON.stringify(Array.from(document.querySelectorAll('#frames g.match')).map(function (g) {
+  return g.querySelector('title').textContent; }))"""
+
+
+@test
+def test_hostile_names_in_the_svg_run_no_script_in_chromium():
+    """A recording of hostile_names.py (functions named `<script>alert(1)</script>`, `"'><img onerror=...>`,
+    `]]></title><script>document.title='pwned'</script>`): no alert, the title stays, no element the writer does
+    not make; our own script runs (its search finds the `<script>` frame by its text). A copy of the same SVG with
+    one name left unescaped does raise the alert: the check can see a script that runs."""
+    from test_hostile import SVG_ELEMENTS, Recording
+    exe = find_chromium()
+    if not exe:
+        raise Skip("chromium is not installed (make deps installs it)")
+    rec = Recording.get(".svg")
+    d = tempfile.mkdtemp(prefix="pyflame-browser-hostile-")
+    browser = None
+    try:
+        browser = Chromium(exe, os.path.join(d, "profile"))
+        browser.open("file://" + rec.path, before_load=HOOKS)
+        page = json.loads(browser.js(INSPECT))
+        check(page["alerts"] == [], "a name's script ran: alerts %r" % page["alerts"])
+        check(page["title"] == "hostile", "the title changed to %r" % page["title"])
+        check(set(page["tags"]) <= SVG_ELEMENTS, "elements from names: %r" % sorted(set(page["tags"]) - SVG_ELEMENTS))
+        check(page["scripts"] == 1, "%d script elements" % page["scripts"])
+        browser.js("window.prompt = function () { return 'alert'; }; document.getElementById('search')"
+                   ".dispatchEvent(new MouseEvent('click', {bubbles: true})); true")
+        matched = browser.js("document.getElementById('matched').textContent")
+        check(re.match(r"^Matched: (?!0\.00%)\d+\.\d\d%$", matched or ""), "our search did not run: %r" % matched)
+        titles = json.loads(browser.js(MATCHED))
+        check(any(t.startswith("<script>alert(1)</script> (hostile;dir?name?[31m.py:") for t in titles),
+              "no matched frame reads <script>alert(1)</script> as text: %r" % [t[:60] for t in titles[:5]])
+        check(not browser.errors(), "console errors: %r" % browser.errors())
+        # The control: the same picture with one name not escaped runs its script, and the hook sees it.
+        with open(rec.path, "rb") as f:
+            data = f.read()
+        escaped = b"&lt;script&gt;alert(1)&lt;/script&gt;"
+        check(escaped in data, "the escaped name is not in the SVG")
+        broken = os.path.join(d, "unescaped.svg")
+        with open(broken, "wb") as f:
+            f.write(data.replace(escaped, b"<script>alert(1)</script>", 1))
+        browser.open("file://" + broken, before_load=HOOKS)
+        page = json.loads(browser.js(INSPECT))
+        check(page["alerts"] == ["1"], "the unescaped control did not alert: %r" % page["alerts"])
+    finally:
+        if browser:
+            browser.close()
         shutil.rmtree(d, ignore_errors=True)

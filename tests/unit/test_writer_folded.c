@@ -159,6 +159,28 @@ Test(writer_folded, escape_truncates_to_the_buffer)
 	cr_expect_str_eq(buf, "");
 }
 
+Test(writer_folded, escape_leaves_no_separator_line_break_or_invalid_byte)
+{
+	char buf[64];
+
+	/* `;`, C0/C1 controls, DEL, U+2028/U+2029 (line ends for Python and JavaScript), bytes that are not UTF-8. */
+	folded__escape(buf, sizeof(buf), "a;b\nc\r\x1b[0m\x7f\xc2\x85\xe2\x80\xa8\xe2\x80\xa9|\xff\xc3|\xed\xb3\xbf");
+	cr_expect_str_eq(buf, "a:b?c??[0m" "????|\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* Valid text beyond ASCII is kept. */
+	folded__escape(buf, sizeof(buf), "gr\xc3\xb6\xc3\x9f" "e <script>");
+	cr_expect_str_eq(buf, "gr\xc3\xb6\xc3\x9f" "e <script>");
+}
+
+Test(writer_folded, escape_cuts_at_a_whole_character)
+{
+	char buf[5];
+
+	folded__escape(buf, sizeof(buf), "ab\xc3\xb6\xc3\xb6");
+	cr_expect_str_eq(buf, "ab\xc3\xb6");
+	folded__escape(buf, sizeof(buf), "abc\xff");
+	cr_expect_str_eq(buf, "abc");
+}
+
 Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
 {
 	struct view_options o = {};

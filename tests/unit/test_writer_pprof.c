@@ -10,6 +10,7 @@
 #include "profile.h"
 #include "profile_fixture.h"
 #include "protobuf_encoder.h"
+#include "utf8.h"
 #include "writer_pprof.h"
 
 /* ---- encoder ---- */
@@ -567,6 +568,30 @@ Test(writer_pprof, frames_not_of_the_python_form_keep_their_whole_name)
 	i = location_index(&d, d.samples[i].loc[0]);
 	cr_expect_str_eq(str(&d, d.functions[function_index(&d, d.locations[i].function_id)].filename), "a:b");
 	cr_expect_eq(d.locations[i].line, 12);
+	decoded_free(&d);
+	free(pb);
+}
+
+Test(writer_pprof, strings_that_are_not_utf8_are_stored_with_replacement_characters)
+{
+	/* A thread name and a native symbol from the target, neither of them UTF-8; a Python frame whose file is. */
+	uint32_t a[] = {frame(FRAME_ROOT, "thread t\xff\xfe (7)"), frame(FRAME_PYTHON, "<script>x</script> (f\xc3.py:3)"),
+			frame(FRAME_NATIVE, "sym\xc3\x28")};
+	const char *const want[] = {"sym\xef\xbf\xbd(", "<script>x</script>", "thread t\xef\xbf\xbd\xef\xbf\xbd (7)",
+				    NULL};
+	struct decoded d;
+	size_t len, i;
+	uint8_t *pb;
+
+	add(a, 3, 2);
+	pb = render(1e6, &len);
+	decode(pb, len, &d);
+	for (i = 0; i < d.nstrings; i++)
+		cr_expect(utf8__valid(d.strings[i], strlen(d.strings[i])), "string %zu is not UTF-8: %s", i, d.strings[i]);
+	i = find_sample(&d, want);
+	i = location_index(&d, d.samples[i].loc[1]);
+	cr_expect_str_eq(str(&d, d.functions[function_index(&d, d.locations[i].function_id)].filename),
+			 "f\xef\xbf\xbd.py");
 	decoded_free(&d);
 	free(pb);
 }
