@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include "proc_mem.h"
 #include "python_code.h"
 #include "python_linetable.h"
@@ -240,8 +239,6 @@ int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c
 	int size = header_size(o);
 	uint8_t hdr[MAX_HEADER], peek[NAME_PEEK];
 	uint64_t name_ptr = o->code_qualname >= 0 ? c->fingerprint[2] : c->fingerprint[1];
-	struct iovec local[2] = { { hdr, size }, { peek, sizeof(peek) } };
-	struct iovec remote[2] = { { (void *)(uintptr_t)addr, size }, { (void *)(uintptr_t)name_ptr, sizeof(peek) } };
 	uint64_t fp[PY_CODE_FINGERPRINT];
 	ssize_t n;
 	char *name;
@@ -250,9 +247,9 @@ int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c
 	if (size <= 0 || size > MAX_HEADER)
 		return -EINVAL;
 	/* One system call for the header and the start of the name it had. */
-	n = process_vm_readv(py->pid, local, 2, remote, 2, 0);
+	n = proc_mem__read2(py->pid, addr, hdr, size, name_ptr, peek, sizeof(peek));
 	if (n < size)
-		return n < 0 ? -errno : -EFAULT;
+		return n < 0 ? (int)n : -EFAULT;
 	fingerprint_of(o, hdr, fp);
 	if (memcmp(fp, c->fingerprint, sizeof(fp)) || words_tag(o, hdr) != c->words_tag)
 		return 0;
