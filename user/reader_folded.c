@@ -154,20 +154,13 @@ next:
 	return err;
 }
 
-int folded__read(struct profile *p, const char *path)
+int folded__read_file(struct profile *p, FILE *f, const char *name)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
 	char *raw = NULL, *text = NULL;
 	size_t raw_len, len;
 	int err;
 
-	if (!f) {
-		fprintf(stderr, "pyflame-bpf: cannot read '%s': %s\n", path, strerror(errno));
-		return -errno;
-	}
 	err = read_all(f, &raw, &raw_len);
-	if (f != stdin)
-		fclose(f);
 	if (!err && raw_len >= 4 && !memcmp(raw, "\x28\xb5\x2f\xfd", 4)) {
 		err = unzstd(raw, raw_len, &text, &len);
 		free(raw);
@@ -176,10 +169,26 @@ int folded__read(struct profile *p, const char *path)
 		len = raw_len;
 	}
 	if (err) {
+		fprintf(stderr, "pyflame-bpf: cannot read '%s': %s\n", name, strerror(-err));
+		return err;
+	}
+	err = parse(p, text, len, name);
+	free(text);
+	return err;
+}
+
+int folded__read(struct profile *p, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	int err;
+
+	if (!f) {
+		err = -errno;
 		fprintf(stderr, "pyflame-bpf: cannot read '%s': %s\n", path, strerror(-err));
 		return err;
 	}
-	err = parse(p, text, len, path);
-	free(text);
+	err = folded__read_file(p, f, path);
+	if (f != stdin)
+		fclose(f);
 	return err;
 }
