@@ -165,7 +165,7 @@ static int py313_fill(const uint64_t *s, struct py_offsets *o)
 	 *   _PyInterpreterFrame.instr_ptr points into co_code_adaptive.
 	 * - co_name and co_filename are unicode, as in every 3.x.
 	 */
-	if (unicode_size < 8 || unicode_size - 8 < s[D13_UNICODE_ASCII_SIZE])
+	if (unicode_size < 8 || unicode_size > INT32_MAX || unicode_size - 8 < s[D13_UNICODE_ASCII_SIZE])
 		return -EINVAL;
 	o->unicode_compact_data = (int)(unicode_size - 8);
 	l->owner_cstack = 3;
