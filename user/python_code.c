@@ -209,8 +209,11 @@ static void fingerprint_of(const struct py_offsets *o, const uint8_t *hdr, uint6
 	fp[4] = get_u64(hdr, o->code_linetable) ^ ((uint64_t)get_u32(hdr, o->code_firstlineno) << 32);
 }
 
-/* Does the string object whose first bytes are in buf (a compact ASCII str, or a 2.7 str) hold exactly name?
- * -1: the bytes do not say (not compact ASCII, or longer than the peek). */
+/*
+ * Do the first bytes of a string object in buf (a compact ASCII str, or a 2.7 str) show that it holds exactly name?
+ * 1 yes; -1 they do not say: not compact ASCII, longer than the peek, or other bytes than name's. Only reading the
+ * whole string may answer no: name was decoded, and a byte that is not plain ASCII decodes into other bytes.
+ */
 static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_t len, const char *name)
 {
 	const struct py_offsets *o = &py->off;
@@ -230,7 +233,7 @@ static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_
 	}
 	if (size < 0 || data + (uint64_t)size > len)
 		return -1;
-	return (size_t)size == n && !memcmp(buf + data, name, n);
+	return (size_t)size == n && !memcmp(buf + data, name, n) ? 1 : -1;
 }
 
 int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c)
@@ -254,9 +257,8 @@ int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c
 	if (memcmp(fp, c->fingerprint, sizeof(fp)) || words_tag(o, hdr) != c->words_tag)
 		return 0;
 	/* Same pointers: but the name may be a new string at the old string's address. */
-	same = n == size + (ssize_t)sizeof(peek) ? peeked_name_is(py, peek, sizeof(peek), c->name) : -1;
-	if (same >= 0)
-		return same;
+	if (n == size + (ssize_t)sizeof(peek) && peeked_name_is(py, peek, sizeof(peek), c->name) == 1)
+		return 1;
 	if (py_string__read(py, name_ptr, &name))
 		return 0;
 	same = !strcmp(name, c->name);
