@@ -1,5 +1,6 @@
 /* CPython code objects read from a target's memory: qualified name, file, first line, line table. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "proc_mem.h"
@@ -34,6 +35,12 @@ static uint32_t get_u32(const uint8_t *b, int off)
 
 	memcpy(&v, b + off, sizeof(v));
 	return v;
+}
+
+/* Does a field of size bytes at offset off lie inside a block of block bytes read at once? */
+static bool inside(int off, int size, int block)
+{
+	return off >= 0 && off <= block - size;
 }
 
 /* Replaces every byte that is not part of a valid UTF-8 sequence with '?', in place. */
@@ -97,7 +104,8 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 		*out = (char *)raw;
 		return 0;
 	}
-	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || o->unicode_state < 0)
+	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || !inside(o->unicode_state, 4, o->unicode_compact_data) ||
+	    !inside(o->unicode_length, 8, o->unicode_compact_data))
 		return -EINVAL;
 	err = proc_mem__read(py->pid, addr, hdr, o->unicode_compact_data);
 	if (err)
@@ -153,19 +161,25 @@ static int check_code_type(struct py_process *py, uint64_t type)
 	return 0;
 }
 
-/* Bytes of a code object read at once: every field we name it by, and the bytes its tag is made of. */
+/*
+ * Bytes of a code object read at once: every field we name it by, and the bytes its tag is made of; 0 when they do
+ * not fit in MAX_HEADER or ob_type lies outside them (from 3.13 the offsets are the target's own).
+ */
 static int header_size(const struct py_offsets *o)
 {
 	int tag_end = o->layout.code_tag + PF_CODE_TAG_BYTES;
+	int size = o->code_size > tag_end ? o->code_size : tag_end;
 
-	return o->code_size > tag_end ? o->code_size : tag_end;
+	if (o->layout.code_tag < 0 || size > MAX_HEADER || !inside(o->object_type, 8, size))
+		return 0;
+	return size;
 }
 
 static int read_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
 {
 	int size = header_size(&py->off);
 
-	if (size <= 0 || size > MAX_HEADER || py->off.layout.code_tag < 0)
+	if (!size)
 		return -EINVAL;
 	return proc_mem__read(py->pid, addr, hdr, size);
 }
@@ -221,11 +235,16 @@ static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_
 	int64_t size;
 
 	if (o->str_is_bytes) {
+		if (!inside(o->bytes_size, 8, (int)len))
+			return -1;
 		size = get_i64(buf, o->bytes_size);
 		data = o->bytes_data;
 	} else {
-		uint32_t state = get_u32(buf, o->unicode_state);
+		uint32_t state;
 
+		if (!inside(o->unicode_state, 4, (int)len) || !inside(o->unicode_length, 8, (int)len))
+			return -1;
+		state = get_u32(buf, o->unicode_state);
 		if (!((state >> 5) & 1) || !((state >> 6) & 1)) /* compact, ascii */
 			return -1;
 		size = get_i64(buf, o->unicode_length);
@@ -247,7 +266,7 @@ int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c
 	char *name;
 	int same;
 
-	if (size <= 0 || size > MAX_HEADER)
+	if (!size)
 		return -EINVAL;
 	/* One system call for the header and the start of the name it had. */
 	n = proc_mem__read2(py->pid, addr, hdr, size, name_ptr, peek, sizeof(peek));

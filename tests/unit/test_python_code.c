@@ -1,5 +1,6 @@
 /* Tests for python_code: code objects and strings laid out by hand in this process's memory, read back as a target's. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,32 @@ Test(python_code, still_is_yes_for_an_unchanged_object_whose_name_bytes_decode_d
 	cr_expect_str_eq(c->name, "\xc3\xbf" "lambda>");
 	cr_expect_eq(py_code__still(&py, (uintptr_t)fake.code, c), 1);
 	py_code__free(c);
+}
+
+/*
+ * Found by tests/fuzz/python_code.c: from 3.13 the offsets come from the target's _Py_DebugOffsets, which may put
+ * PyObject.ob_type anywhere below sizeof(PyObject) as it declares it; the reader indexed its 512-byte header buffer
+ * with it (a read far outside the stack).
+ */
+Test(python_code, read_refuses_a_layout_whose_type_field_lies_outside_the_header)
+{
+	struct py_code *c = NULL;
+
+	py.off.object_type = 1 << 30;
+	cr_expect_eq(py_code__read(&c, &py, (uintptr_t)fake.code), -EINVAL);
+	cr_expect_null(c);
+}
+
+/* The same for the str header: state and length must lie inside the bytes read before the string's data. */
+Test(python_code, string_reader_refuses_a_layout_whose_header_fields_lie_outside_the_str_header)
+{
+	char *s = NULL;
+
+	py.off.unicode_compact_data = 120;
+	py.off.unicode_state = 126;
+	cr_expect_eq(py_string__read(&py, (uintptr_t)fake.name, &s), -EINVAL);
+	py.off.unicode_state = 32;
+	py.off.unicode_length = 116;
+	cr_expect_eq(py_string__read(&py, (uintptr_t)fake.name, &s), -EINVAL);
+	cr_expect_null(s);
 }
