@@ -93,9 +93,13 @@ int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t 
 		 uint64_t count)
 {
 	size_t key_len = (2 + (size_t)nframes) * sizeof(uint32_t);
-	uint32_t *key = malloc(key_len);
+	uint32_t *key;
 	struct profile_stack *s;
 
+	/* Counts read from a saved profile can be anything; every count is at most the total. */
+	if (count > UINT64_MAX - p->total)
+		return -EOVERFLOW;
+	key = malloc(key_len);
 	if (!key)
 		return -ENOMEM;
 	key[0] = tgid;

@@ -146,6 +146,8 @@ static int parse(struct profile *p, char *text, size_t len, const char *path)
 		}
 		if (!err)
 			err = profile__add(p, 0, 0, ids, (uint32_t)n, count);
+		if (err == -EOVERFLOW)
+			fprintf(stderr, "pyflame-bpf: %s:%zu: the counts add up past 2^64\n", path, lineno);
 next:
 		line = nl ? nl + 1 : end;
 	}
