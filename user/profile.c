@@ -104,7 +104,8 @@ int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t 
 		return -ENOMEM;
 	key[0] = tgid;
 	key[1] = tid;
-	memcpy(key + 2, frames, nframes * sizeof(uint32_t));
+	if (nframes) /* frames may be NULL then, which memcpy may not be given */
+		memcpy(key + 2, frames, nframes * sizeof(uint32_t));
 	s = hashmap__get(&p->stack_index, key, key_len);
 	if (!s)
 		s = stack_new(p, key, key_len);
