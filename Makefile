@@ -61,7 +61,7 @@ FUZZ_LIB := $(BUILD)/fuzz/libpyflame.a
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/user/%.o,$(filter-out user/main.c user/proc_mem.c,$(USER_SRCS))) \
 	$(BUILD)/fuzz/mem_image.o
 
-.PHONY: all deps test unit integration targets demo bench install clean asan fuzz fuzz-build fuzz-corpus
+.PHONY: all deps test check-asan unit integration targets demo bench install clean asan fuzz fuzz-build fuzz-corpus
 all: $(BIN)
 
 $(BIN): $(USER_OBJS)
@@ -113,10 +113,13 @@ $(BUILD)/targets/symtest-dynsym: tests/targets/symtest.c $(BUILD)/targets/libsym
 
 targets: $(TARGET_BINS) $(SYMTEST_BINS)
 
-# The same program built with AddressSanitizer + UBSan, for the sanitizer tests.
+# The same program built with AddressSanitizer + UBSan (UBSan fatal, float-to-integer overflow included, which
+# gcc leaves out of `undefined`), for the sanitizer tests.
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_UNIT_BINS := $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan BIN=$(BUILD)/asan/pyflame-bpf \
-		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' $(BUILD)/asan/pyflame-bpf
+		CFLAGS='$(ASAN_CFLAGS)' $(BUILD)/asan/pyflame-bpf
 
 unit: $(UNIT_BINS) $(SYMTEST_BINS)
 	@fail=0; for t in $(UNIT_BINS); do BUILD=$(BUILD) $$t --short-filename || fail=1; done; exit $$fail
@@ -128,6 +131,14 @@ integration: pyflame-bpf targets
 test: deps
 	$(Q)$(MAKE) --no-print-directory all targets asan $(UNIT_BINS)
 	$(Q)$(PYTHON3) -u tests/integration/run.py --unit $(UNIT_BINS)
+
+# The unit and integration suites against the ASan/UBSan build: unit tests linked with its objects, the integration
+# tests running build/asan/pyflame-bpf; a sanitizer report during any test fails that test.
+check-asan: deps
+	$(Q)$(MAKE) --no-print-directory all targets asan
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS='$(ASAN_CFLAGS)' $(ASAN_UNIT_BINS)
+	$(Q)BUILD=$(BUILD) PYFLAME=$(BUILD)/asan/pyflame-bpf $(PYTHON3) -u tests/integration/run.py \
+		--sanitizer-logs $(BUILD)/asan/reports --unit $(ASAN_UNIT_BINS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
