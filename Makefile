@@ -127,15 +127,15 @@ unit: $(UNIT_BINS) $(SYMTEST_BINS)
 integration: pyflame-bpf targets
 	$(Q)$(PYTHON3) tests/integration/run.py
 
-# The whole suite, from a fresh machine: packages, build, unit tests, integration tests.
+# The whole suite, from a fresh machine: packages, build, unit tests, integration tests (with the fuzz corpus replay).
 test: deps
-	$(Q)$(MAKE) --no-print-directory all targets asan $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all targets asan $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	$(Q)$(PYTHON3) -u tests/integration/run.py --unit $(UNIT_BINS)
 
 # The unit and integration suites against the ASan/UBSan build: unit tests linked with its objects, the integration
 # tests running build/asan/pyflame-bpf; a sanitizer report during any test fails that test.
 check-asan: deps
-	$(Q)$(MAKE) --no-print-directory all targets asan
+	$(Q)$(MAKE) --no-print-directory all targets asan $(FUZZ_REPLAY_BINS)
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS='$(ASAN_CFLAGS)' $(ASAN_UNIT_BINS)
 	$(Q)BUILD=$(BUILD) PYFLAME=$(BUILD)/asan/pyflame-bpf $(PYTHON3) -u tests/integration/run.py \
 		--sanitizer-logs $(BUILD)/asan/reports --unit $(ASAN_UNIT_BINS)

@@ -10,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import test_fuzz_corpus  # noqa: E402,F401
 import test_native  # noqa: E402,F401
 import test_memcheck  # noqa: E402,F401
 import test_python  # noqa: E402,F401
