@@ -46,7 +46,22 @@ TARGET_BINS := $(patsubst tests/targets/%.c,$(BUILD)/targets/%,$(filter-out test
 SYMTEST_BINS := $(BUILD)/targets/symtest-pie $(BUILD)/targets/symtest-nopie $(BUILD)/targets/symtest-dynsym \
 	$(BUILD)/targets/libsymlib.so
 
-.PHONY: all deps test unit integration targets demo bench install clean asan
+# Fuzz harnesses (tests/fuzz/NAME.c, one per parser of outside data), built by clang with libFuzzer, ASan and UBSan
+# over the production sources (user/proc_mem.c replaced by tests/fuzz/mem_image.c, a fake target memory).
+FUZZ_CC ?= $(CLANG)
+FUZZ_SECONDS ?= 60
+FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SANITIZE) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE \
+	-Iinclude -Iuser -Itests/fuzz -I$(BUILD) -MMD -MP
+FUZZ_HELPERS := tests/fuzz/mem_image.c tests/fuzz/driver.c
+FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(filter-out $(FUZZ_HELPERS),$(wildcard tests/fuzz/*.c)))
+FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
+FUZZ_REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz/replay/%,$(FUZZ_NAMES))
+FUZZ_LIB := $(BUILD)/fuzz/libpyflame.a
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/user/%.o,$(filter-out user/main.c user/proc_mem.c,$(USER_SRCS))) \
+	$(BUILD)/fuzz/mem_image.o
+
+.PHONY: all deps test check-asan unit integration targets demo bench install clean asan fuzz fuzz-build fuzz-corpus
 all: $(BIN)
 
 $(BIN): $(USER_OBJS)
@@ -98,10 +113,13 @@ $(BUILD)/targets/symtest-dynsym: tests/targets/symtest.c $(BUILD)/targets/libsym
 
 targets: $(TARGET_BINS) $(SYMTEST_BINS)
 
-# The same program built with AddressSanitizer + UBSan, for the sanitizer tests.
+# The same program built with AddressSanitizer + UBSan (UBSan fatal, float-to-integer overflow included, which
+# gcc leaves out of `undefined`), for the sanitizer tests.
+ASAN_CFLAGS := -O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_UNIT_BINS := $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(UNIT_BINS))
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan BIN=$(BUILD)/asan/pyflame-bpf \
-		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer' $(BUILD)/asan/pyflame-bpf
+		CFLAGS='$(ASAN_CFLAGS)' $(BUILD)/asan/pyflame-bpf
 
 unit: $(UNIT_BINS) $(SYMTEST_BINS)
 	@fail=0; for t in $(UNIT_BINS); do BUILD=$(BUILD) $$t --short-filename || fail=1; done; exit $$fail
@@ -109,10 +127,18 @@ unit: $(UNIT_BINS) $(SYMTEST_BINS)
 integration: pyflame-bpf targets
 	$(Q)$(PYTHON3) tests/integration/run.py
 
-# The whole suite, from a fresh machine: packages, build, unit tests, integration tests.
+# The whole suite, from a fresh machine: packages, build, unit tests, integration tests (with the fuzz corpus replay).
 test: deps
-	$(Q)$(MAKE) --no-print-directory all targets asan $(UNIT_BINS)
+	$(Q)$(MAKE) --no-print-directory all targets asan $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	$(Q)$(PYTHON3) -u tests/integration/run.py --unit $(UNIT_BINS)
+
+# The unit and integration suites against the ASan/UBSan build: unit tests linked with its objects, the integration
+# tests running build/asan/pyflame-bpf; a sanitizer report during any test fails that test.
+check-asan: deps
+	$(Q)$(MAKE) --no-print-directory all targets asan $(FUZZ_REPLAY_BINS)
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/asan CFLAGS='$(ASAN_CFLAGS)' $(ASAN_UNIT_BINS)
+	$(Q)BUILD=$(BUILD) PYFLAME=$(BUILD)/asan/pyflame-bpf $(PYTHON3) -u tests/integration/run.py \
+		--sanitizer-logs $(BUILD)/asan/reports --unit $(ASAN_UNIT_BINS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -122,6 +148,40 @@ bench: deps
 	$(Q)$(MAKE) --no-print-directory all targets
 	$(Q)$(PYTHON3) scripts/bench_walk.py
 
+# Production objects instrumented for coverage (-fsanitize=fuzzer-no-link), in an archive: each harness links only
+# what it calls.
+$(BUILD)/fuzz/user/%.o: user/%.c $(SKEL) | $(BUILD)/fuzz/user
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(BUILD)/fuzz/%.o: tests/fuzz/%.c | $(BUILD)/fuzz/user
+	$(call msg,FUZZCC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+# The fuzzer: libFuzzer's main.
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(FUZZ_LIB)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+# The same harness with a plain main that runs given inputs once: the corpus regression test of `make test`.
+$(BUILD)/fuzz/replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/driver.o $(FUZZ_LIB) | $(BUILD)/fuzz/replay
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/driver.o $(FUZZ_LIB) $(LDLIBS)
+$(BUILD)/fuzz/user $(BUILD)/fuzz/replay:
+	$(Q)mkdir -p $@
+
+fuzz-build: $(FUZZ_BINS) $(FUZZ_REPLAY_BINS)
+
+# Every harness for FUZZ_SECONDS, starting from its committed corpus; new inputs go to build/fuzz/NAME.work, a crash
+# to build/fuzz/NAME.crash-* (add it to tests/fuzz/corpus/NAME/ once fixed). Fails on any crash, leak or timeout.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)$(PYTHON3) tests/fuzz/run.py --build $(BUILD)/fuzz --seconds $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# Each harness over its committed corpus, once (no fuzzing): what `make test` runs.
+fuzz-corpus: $(FUZZ_REPLAY_BINS)
+	@fail=0; for n in $(FUZZ_NAMES); do $(BUILD)/fuzz/replay/$$n tests/fuzz/corpus/$$n || fail=1; done; exit $$fail
+
 install: $(BIN)
 	install -D -m 0755 pyflame-bpf $(DESTDIR)$(PREFIX)/bin/pyflame-bpf
 	install -D -m 0644 docs/pyflame-bpf.1 $(DESTDIR)$(PREFIX)/share/man/man1/pyflame-bpf.1
@@ -129,4 +189,4 @@ install: $(BIN)
 clean:
 	rm -rf $(BUILD) pyflame-bpf
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/*.d $(BUILD)/tests/unit/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/*.d $(BUILD)/tests/unit/*.d $(BUILD)/fuzz/*.d $(BUILD)/fuzz/user/*.d)

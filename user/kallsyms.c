@@ -56,7 +56,8 @@ int kallsyms__parse(struct kallsyms *k, FILE *f)
 		kallsyms__free(k);
 		return -EPERM;
 	}
-	qsort(k->syms, k->n, sizeof(*k->syms), ksym_cmp);
+	if (k->n) /* no symbol: syms is NULL, which qsort may not be given */
+		qsort(k->syms, k->n, sizeof(*k->syms), ksym_cmp);
 	return 0;
 nomem:
 	free(line);

@@ -93,14 +93,19 @@ int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t 
 		 uint64_t count)
 {
 	size_t key_len = (2 + (size_t)nframes) * sizeof(uint32_t);
-	uint32_t *key = malloc(key_len);
+	uint32_t *key;
 	struct profile_stack *s;
 
+	/* Counts read from a saved profile can be anything; every count is at most the total. */
+	if (count > UINT64_MAX - p->total)
+		return -EOVERFLOW;
+	key = malloc(key_len);
 	if (!key)
 		return -ENOMEM;
 	key[0] = tgid;
 	key[1] = tid;
-	memcpy(key + 2, frames, nframes * sizeof(uint32_t));
+	if (nframes) /* frames may be NULL then, which memcpy may not be given */
+		memcpy(key + 2, frames, nframes * sizeof(uint32_t));
 	s = hashmap__get(&p->stack_index, key, key_len);
 	if (!s)
 		s = stack_new(p, key, key_len);

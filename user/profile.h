@@ -66,7 +66,8 @@ void profile__init(struct profile *p);
 void profile__free(struct profile *p);
 /* Interns a frame; returns its id (≥ 0) or -ENOMEM. */
 int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name);
-/* Adds count samples of the stack (frame ids, root first) seen in thread tid of process tgid. */
+/* Adds count samples of the stack (frame ids, root first) seen in thread tid of process tgid; 0, -ENOMEM, or
+ * -EOVERFLOW when the profile's total would pass UINT64_MAX. */
 int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t nframes,
 		 uint64_t count);
 /* Process and thread records, created on first use. */

@@ -113,8 +113,10 @@ static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count
 	void *hit = hashmap__get(&b->stack_index, v->ids + start, key_len);
 
 	if (hit) {
-		v->stacks[(uintptr_t)hit - 1].count += count;
-		v->stacks[(uintptr_t)hit - 1].base += base;
+		struct view_stack *s = &v->stacks[(uintptr_t)hit - 1];
+
+		s->count += count; /* a part of the profile's total: cannot pass UINT64_MAX */
+		s->base = base > UINT64_MAX - s->base ? UINT64_MAX : s->base + base; /* rounded up: it can */
 		b->ids_len = start;
 		return 0;
 	}
@@ -149,6 +151,14 @@ static int stack_cmp(const void *a, const void *b)
 	return x->nframes < y->nframes ? -1 : x->nframes > y->nframes;
 }
 
+/* count * scale, rounded: at most UINT64_MAX (a total near 2^64 rounds up to 2^64 as a double). */
+static uint64_t scaled(uint64_t count, double scale)
+{
+	double x = (double)count * scale + 0.5;
+
+	return x >= 18446744073709549568.0 /* the largest double below 2^64 */ ? UINT64_MAX : (uint64_t)x;
+}
+
 /* Adds every stack of p, counted as count (or as base, scaled by base_scale, when as_base). */
 static int add_profile(struct builder *b, const struct profile *p, const struct view_options *o, int as_base,
 		       double base_scale)
@@ -165,7 +175,7 @@ static int add_profile(struct builder *b, const struct profile *p, const struct 
 		n = stack_ids(b, p, p->stacks[i], o);
 		if (n < 0)
 			return (int)n;
-		err = as_base ? stack_add(b, start, (uint32_t)n, 0, (uint64_t)(c * base_scale + 0.5))
+		err = as_base ? stack_add(b, start, (uint32_t)n, 0, scaled(c, base_scale))
 			      : stack_add(b, start, (uint32_t)n, c, 0);
 		if (!as_base)
 			b->v->total += c;

@@ -1,8 +1,8 @@
 /* CPython code objects read from a target's memory: qualified name, file, first line, line table. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include "proc_mem.h"
 #include "python_code.h"
 #include "python_linetable.h"
@@ -35,6 +35,12 @@ static uint32_t get_u32(const uint8_t *b, int off)
 
 	memcpy(&v, b + off, sizeof(v));
 	return v;
+}
+
+/* Does a field of size bytes at offset off lie inside a block of block bytes read at once? */
+static bool inside(int off, int size, int block)
+{
+	return off >= 0 && off <= block - size;
 }
 
 /* Is type the interpreter's type called name ("code", "str", "bytes")? *known is its address, learnt from the first
@@ -115,7 +121,8 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 		*out = s;
 		return 0;
 	}
-	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || o->unicode_state < 0)
+	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || !inside(o->unicode_state, 4, o->unicode_compact_data) ||
+	    !inside(o->unicode_length, 8, o->unicode_compact_data))
 		return -EINVAL;
 	err = proc_mem__read(py->pid, addr, hdr, o->unicode_compact_data);
 	if (err)
@@ -158,19 +165,25 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	return 0;
 }
 
-/* Bytes of a code object read at once: every field we name it by, and the bytes its tag is made of. */
+/*
+ * Bytes of a code object read at once: every field we name it by, and the bytes its tag is made of; 0 when they do
+ * not fit in MAX_HEADER or ob_type lies outside them (from 3.13 the offsets are the target's own).
+ */
 static int header_size(const struct py_offsets *o)
 {
 	int tag_end = o->layout.code_tag + PF_CODE_TAG_BYTES;
+	int size = o->code_size > tag_end ? o->code_size : tag_end;
 
-	return o->code_size > tag_end ? o->code_size : tag_end;
+	if (o->layout.code_tag < 0 || size > MAX_HEADER || !inside(o->object_type, 8, size))
+		return 0;
+	return size;
 }
 
 static int read_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
 {
 	int size = header_size(&py->off);
 
-	if (size <= 0 || size > MAX_HEADER || py->off.layout.code_tag < 0)
+	if (!size)
 		return -EINVAL;
 	return proc_mem__read(py->pid, addr, hdr, size);
 }
@@ -214,8 +227,12 @@ static void fingerprint_of(const struct py_offsets *o, const uint8_t *hdr, uint6
 	fp[4] = get_u64(hdr, o->code_linetable) ^ ((uint64_t)get_u32(hdr, o->code_firstlineno) << 32);
 }
 
-/* Does the string object whose first bytes are in buf (a compact ASCII str, or a 2.7 str) hold exactly name?
- * -1: the bytes do not say (not compact ASCII, longer than the peek, or a 2.7 name that is not UTF-8). */
+/*
+ * Do the first bytes of a string object in buf (a compact ASCII str, or a 2.7 str) show that it holds exactly name?
+ * 1 yes; -1 they do not say: not compact ASCII, longer than the peek, a 2.7 name that is not UTF-8 (stored
+ * sanitized), or other bytes than name's. Only reading the whole string may answer no: name was decoded, and a byte
+ * that is not plain ASCII decodes into other bytes.
+ */
 static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_t len, const char *name)
 {
 	const struct py_offsets *o = &py->off;
@@ -223,11 +240,16 @@ static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_
 	int64_t size;
 
 	if (o->str_is_bytes) {
+		if (!inside(o->bytes_size, 8, (int)len))
+			return -1;
 		size = get_i64(buf, o->bytes_size);
 		data = o->bytes_data;
 	} else {
-		uint32_t state = get_u32(buf, o->unicode_state);
+		uint32_t state;
 
+		if (!inside(o->unicode_state, 4, (int)len) || !inside(o->unicode_length, 8, (int)len))
+			return -1;
+		state = get_u32(buf, o->unicode_state);
 		if (!((state >> 5) & 1) || !((state >> 6) & 1)) /* compact, ascii */
 			return -1;
 		size = get_i64(buf, o->unicode_length);
@@ -238,7 +260,7 @@ static int peeked_name_is(const struct py_process *py, const uint8_t *buf, size_
 	/* A 2.7 name that is not UTF-8 was stored sanitized: only a full read compares like with like. */
 	if (o->str_is_bytes && !utf8__valid((const char *)buf + data, (size_t)size))
 		return -1;
-	return (size_t)size == n && !memcmp(buf + data, name, n);
+	return (size_t)size == n && !memcmp(buf + data, name, n) ? 1 : -1;
 }
 
 int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c)
@@ -247,26 +269,23 @@ int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c
 	int size = header_size(o);
 	uint8_t hdr[MAX_HEADER], peek[NAME_PEEK];
 	uint64_t name_ptr = o->code_qualname >= 0 ? c->fingerprint[2] : c->fingerprint[1];
-	struct iovec local[2] = { { hdr, size }, { peek, sizeof(peek) } };
-	struct iovec remote[2] = { { (void *)(uintptr_t)addr, size }, { (void *)(uintptr_t)name_ptr, sizeof(peek) } };
 	uint64_t fp[PY_CODE_FINGERPRINT];
 	ssize_t n;
 	char *name;
 	int same;
 
-	if (size <= 0 || size > MAX_HEADER)
+	if (!size)
 		return -EINVAL;
 	/* One system call for the header and the start of the name it had. */
-	n = process_vm_readv(py->pid, local, 2, remote, 2, 0);
+	n = proc_mem__read2(py->pid, addr, hdr, size, name_ptr, peek, sizeof(peek));
 	if (n < size)
-		return n < 0 ? -errno : -EFAULT;
+		return n < 0 ? (int)n : -EFAULT;
 	fingerprint_of(o, hdr, fp);
 	if (memcmp(fp, c->fingerprint, sizeof(fp)) || words_tag(o, hdr) != c->words_tag)
 		return 0;
 	/* Same pointers: but the name may be a new string at the old string's address. */
-	same = n == size + (ssize_t)sizeof(peek) ? peeked_name_is(py, peek, sizeof(peek), c->name) : -1;
-	if (same >= 0)
-		return same;
+	if (n == size + (ssize_t)sizeof(peek) && peeked_name_is(py, peek, sizeof(peek), c->name) == 1)
+		return 1;
 	if (py_string__read(py, name_ptr, &name))
 		return 0;
 	same = !strcmp(name, c->name);

@@ -86,8 +86,9 @@ enum py313_slot {
 #define PY_DEBUG_COOKIE_LEN 8
 #define PY_RELEASE_FINAL 0xf
 
-/* Offsets into the code object header read in one block by userspace: up to the furthest one, plus a pointer. */
-static int code_block_size(const struct py_offsets *o)
+/* Offsets into the code object header read in one block by userspace: up to the furthest one, plus a pointer
+ * (in long long: a target's offsets can be near INT32_MAX). */
+static long long code_block_size(const struct py_offsets *o)
 {
 	int max = o->code_name;
 
@@ -99,7 +100,7 @@ static int code_block_size(const struct py_offsets *o)
 		max = o->code_firstlineno;
 	if (o->code_linetable > max)
 		max = o->code_linetable;
-	return (max + 8 + 7) & ~7;
+	return ((long long)max + 8 + 7) & ~7LL;
 }
 
 /*
@@ -163,6 +164,7 @@ static int py313_fill(const uint64_t *s, struct py_offsets *o)
 		{ D13_UNICODE_ASCII_SIZE, D13_UNICODE_SIZE, &o->unicode_ascii_data },
 	};
 	uint64_t unicode_size = s[D13_UNICODE_SIZE];
+	long long block;
 	size_t i;
 
 	memset(o, 0, sizeof(*o));
@@ -191,7 +193,7 @@ static int py313_fill(const uint64_t *s, struct py_offsets *o)
 	 *   _PyInterpreterFrame.instr_ptr points into co_code_adaptive.
 	 * - co_name and co_filename are unicode, as in every 3.x.
 	 */
-	if (unicode_size < 8 || unicode_size - 8 < s[D13_UNICODE_ASCII_SIZE])
+	if (unicode_size < 8 || unicode_size > INT32_MAX || unicode_size - 8 < s[D13_UNICODE_ASCII_SIZE])
 		return -EINVAL;
 	o->unicode_compact_data = (int)(unicode_size - 8);
 	l->owner_cstack = 3;
@@ -199,7 +201,10 @@ static int py313_fill(const uint64_t *s, struct py_offsets *o)
 	l->frame_link = PF_LINK_CURRENT;
 	l->instr_kind = PF_INSTR_POINTER;
 	o->str_is_bytes = 0;
-	o->code_size = code_block_size(o);
+	block = code_block_size(o);
+	if (block > INT32_MAX)
+		return -EINVAL;
+	o->code_size = (int)block;
 	o->runtime_gil = -1;
 	o->interp_gil_ptr = (int)s[D13_INTERP_CEVAL_GIL];
 	gil_layout(s, o);

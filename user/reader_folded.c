@@ -146,6 +146,8 @@ static int parse(struct profile *p, char *text, size_t len, const char *path)
 		}
 		if (!err)
 			err = profile__add(p, 0, 0, ids, (uint32_t)n, count);
+		if (err == -EOVERFLOW)
+			fprintf(stderr, "pyflame-bpf: %s:%zu: the counts add up past 2^64\n", path, lineno);
 next:
 		line = nl ? nl + 1 : end;
 	}
@@ -154,20 +156,13 @@ next:
 	return err;
 }
 
-int folded__read(struct profile *p, const char *path)
+int folded__read_file(struct profile *p, FILE *f, const char *name)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
 	char *raw = NULL, *text = NULL;
 	size_t raw_len, len;
 	int err;
 
-	if (!f) {
-		fprintf(stderr, "pyflame-bpf: cannot read '%s': %s\n", path, strerror(errno));
-		return -errno;
-	}
 	err = read_all(f, &raw, &raw_len);
-	if (f != stdin)
-		fclose(f);
 	if (!err && raw_len >= 4 && !memcmp(raw, "\x28\xb5\x2f\xfd", 4)) {
 		err = unzstd(raw, raw_len, &text, &len);
 		free(raw);
@@ -176,10 +171,26 @@ int folded__read(struct profile *p, const char *path)
 		len = raw_len;
 	}
 	if (err) {
+		fprintf(stderr, "pyflame-bpf: cannot read '%s': %s\n", name, strerror(-err));
+		return err;
+	}
+	err = parse(p, text, len, name);
+	free(text);
+	return err;
+}
+
+int folded__read(struct profile *p, const char *path)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	int err;
+
+	if (!f) {
+		err = -errno;
 		fprintf(stderr, "pyflame-bpf: cannot read '%s': %s\n", path, strerror(-err));
 		return err;
 	}
-	err = parse(p, text, len, path);
-	free(text);
+	err = folded__read_file(p, f, path);
+	if (f != stdin)
+		fclose(f);
 	return err;
 }

@@ -2,9 +2,12 @@
 #ifndef READER_FOLDED_H
 #define READER_FOLDED_H
 
+#include <stdio.h>
 #include "profile.h"
 
 /* Reads path (or stdin for "-"); frame kinds come from their shape. 0, or -errno with one message printed. */
 int folded__read(struct profile *p, const char *path);
+/* The same from an open stream; name is the file's name in messages. */
+int folded__read_file(struct profile *p, FILE *f, const char *name);
 
 #endif

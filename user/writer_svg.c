@@ -449,7 +449,12 @@ static void change_colour(const struct svg_writer *w, const struct node *nd, uns
 {
 	double change = (double)nd->total - (double)nd->base;
 	double k = w->max_change > 0 ? fabs(change) / w->max_change : 0;
-	unsigned fade = (unsigned)(255 - 200 * k);
+	unsigned fade;
+
+	/* The root also holds the bases of frames too narrow to draw: its change can exceed every drawn frame's. */
+	if (k > 1)
+		k = 1;
+	fade = (unsigned)(255 - 200 * k);
 
 	rgb[0] = change > 0 ? 255 : fade;
 	rgb[1] = fade;

@@ -10,7 +10,12 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
-PYFLAME = os.path.join(ROOT, "pyflame-bpf")
+# The build without sanitizers (valgrind cannot run a sanitized one).
+PLAIN_PYFLAME = os.path.join(ROOT, "pyflame-bpf")
+# The binary under test: PYFLAME=build/asan/pyflame-bpf runs the suite against the sanitizer build (make check-asan).
+PYFLAME = os.path.abspath(os.environ.get("PYFLAME") or PLAIN_PYFLAME)
+# Where sanitized programs write their reports (run.py --sanitizer-logs): a test during which one appears fails.
+SANITIZER_LOGS = None
 TARGETS = os.path.join(BUILD, "targets")
 PY_TARGETS = os.path.join(ROOT, "tests", "targets", "py")
 
@@ -156,6 +161,18 @@ def marked_line(path, tag):
     raise Failure("no LINE:%s in %s" % (tag, path))
 
 
+def sanitizer_reports():
+    """The reports sanitized programs have written since the last call (removed once read), as text."""
+    if not SANITIZER_LOGS:
+        return ""
+    text = ""
+    for path in sorted(glob.glob(os.path.join(SANITIZER_LOGS, "*"))):
+        with open(path, errors="replace") as f:
+            text += "%s:\n%s\n" % (os.path.basename(path), f.read())
+        os.unlink(path)
+    return text
+
+
 def run_all(selected=None):
     """Runs the registered tests; returns (passed, failed, skipped)."""
     passed = failed = skipped = 0
@@ -163,8 +180,12 @@ def run_all(selected=None):
         if selected and not any(s in fn.__name__ for s in selected):
             continue
         t0 = time.time()
+        sanitizer_reports()
         try:
             fn()
+            reports = sanitizer_reports()
+            if reports:
+                raise Failure("sanitizer reports:\n" + reports[-6000:])
         except Skip as e:
             skipped += 1
             print("SKIP %s: %s" % (fn.__name__, e), flush=True)

@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Runs the test suite: criterion unit binaries (--unit BIN...), then the integration tests; prints `N passed, N failed`."""
+"""Runs the test suite: criterion unit binaries (--unit BIN...), then the integration tests; prints `N passed, N failed`.
+
+--sanitizer-logs DIR (first) sends the reports of sanitized programs (ASan, LSan, UBSan) to files in DIR and fails
+the test or unit binary during which one appears, whatever its exit code; PYFLAME=PATH picks the binary under test."""
 import os
 import re
 import subprocess
@@ -7,6 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
+import test_fuzz_corpus  # noqa: E402,F401
 import test_native  # noqa: E402,F401
 import test_memcheck  # noqa: E402,F401
 import test_python  # noqa: E402,F401
@@ -24,8 +28,15 @@ def run_unit(binaries):
     """Runs criterion binaries; counts their tests from criterion's synthesis line."""
     passed = failed = 0
     for b in binaries:
+        lib.sanitizer_reports()
         p = subprocess.run([b, "--short-filename", "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         out = p.stdout.decode(errors="replace")
+        reports = lib.sanitizer_reports()
+        if reports:
+            failed += 1
+            print("FAIL %s: sanitizer reports (exit %d)\n%s" % (os.path.basename(b), p.returncode, reports[-6000:]),
+                  flush=True)
+            continue
         m = re.search(r"Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", out)
         if not m:
             failed += 1
@@ -42,9 +53,22 @@ def run_unit(binaries):
     return passed, failed
 
 
+def sanitize(log_dir):
+    """Makes every sanitized program started from here on write its reports into log_dir, and UBSan fatal."""
+    os.makedirs(log_dir, exist_ok=True)
+    lib.SANITIZER_LOGS = log_dir
+    lib.sanitizer_reports()  # a previous run's
+    report = os.path.join(log_dir, "report")
+    os.environ["ASAN_OPTIONS"] = "log_path=%s:detect_leaks=1" % report
+    os.environ["UBSAN_OPTIONS"] = "log_path=%s:print_stacktrace=1:halt_on_error=1" % report
+
+
 def main():
     args = sys.argv[1:]
     units, selected = [], []
+    if args[:1] == ["--sanitizer-logs"] and len(args) > 1:
+        sanitize(os.path.abspath(args[1]))
+        args = args[2:]
     if args and args[0] == "--unit":
         args = args[1:]
         while args and not args[0].startswith("-k"):

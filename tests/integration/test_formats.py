@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import tempfile
 
-from lib import PYFLAME, TARGETS, Skip, Target, check, parse_folded, profile, test
+from lib import PYFLAME, ROOT, TARGETS, Skip, Target, check, parse_folded, profile, test
 
 CHAIN = os.path.join(TARGETS, "chain")
 
@@ -87,8 +87,7 @@ def test_report_round_trips_folded_and_reads_zstd_without_privileges():
 def test_man_page_renders_and_documents_every_option():
     if not shutil.which("man"):
         raise Skip("man is not installed")
-    root = os.path.dirname(PYFLAME)
-    page = subprocess.run(["man", "-l", os.path.join(root, "docs", "pyflame-bpf.1")], stdout=subprocess.PIPE,
+    page = subprocess.run(["man", "-l", os.path.join(ROOT, "docs", "pyflame-bpf.1")], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, env=dict(os.environ, MANWIDTH="100"))
     check(page.returncode == 0 and not page.stderr.strip(), "man: %r" % page.stderr)
     text = page.stdout.decode(errors="replace").replace("\u2010", "-").replace("\u2011", "-")

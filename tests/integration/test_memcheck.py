@@ -1,11 +1,13 @@
 """The userspace side under AddressSanitizer/UBSan (the `make asan` build) and valgrind, on real targets."""
 import os
+import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
-from lib import BUILD, PYFLAME, ROOT, TARGETS, Skip, Target, check, parse_folded, pythons, test
+from lib import BUILD, PLAIN_PYFLAME, ROOT, TARGETS, Skip, Target, check, parse_folded, pythons, test
 
 ASAN_BIN = os.path.join(BUILD, "asan", "pyflame-bpf")
 SANITIZER_WORDS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
@@ -47,16 +49,45 @@ def test_asan_ubsan_build_is_clean_on_python_native_and_error_paths():
     check(p.returncode == 0 and clean(err), "after SIGINT: exit %d: %s" % (p.returncode, err[-3000:]))
 
 
+VALGRIND = ["valgrind", "-q", "--error-exitcode=9", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect,possible",
+            "--suppressions=" + os.path.join(ROOT, "tests", "valgrind.supp")]
+
+
+def memcheck(args, expect_rc=0, timeout=120):
+    """Runs the build without sanitizers under valgrind memcheck; checks its exit code (9: an error or a leak)."""
+    p = subprocess.run(VALGRIND + [PLAIN_PYFLAME] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=timeout)
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode == expect_rc, "valgrind pyflame-bpf %s: exit %d: %s" %
+          (" ".join(args), p.returncode, err[-4000:]))
+    return p
+
+
 @test
-def test_valgrind_memcheck_is_clean():
+def test_valgrind_memcheck_is_clean_recording_and_writing_every_format_and_reading_them_back():
+    """A recording of Python, native and kernel stacks (every symbolizer, per-thread roots), then the saved profile
+    through report into every output format, report of the zstd file, and diff: no memcheck error, no leak."""
     if not shutil.which("valgrind"):
         raise Skip("valgrind is not installed")
-    supp = os.path.join(ROOT, "tests", "valgrind.supp")
-    with Target(python_target()) as py, Target([os.path.join(TARGETS, "chain")]) as native:
-        p = subprocess.run(["valgrind", "-q", "--error-exitcode=9", "--leak-check=full",
-                            "--errors-for-leak-kinds=definite,indirect", "--suppressions=" + supp,
-                            PYFLAME, "-p", "%d,%d" % (py.pid, native.pid), "-d", "3", "-F", "199"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-    err = p.stderr.decode(errors="replace")
-    check(p.returncode == 0, "valgrind exit %d: %s" % (p.returncode, err[-4000:]))
-    check(sum(c for _, c in parse_folded(p.stdout.decode())) > 50, "too few samples under valgrind")
+    d = tempfile.mkdtemp()
+    try:
+        saved = os.path.join(d, "rec.folded")
+        with Target(python_target()) as py, Target([os.path.join(TARGETS, "chain")]) as native, \
+                Target([os.path.join(TARGETS, "syscalls")]) as kernel:
+            memcheck(["-p", "%d,%d,%d" % (py.pid, native.pid, kernel.pid), "-d", "3", "-F", "199", "--threads",
+                      "-q", "-o", saved])
+        with open(saved) as f:
+            stacks = parse_folded(f.read())
+        check(sum(c for _, c in stacks) > 50, "too few samples under valgrind")
+        check(any(f.endswith("_[k]") for frames, _ in stacks for f in frames), "no kernel frame recorded")
+        check(any(re.search(r" \(\S+\.py:\d+\)$", f) for frames, _ in stacks for f in frames),
+              "no Python frame recorded")
+        for out in ("x.svg", "x.pb.gz", "x.speedscope.json", "x.folded.zst"):
+            memcheck(["report", saved, "-o", os.path.join(d, out)])
+        back = os.path.join(d, "back.folded")
+        memcheck(["report", os.path.join(d, "x.folded.zst"), "-o", back])
+        memcheck(["diff", saved, back, "-o", os.path.join(d, "diff.svg")])
+        memcheck(["diff", saved, back, "--format", "folded", "-o", os.path.join(d, "diff.folded")])
+        memcheck(["report", os.path.join(d, "x.svg")], expect_rc=1)  # not a folded file: an error path
+    finally:
+        shutil.rmtree(d)

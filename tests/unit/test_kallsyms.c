@@ -122,6 +122,19 @@ Test(kallsyms, lookup_in_an_empty_table_is_null)
 	kallsyms__free(&k);
 }
 
+/* Found by tests/fuzz/kallsyms.c: with no code symbol the table is NULL, and sorting it was undefined (qsort's
+ * array may not be NULL); UBSan, in `make check-asan`, stops this test there. */
+Test(kallsyms, parse_of_data_symbols_only_is_an_empty_table)
+{
+	struct kallsyms k;
+
+	parse_text(&k, "ffffffff82000000 D jiffies\nffffffff81001c00 r rodata_sym\n");
+	cr_expect_eq(k.n, 0);
+	cr_expect_null(k.syms);
+	cr_expect_null(kallsyms__lookup(&k, 0xffffffff82000000));
+	kallsyms__free(&k);
+}
+
 Test(kallsyms, parse_skips_malformed_lines)
 {
 	struct kallsyms k;

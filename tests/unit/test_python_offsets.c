@@ -375,3 +375,44 @@ Test(python_offsets, debug_offsets_out_of_range_is_einval_and_leaves_out_alone, 
 	cr_expect_eq(memcmp(&o, &before, sizeof(o)), 0, "out was written on failure");
 	free(buf);
 }
+
+/* Found by tests/fuzz/python_offsets.c: a sizeof(PyUnicodeObject) past INT32_MAX became a negative
+ * unicode_compact_data, which the string reader took for a length to read into its header buffer. */
+Test(python_offsets, debug_offsets_with_a_huge_str_size_are_einval, .init = load_pyruntime, .fini = free_pyruntime)
+{
+	uint64_t sizes[] = { 1ull << 31, (1ull << 32) + 64, UINT64_MAX };
+	unsigned char *buf;
+	struct py_offsets o;
+
+	need_pyruntime();
+	buf = malloc(pyruntime_len);
+	cr_assert_not_null(buf);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		/* unicode_object.size is slot 67 of the 3.13 table. */
+		memcpy(buf, pyruntime, pyruntime_len);
+		memcpy(buf + 67 * 8, &sizes[i], sizeof(sizes[i]));
+		cr_expect_eq(py_offsets__from_debug(buf, pyruntime_len, &o), -EINVAL, "size %#llx",
+			     (unsigned long long)sizes[i]);
+	}
+	free(buf);
+}
+
+/* Found by tests/fuzz/python_offsets.c: a code field at INT32_MAX (inside a code object the table says is larger)
+ * overflowed int while the size of the code header block was computed. */
+Test(python_offsets, debug_offsets_with_a_code_field_near_int32_max_are_einval, .init = load_pyruntime,
+     .fini = free_pyruntime)
+{
+	uint64_t size = UINT64_MAX, name = INT32_MAX;
+	unsigned char *buf;
+	struct py_offsets o;
+
+	need_pyruntime();
+	buf = malloc(pyruntime_len);
+	cr_assert_not_null(buf);
+	/* code_object.size and code_object.name are slots 34 and 36 of the 3.13 table. */
+	memcpy(buf, pyruntime, pyruntime_len);
+	memcpy(buf + 34 * 8, &size, sizeof(size));
+	memcpy(buf + 36 * 8, &name, sizeof(name));
+	cr_expect_eq(py_offsets__from_debug(buf, pyruntime_len, &o), -EINVAL);
+	free(buf);
+}

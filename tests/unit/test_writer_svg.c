@@ -415,6 +415,51 @@ Test(writer_svg, empty_profile_is_a_document_with_a_message_and_no_frames)
 	free(svg);
 }
 
+/*
+ * Found by tests/fuzz/reader_folded.c: a diff's frames are faded by their change relative to the largest change of a
+ * drawn frame, but the root also carries the bases of frames too narrow to draw, so its change can be larger; the
+ * fade went below 0 and became a colour component of billions (undefined in C).
+ */
+Test(writer_svg, diff_colours_stay_in_range_when_the_root_changed_more_than_any_drawn_frame)
+{
+	struct profile before;
+	struct profile_view view;
+	struct view_options none = {0};
+	char *svg = NULL, name[16];
+	size_t len = 0, n;
+	FILE *f = open_memstream(&svg, &len);
+	struct drawn *d;
+
+	cr_assert_not_null(f);
+	/* Before: eight stacks of 1. After: four of them, one twice (5 samples); the four gone are not drawn, yet their
+	 * normalised bases (round(5/8) = 1 each) count in the root: root 5 vs 8, drawn frames +1 or 0. */
+	profile__init(&before);
+	for (int i = 0; i < 8; i++) {
+		uint32_t id;
+
+		snprintf(name, sizeof(name), "f%d", i);
+		id = (uint32_t)profile__frame(&before, FRAME_NATIVE, name);
+		cr_assert_eq(profile__add(&before, 1, 1, &id, 1, 1), 0);
+		if (i < 4) {
+			uint32_t mine = frame(FRAME_NATIVE, name);
+
+			add(&mine, 1, i == 0 ? 2 : 1);
+		}
+	}
+	cr_assert_eq(profile_view__diff(&view, &before, &prof, &none), 0);
+	cr_assert_eq(svg__write(&view, NULL, f), 0);
+	fclose(f);
+	d = parse(svg, &n);
+	cr_assert_eq(n, 5, "the root and f0-f3 are drawn: %zu", n);
+	for (size_t i = 0; i < n; i++)
+		for (int c = 0; c < 3; c++)
+			cr_expect_leq(d[i].rgb[c], 255, "%s: rgb %u,%u,%u", d[i].title, d[i].rgb[0], d[i].rgb[1], d[i].rgb[2]);
+	free(d);
+	free(svg);
+	profile_view__free(&view);
+	profile__free(&before);
+}
+
 static double seconds(void)
 {
 	struct timespec t;

@@ -1,0 +1,156 @@
+/* Tests for python_code: code objects and strings laid out by hand in this process's memory, read back as a target's. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "python_code.h"
+
+/* One code object with its type, names and line table, laid out as CPython 3.12 lays them out. */
+struct fake {
+	_Alignas(16) uint8_t code[512];
+	_Alignas(16) uint8_t type[64];
+	_Alignas(16) uint8_t str_type[64];
+	_Alignas(16) uint8_t bytes_type[64];
+	_Alignas(16) uint8_t name[128];
+	_Alignas(16) uint8_t file[128];
+	_Alignas(16) uint8_t linetable[64];
+};
+
+static const char code_type_name[] = "code", str_type_name[] = "str", bytes_type_name[] = "bytes";
+static struct fake fake;
+static struct py_process py;
+
+static void put_u64(uint8_t *obj, int off, uint64_t v)
+{
+	memcpy(obj + off, &v, sizeof(v));
+}
+
+static void put_u32(uint8_t *obj, int off, uint32_t v)
+{
+	memcpy(obj + off, &v, sizeof(v));
+}
+
+/* A compact str whose state says ASCII, holding the bytes of text as they are. */
+static void ascii_str(uint8_t *obj, const char *text)
+{
+	const struct py_offsets *o = &py.off;
+
+	memset(obj, 0, 128);
+	put_u64(obj, 0, 1);                                        /* ob_refcnt */
+	put_u64(obj, o->object_type, (uintptr_t)fake.str_type);     /* names must be the interpreter's str */
+	put_u32(obj, o->unicode_state, 1u << 2 | 1u << 5 | 1u << 6); /* kind 1, compact, ascii */
+	put_u64(obj, o->unicode_length, strlen(text));
+	memcpy(obj + o->unicode_ascii_data, text, strlen(text) + 1);
+}
+
+static void setup(void)
+{
+	const struct py_offsets *o = py_offsets__find(0x030c);
+
+	cr_assert_not_null(o);
+	memset(&py, 0, sizeof(py));
+	py.pid = getpid(); /* process_vm_readv on ourselves */
+	py.off = *o;
+	/* As py_process__discover() completes the layout. */
+	py.off.layout.code_tag = (int16_t)(o->code_name + 8 - PF_CODE_TAG_BYTES);
+	py.off.layout.str_hash = 24;
+
+	memset(&fake, 0, sizeof(fake));
+	put_u64(fake.type, o->type_name, (uintptr_t)code_type_name);
+	put_u64(fake.str_type, o->type_name, (uintptr_t)str_type_name);
+	put_u64(fake.bytes_type, o->type_name, (uintptr_t)bytes_type_name);
+	put_u64(fake.code, 0, 1);
+	put_u64(fake.code, o->object_type, (uintptr_t)fake.type);
+	put_u64(fake.code, o->code_name, (uintptr_t)fake.name);
+	put_u64(fake.code, o->code_qualname, (uintptr_t)fake.name);
+	put_u64(fake.code, o->code_filename, (uintptr_t)fake.file);
+	put_u64(fake.code, o->code_linetable, (uintptr_t)fake.linetable);
+	put_u32(fake.code, o->code_firstlineno, 7);
+	put_u64(fake.linetable, 0, 1);
+	put_u64(fake.linetable, o->object_type, (uintptr_t)fake.bytes_type);
+	put_u64(fake.linetable, o->bytes_size, 0); /* an empty table */
+	ascii_str(fake.name, "handle");
+	ascii_str(fake.file, "app.py");
+}
+
+TestSuite(python_code, .init = setup);
+
+Test(python_code, read_gives_name_file_and_first_line)
+{
+	struct py_code *c;
+
+	cr_assert_eq(py_code__read(&c, &py, (uintptr_t)fake.code), 0);
+	cr_expect_str_eq(c->name, "handle");
+	cr_expect_str_eq(c->file, "app.py");
+	cr_expect_eq(c->firstlineno, 7);
+	py_code__free(c);
+}
+
+Test(python_code, still_is_yes_for_the_same_object_and_no_once_its_name_changed)
+{
+	struct py_code *c;
+
+	cr_assert_eq(py_code__read(&c, &py, (uintptr_t)fake.code), 0);
+	cr_expect_eq(py_code__still(&py, (uintptr_t)fake.code, c), 1);
+	/* Another string at the old name's address: same pointers in the code object, another function. */
+	ascii_str(fake.name, "handla");
+	cr_expect_eq(py_code__still(&py, (uintptr_t)fake.code, c), 0);
+	py_code__free(c);
+}
+
+Test(python_code, still_is_no_once_a_field_of_the_code_object_changed)
+{
+	struct py_code *c;
+
+	cr_assert_eq(py_code__read(&c, &py, (uintptr_t)fake.code), 0);
+	put_u32(fake.code, py.off.code_firstlineno, 8);
+	cr_expect_eq(py_code__still(&py, (uintptr_t)fake.code, c), 0);
+	py_code__free(c);
+}
+
+/*
+ * Found by tests/fuzz/python_code.c: a name whose raw bytes differ from its decoded text (here a byte above 0x7f in a
+ * string flagged ASCII, decoded as U+00FF) was compared raw against the decoded name, so an unchanged code object
+ * read as "address reused" at every drain, which also switched its process to code tags.
+ */
+Test(python_code, still_is_yes_for_an_unchanged_object_whose_name_bytes_decode_differently)
+{
+	struct py_code *c;
+
+	ascii_str(fake.name, "\xff" "lambda>");
+	cr_assert_eq(py_code__read(&c, &py, (uintptr_t)fake.code), 0);
+	cr_expect_str_eq(c->name, "\xc3\xbf" "lambda>");
+	cr_expect_eq(py_code__still(&py, (uintptr_t)fake.code, c), 1);
+	py_code__free(c);
+}
+
+/*
+ * Found by tests/fuzz/python_code.c: from 3.13 the offsets come from the target's _Py_DebugOffsets, which may put
+ * PyObject.ob_type anywhere below sizeof(PyObject) as it declares it; the reader indexed its 512-byte header buffer
+ * with it (a read far outside the stack).
+ */
+Test(python_code, read_refuses_a_layout_whose_type_field_lies_outside_the_header)
+{
+	struct py_code *c = NULL;
+
+	py.off.object_type = 1 << 30;
+	cr_expect_eq(py_code__read(&c, &py, (uintptr_t)fake.code), -EINVAL);
+	cr_expect_null(c);
+}
+
+/* The same for the str header: state and length must lie inside the bytes read before the string's data. */
+Test(python_code, string_reader_refuses_a_layout_whose_header_fields_lie_outside_the_str_header)
+{
+	char *s = NULL;
+
+	py.off.unicode_compact_data = 120;
+	py.off.unicode_state = 126;
+	cr_expect_eq(py_string__read(&py, (uintptr_t)fake.name, &s), -EINVAL);
+	py.off.unicode_state = 32;
+	py.off.unicode_length = 116;
+	cr_expect_eq(py_string__read(&py, (uintptr_t)fake.name, &s), -EINVAL);
+	cr_expect_null(s);
+}

@@ -1,0 +1,78 @@
+/* Tests for reader_folded: saved folded profiles (plain or zstd) read back, and what the reader refuses. */
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reader_folded.h"
+
+static struct profile prof;
+
+static void setup(void)
+{
+	profile__init(&prof);
+}
+
+static void teardown(void)
+{
+	profile__free(&prof);
+}
+
+TestSuite(reader_folded, .init = setup, .fini = teardown);
+
+static int read_text(const char *text, size_t len)
+{
+	FILE *f = fmemopen((void *)text, len, "r");
+	int err;
+
+	cr_assert_not_null(f);
+	err = folded__read_file(&prof, f, "saved.folded");
+	fclose(f);
+	return err;
+}
+
+Test(reader_folded, frames_get_their_kind_from_their_shape_and_counts_add_up)
+{
+	static const char text[] = "python3 (12);main (app.py:9);do_sys_open_[k] 3\n"
+				   "python3 (12);main (app.py:9);[unknown] 2\n"
+				   "python3 (12);main (app.py:9);do_sys_open_[k] 4\n";
+	const struct profile_stack *s;
+
+	cr_assert_eq(read_text(text, strlen(text)), 0);
+	cr_assert_eq(prof.nstacks, 2);
+	cr_expect_eq(prof.total, 9);
+	s = prof.stacks[0];
+	cr_assert_eq(s->nframes, 3);
+	cr_expect_eq(s->count, 7);
+	cr_expect_eq(prof.frames[s->frames[0]].kind, FRAME_ROOT);
+	cr_expect_eq(prof.frames[s->frames[1]].kind, FRAME_PYTHON);
+	cr_expect_eq(prof.frames[s->frames[2]].kind, FRAME_KERNEL);
+	cr_expect_str_eq(prof.frames[s->frames[2]].name, "do_sys_open");
+	cr_expect_eq(prof.frames[prof.stacks[1]->frames[2]].kind, FRAME_MARKER);
+}
+
+/*
+ * Found by tests/fuzz/reader_folded.c: counts are read as they are, and a file whose counts add up past 2^64 wrapped
+ * the profile's total below its stacks' counts; every writer divides by that total (an SVG frame wider than its
+ * graph, a float-to-integer conversion out of range).
+ */
+Test(reader_folded, counts_adding_up_past_2_64_are_refused_naming_the_line, .init = cr_redirect_stderr)
+{
+	static const char text[] = "main;work 18446744073709551615\n"
+				   "main;idle 1\n";
+	char err[256] = "";
+
+	cr_expect_eq(read_text(text, strlen(text)), -EOVERFLOW);
+	fflush(stderr);
+	cr_expect_not_null(fgets(err, sizeof(err), cr_get_redirected_stderr()));
+	cr_expect_not_null(strstr(err, "saved.folded:2:"), "message: %s", err);
+}
+
+Test(reader_folded, one_count_of_2_64_minus_1_is_a_profile)
+{
+	static const char text[] = "main;work 18446744073709551615\n";
+
+	cr_expect_eq(read_text(text, strlen(text)), 0);
+	cr_expect_eq(prof.total, UINT64_MAX);
+}
