@@ -277,3 +277,33 @@ def test_corrupt_frame_links_end_in_a_marker_without_crash_or_hang():
             for f in py:
                 m = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", f)
                 check(f in MARKERS or (m and m.group(2) in REAL_FILES), "%s: garbage named %r" % (minor, f[:200]))
+
+
+@test
+def test_report_reads_a_hostile_saved_profile_exactly_or_refuses_it():
+    """A saved profile is untrusted input too. Its last line without a newline is read exactly, even when the memory
+    after it holds digits (glibc's MALLOC_PERTURB_ fills new heap memory with '5'); CRLF line ends are read; a count
+    that is signed, has trailing bytes, overflows, or makes the total overflow is refused: one line, exit 1."""
+    d = tempfile.mkdtemp(prefix="pyflame-hostile-report-")
+    try:
+        def report(data, env=None):
+            path = os.path.join(d, "in.folded")
+            with open(path, "wb") as f:
+                f.write(data)
+            p = subprocess.run([PYFLAME, "report", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(os.environ, **(env or {})), timeout=60)
+            return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+        perturb = {"MALLOC_PERTURB_": "202"}  # 202 ^ 0xff == ord('5')
+        check(report(b"main;a 1", perturb)[1] == "main;a 1\n", "last line without a newline: %r" %
+              (report(b"main;a 1", perturb),))
+        zst = subprocess.run(["zstd", "-q", "-c"], input=b"main;a 1", stdout=subprocess.PIPE, check=True).stdout
+        check(report(zst, perturb)[1] == "main;a 1\n", "zstd, without a newline: %r" % (report(zst, perturb),))
+        check(report(b"a 1\r\nb;c 2\r\n")[1] == "a 1\nb;c 2\n", "CRLF: %r" % (report(b"a 1\r\nb;c 2\r\n"),))
+        for bad in (b"a -1\n", b"a 1x\n", b"a +1\n", b"a 18446744073709551616\n",
+                    b"a 18446744073709551615\nb 1\n"):
+            rc, out, err = report(bad)
+            check(rc == 1 and out == "" and len(err.strip().splitlines()) == 1 and "not a folded line" in err,
+                  "%r: exit %d, out %r, err %r" % (bad, rc, out, err))
+    finally:
+        shutil.rmtree(d)
