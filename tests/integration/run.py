@@ -17,6 +17,7 @@ import test_pprof  # noqa: E402,F401
 import test_speedscope  # noqa: E402,F401
 import test_hostile  # noqa: E402,F401
 import test_faults  # noqa: E402,F401
+import test_scale  # noqa: E402,F401
 
 
 def run_unit(binaries):
