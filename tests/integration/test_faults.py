@@ -266,29 +266,44 @@ def kernel_ids(kind):
 def test_profiler_killed_with_sigkill_leaves_no_program_map_or_event():
     """pyflame-bpf SIGKILLed while recording: the programs and maps its fds held (read from its fdinfo, so other
     runs on the machine do not count) are gone from the kernel, and its perf events with them (each one held the
-    program attached: a surviving event would keep the program loaded)."""
-    with Target([CHAIN]) as t:
-        p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-q", "-o", "/dev/null"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-        wait_attached(p)
-        fds = fd_kinds(p.pid)
-        progs = set(int(m) for i in fds.get("bpf-prog", []) for m in re.findall(r"^prog_id:\s+(\d+)$", i, re.M))
-        maps = set(int(m) for i in fds.get("bpf-map", []) for m in re.findall(r"^map_id:\s+(\d+)$", i, re.M))
-        events = len(fds.get("perf_event", []))
-        check(progs and len(maps) >= 5 and events == os.cpu_count(), "while running: progs %r, maps %r, %d perf "
-              "events for %d CPUs" % (progs, maps, events, os.cpu_count()))
-        check(progs <= kernel_ids("prog") and maps <= kernel_ids("map"), "bpftool does not list what it holds")
-        p.kill()
-        p.communicate(timeout=30)
-        deadline = time.time() + 10  # the kernel frees them after an RCU grace period
-        while time.time() < deadline:
-            left_progs, left_maps = progs & kernel_ids("prog"), maps & kernel_ids("map")
-            if not left_progs and not left_maps:
-                break
-            time.sleep(0.1)
-        check(not left_progs and not left_maps, "after SIGKILL: programs %r, maps %r still loaded" %
-              (left_progs, left_maps))
-        check(t.proc.poll() is None, "the target did not survive the profiler's death")
+    program attached: a surviving event would keep the program loaded). -o keeps the last SIGHUP snapshot whole;
+    only the next write's temporary file is left beside it."""
+    d = tempfile.mkdtemp(prefix="pyflame-kill-")
+    try:
+        out = os.path.join(d, "p.folded")
+        with Target([CHAIN]) as t:
+            p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-F", "499", "-o", out], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            wait_attached(p)
+            fds = fd_kinds(p.pid)
+            progs = set(int(m) for i in fds.get("bpf-prog", []) for m in re.findall(r"^prog_id:\s+(\d+)$", i, re.M))
+            maps = set(int(m) for i in fds.get("bpf-map", []) for m in re.findall(r"^map_id:\s+(\d+)$", i, re.M))
+            events = len(fds.get("perf_event", []))
+            check(progs and len(maps) >= 5 and events == os.cpu_count(), "while running: progs %r, maps %r, %d "
+                  "perf events for %d CPUs" % (progs, maps, events, os.cpu_count()))
+            check(progs <= kernel_ids("prog") and maps <= kernel_ids("map"), "bpftool does not list what it holds")
+            time.sleep(1)
+            p.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while not os.path.exists(out) and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            p.kill()
+            p.communicate(timeout=30)
+            deadline = time.time() + 10  # the kernel frees them after an RCU grace period
+            while time.time() < deadline:
+                left_progs, left_maps = progs & kernel_ids("prog"), maps & kernel_ids("map")
+                if not left_progs and not left_maps:
+                    break
+                time.sleep(0.1)
+            check(not left_progs and not left_maps, "after SIGKILL: programs %r, maps %r still loaded" %
+                  (left_progs, left_maps))
+            check(t.proc.poll() is None, "the target did not survive the profiler's death")
+        with open(out) as f:
+            check(sum(c for _, c in parse_folded(f.read())) > 100, "the snapshot is not a whole profile")
+        check(sorted(os.listdir(d)) == ["p.folded", "p.folded.tmp.%d" % p.pid], "files: %r" % os.listdir(d))
+    finally:
+        shutil.rmtree(d)
 
 
 @test
