@@ -154,11 +154,11 @@ Test(output_path, devices_and_proc_fd_links_are_written_in_place)
 	int fds[2];
 
 	cr_assert_eq(resolve("/dev/null"), 0);
-	cr_expect(op.in_place && !strcmp(op.name, "null"));
+	cr_expect(op.in_place && !op.proc_link && !strcmp(op.name, "null"));
 	cr_assert_eq(pipe(fds), 0);
 	snprintf(path, sizeof(path), "/dev/fd/%d", fds[1]);
 	cr_assert_eq(resolve(path), 0); /* /dev/fd -> /proc/self/fd, then the kernel's link to the pipe */
-	cr_expect(op.in_place);
+	cr_expect(op.in_place && op.proc_link);
 	snprintf(path, sizeof(path), "%d", fds[1]);
 	cr_expect_str_eq(op.name, path);
 	close(fds[0]);
