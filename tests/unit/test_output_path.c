@@ -12,19 +12,21 @@
 
 #define OTHER 65534 /* nobody */
 
-static char dir[64], path[256], why[256];
+static char dir[200], path[256], why[256];
 static struct output_path op;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/pyflame-output-path-XXXXXX");
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(dir, sizeof(dir), "%s/pyflame-output-path-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	cr_assert_not_null(mkdtemp(dir));
 	op.dirfd = -1;
 }
 
 static void teardown(void)
 {
-	char cmd[128];
+	char cmd[256];
 
 	output_path__free(&op);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -36,7 +38,7 @@ TestSuite(output_path, .init = setup, .fini = teardown);
 /* dir/rel */
 static const char *at(const char *rel)
 {
-	static char buf[4][256];
+	static char buf[4][320];
 	static int i;
 
 	i = (i + 1) % 4;
