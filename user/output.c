@@ -44,7 +44,8 @@ int output__open(struct output *o, const char *path, int compress)
 	}
 	/* Devices, pipes and FIFOs are written in place; regular files atomically, so a killed run leaves no half file. */
 	if (o->target.in_place) {
-		fd = openat(o->target.dirfd, o->target.name, O_WRONLY | O_TRUNC | O_CLOEXEC);
+		fd = openat(o->target.dirfd, o->target.name,
+			    O_WRONLY | O_TRUNC | O_CLOEXEC | (o->target.proc_link ? 0 : O_NOFOLLOW));
 	} else if (asprintf(&o->tmp, "%s.tmp.%d", o->target.name, (int)getpid()) > 0) {
 		fd = openat(o->target.dirfd, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	}

@@ -139,7 +139,7 @@ int output_path__resolve(struct output_path *op, const char *path, char *why, si
 		}
 		if (S_ISLNK(st.st_mode) && in_procfs(op->dirfd) && last) {
 			/* /proc/PID/fd/N names an open file, pipe or socket, not a path: the kernel follows it. */
-			op->in_place = op->exists = 1;
+			op->in_place = op->exists = op->proc_link = 1;
 			op->name = strdup(comp);
 			err = op->name ? 0 : -ENOMEM;
 			goto cleanup;

@@ -17,6 +17,7 @@ struct output_path {
 	char *name;     /* the final name in it, never a symlink we have not resolved */
 	int exists;     /* the final name exists */
 	int in_place;   /* write through openat(dirfd, name) without a temporary file: not a regular file, or /proc */
+	int proc_link;  /* name is a /proc link the kernel must follow; every other name is opened O_NOFOLLOW */
 };
 
 /* Resolves path; 0, or -errno with why holding one sentence (which link, whose, where) for the caller to print. */

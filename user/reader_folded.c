@@ -32,6 +32,7 @@ static int read_all(FILE *f, char **data, size_t *len)
 		free(buf);
 		return -EIO;
 	}
+	buf[n] = '\0'; /* n < cap: the parser's string functions stop here, whatever the last line ends with */
 	*data = buf;
 	*len = n;
 	return 0;
@@ -74,6 +75,7 @@ out:
 		free(buf);
 		return err;
 	}
+	buf[n] = '\0'; /* n < cap, as in read_all */
 	*data = buf;
 	*len = n;
 	return 0;
@@ -99,11 +101,24 @@ static enum frame_kind kind_of(char *name, int root_position, const regex_t *py)
 	return FRAME_NATIVE;
 }
 
+/* A count: decimal digits only (no sign, no space, nothing after), not overflowing 64 bits. */
+static int parse_count(const char *s, unsigned long long *count)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	*count = strtoull(s, &end, 10);
+	return !*end && errno != ERANGE;
+}
+
 static int parse(struct profile *p, char *text, size_t len, const char *path)
 {
 	regex_t py;
 	uint32_t *ids = NULL;
 	size_t ids_cap = 0, lineno = 0;
+	unsigned long long total = 0;
 	char *line = text, *end = text + len;
 	int err = 0;
 
@@ -116,15 +131,18 @@ static int parse(struct profile *p, char *text, size_t len, const char *path)
 
 		if (nl)
 			*nl = '\0';
+		if ((nl ? nl : end) > line && (nl ? nl : end)[-1] == '\r')
+			(nl ? nl : end)[-1] = '\0'; /* a file saved with CRLF line ends */
 		lineno++;
 		space = strrchr(line, ' ');
 		if (!*line)
 			goto next;
-		if (!space || space == line || sscanf(space + 1, "%llu", &count) != 1) {
+		if (!space || space == line || !parse_count(space + 1, &count) || total + count < total) {
 			fprintf(stderr, "pyflame-bpf: %s:%zu: not a folded line (frames;... COUNT)\n", path, lineno);
 			err = -EINVAL;
 			break;
 		}
+		total += count;
 		*space = '\0';
 		for (frame = strtok_r(line, ";", &save); frame && !err; frame = strtok_r(NULL, ";", &save)) {
 			int64_t id = profile__frame(p, kind_of(frame, n < 2, &py), frame);

@@ -616,6 +616,14 @@ void session__summary(const struct session *s)
 			s->switch_run_ns / s->switch_runs, s->switch_runs, st[PF_STAT_OFF_BLOCKS] - st[PF_STAT_OFF_OPEN]);
 	if (s->collector.bad_records)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.bad_records);
+	/* Every sample the kernel took of a target either reached userspace or was counted lost: say so with -v, and
+	 * always when the two sides disagree. */
+	if (s->opts->verbose || st[PF_STAT_SAMPLES] != s->collector.records + s->collector.bad_records)
+		fprintf(stderr, "pyflame-bpf: accounting: %" PRIu64 " samples taken of the targets: %" PRIu64
+				" reached userspace (%" PRIu64 " counted, %" PRIu64 " malformed), %" PRIu64
+				" lost (ring buffer full)\n",
+			st[PF_STAT_SAMPLES] + lost, st[PF_STAT_SAMPLES], s->collector.records, s->collector.bad_records,
+			lost);
 	for (size_t i = 0; i < s->targets.n; i++) {
 		const struct target *t = &s->targets.list[i];
 		const struct profile_process *pp = profile__find_process(&s->profile, t->pid);

