@@ -61,9 +61,9 @@ static int run_path(const char *path, unsigned *runs)
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		char file[4096];
-
 		if (names[i]->d_name[0] != '.') {
+			char file[4096];
+
 			snprintf(file, sizeof(file), "%s/%s", path, names[i]->d_name);
 			if (run_path(file, runs))
 				err = -1;

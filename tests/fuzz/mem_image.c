@@ -66,8 +66,7 @@ int proc_mem__read_u64(pid_t pid, uint64_t addr, uint64_t *out)
 	return proc_mem__read(pid, addr, out, sizeof(*out));
 }
 
-ssize_t proc_mem__read2(pid_t pid, uint64_t addr1, void *buf1, size_t size1, uint64_t addr2, void *buf2,
-			size_t size2)
+ssize_t proc_mem__read2(pid_t pid, uint64_t addr1, void *buf1, size_t size1, uint64_t addr2, void *buf2, size_t size2)
 {
 	/* process_vm_readv stops at the first range it cannot read. */
 	if (proc_mem__read(pid, addr1, buf1, size1))

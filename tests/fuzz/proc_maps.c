@@ -19,20 +19,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	FILE *f = fuzz_input__open(data, size);
 	struct proc_maps m;
-	char path[128];
-	int sorted;
 
 	if (!f)
 		return 0;
 	if (!proc_maps__parse(&m, f)) {
-		sorted = sorted_and_disjoint(&m);
+		int sorted = sorted_and_disjoint(&m);
+
 		for (size_t i = 0; i < m.n; i++) {
 			const struct proc_map *map = &m.maps[i];
+			char path[128];
 
 			if (proc_map__basename(map) == NULL)
 				abort();
 			proc_map__open_path(map, 1, path, sizeof(path));
-			if (sorted && (proc_maps__find(&m, map->start) != map || proc_maps__find(&m, map->end - 1) != map))
+			if (sorted &&
+			    (proc_maps__find(&m, map->start) != map || proc_maps__find(&m, map->end - 1) != map))
 				abort();
 		}
 		proc_maps__free(&m);

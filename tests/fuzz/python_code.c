@@ -21,10 +21,11 @@
 /* The layout of the given version, 0 or -1 when the target's own table is refused. */
 static int layout_of(struct py_process *py, unsigned version, uint64_t runtime)
 {
-	static uint8_t buf[DEBUG_OFFSETS_READ];
-
 	if (version >= 0x030d) {
-		if (proc_mem__read(py->pid, runtime, buf, sizeof(buf)) || py_offsets__from_debug(buf, sizeof(buf), &py->off))
+		static uint8_t buf[DEBUG_OFFSETS_READ];
+
+		if (proc_mem__read(py->pid, runtime, buf, sizeof(buf)) ||
+		    py_offsets__from_debug(buf, sizeof(buf), &py->off))
 			return -1;
 		return 0;
 	}
@@ -56,7 +57,7 @@ static void check_utf8(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct py_process py = { .pid = 1 };
+	struct py_process py = {.pid = 1};
 	uint64_t runtime, addr;
 	struct py_code *c;
 	uint16_t version;

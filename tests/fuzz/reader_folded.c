@@ -39,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Writes the view in every format, as `report` would. */
 static void write_all(const struct profile_view *v)
 {
-	struct svg_options svg = { .title = "fuzz" }, icicle = { .inverted = 1 };
+	struct svg_options svg = {.title = "fuzz"}, icicle = {.inverted = 1};
 
 	folded__write(v, sink, NULL);
 	svg__write(v, &svg, sink);
@@ -51,7 +51,7 @@ static void write_all(const struct profile_view *v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct view_options vo = { 0 };
+	struct view_options vo = {0};
 	FILE *f = fuzz_input__open(data, size);
 	struct profile_view v;
 	struct profile p;

@@ -9,7 +9,7 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+BUILD = os.path.abspath(os.environ.get("BUILD") or os.path.join(ROOT, "build"))
 # The build without sanitizers (valgrind cannot run a sanitized one).
 PLAIN_PYFLAME = os.path.join(ROOT, "pyflame-bpf")
 # The binary under test: PYFLAME=build/asan/pyflame-bpf runs the suite against the sanitizer build (make check-asan).

@@ -1,4 +1,4 @@
-/* Tests for python_code: code objects and strings laid out by hand in this process's memory, read back as a target's. */
+/* Tests for python_code: code objects and strings laid out by hand in our own memory, read back as a target's. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
@@ -39,7 +39,7 @@ static void ascii_str(uint8_t *obj, const char *text)
 	const struct py_offsets *o = &py.off;
 
 	memset(obj, 0, 128);
-	put_u64(obj, 0, 1);                                        /* ob_refcnt */
+	put_u64(obj, 0, 1);                                          /* ob_refcnt */
 	put_u64(obj, o->object_type, (uintptr_t)fake.str_type);     /* names must be the interpreter's str */
 	put_u32(obj, o->unicode_state, 1u << 2 | 1u << 5 | 1u << 6); /* kind 1, compact, ascii */
 	put_u64(obj, o->unicode_length, strlen(text));
@@ -120,9 +120,9 @@ Test(python_code, still_is_yes_for_an_unchanged_object_whose_name_bytes_decode_d
 {
 	struct py_code *c;
 
-	ascii_str(fake.name, "\xff" "lambda>");
+	ascii_str(fake.name, "\xfflambda>");
 	cr_assert_eq(py_code__read(&c, &py, (uintptr_t)fake.code), 0);
-	cr_expect_str_eq(c->name, "\xc3\xbf" "lambda>");
+	cr_expect_str_eq(c->name, "\xc3\xbflambda>");
 	cr_expect_eq(py_code__still(&py, (uintptr_t)fake.code, c), 1);
 	py_code__free(c);
 }
