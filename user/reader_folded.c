@@ -137,9 +137,14 @@ static int parse(struct profile *p, char *text, size_t len, const char *path)
 		space = strrchr(line, ' ');
 		if (!*line)
 			goto next;
-		if (!space || space == line || !parse_count(space + 1, &count) || total + count < total) {
+		if (!space || space == line || !parse_count(space + 1, &count)) {
 			fprintf(stderr, "pyflame-bpf: %s:%zu: not a folded line (frames;... COUNT)\n", path, lineno);
 			err = -EINVAL;
+			break;
+		}
+		if (total + count < total) {
+			fprintf(stderr, "pyflame-bpf: %s:%zu: the counts add up past 2^64\n", path, lineno);
+			err = -EOVERFLOW;
 			break;
 		}
 		total += count;
@@ -164,8 +169,6 @@ static int parse(struct profile *p, char *text, size_t len, const char *path)
 		}
 		if (!err)
 			err = profile__add(p, 0, 0, ids, (uint32_t)n, count);
-		if (err == -EOVERFLOW)
-			fprintf(stderr, "pyflame-bpf: %s:%zu: the counts add up past 2^64\n", path, lineno);
 next:
 		line = nl ? nl + 1 : end;
 	}
