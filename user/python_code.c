@@ -293,6 +293,33 @@ int py_code__still(struct py_process *py, uint64_t addr, const struct py_code *c
 	return same;
 }
 
+/* A code object's header, read at once; -EINVAL when it is not a live code object. */
+static int read_live_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
+{
+	const struct py_offsets *o = &py->off;
+	int err = read_header(py, addr, hdr);
+
+	if (err)
+		return err;
+	err = check_type(py, get_u64(hdr, o->object_type), "code", &py->code_type);
+	if (!err && !o->free_threaded && (get_u64(hdr, 0) == 0 || get_u64(hdr, 0) >= (1ULL << 40)))
+		err = -EINVAL; /* ob_refcnt 0 or a free-list pointer: a freed object whose type field survived */
+	return err;
+}
+
+/* Whether the live code object at addr still has the fields c was read from: 0 yes, else -EAGAIN or -errno. */
+static int same_object(struct py_process *py, uint64_t addr, const struct py_code *c)
+{
+	uint8_t hdr[MAX_HEADER];
+	uint64_t fp[PY_CODE_FINGERPRINT];
+	int err = read_live_header(py, addr, hdr);
+
+	if (err)
+		return err;
+	fingerprint_of(&py->off, hdr, fp);
+	return memcmp(fp, c->fingerprint, sizeof(fp)) || words_tag(&py->off, hdr) != c->words_tag ? -EAGAIN : 0;
+}
+
 int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 {
 	const struct py_offsets *o = &py->off;
@@ -301,12 +328,7 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	struct py_code *c;
 	int err;
 
-	err = read_header(py, addr, hdr);
-	if (err)
-		return err;
-	err = check_type(py, get_u64(hdr, o->object_type), "code", &py->code_type);
-	if (!err && !o->free_threaded && (get_u64(hdr, 0) == 0 || get_u64(hdr, 0) >= (1ULL << 40)))
-		err = -EINVAL; /* ob_refcnt 0 or a free-list pointer: a freed object whose type field survived */
+	err = read_live_header(py, addr, hdr);
 	if (err)
 		return err;
 	c = calloc(1, sizeof(*c));
@@ -322,6 +344,10 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	err = err ?: py_string__read(py, get_u64(hdr, o->code_filename), &c->file);
 	if (!err && read_bytes(py, get_u64(hdr, o->code_linetable), MAX_LINETABLE, 0, &c->linetable, &c->linetable_len))
 		c->linetable_len = 0; /* named without lines rather than not at all */
+	/* Freed meanwhile, and its memory given to another code object? Then the strings and line table may be the
+	 * other one's: keep the result only if the same live object is still there after reading them. */
+	if (!err && same_object(py, addr, c))
+		err = -EAGAIN;
 	if (err) {
 		py_code__free(c);
 		return err;

@@ -218,6 +218,11 @@ static struct code_entry *tagged_entry(struct py_symbols *py, struct py_process 
 	e = entry_new(py, proc, addr);
 	if (e)
 		entry_index(py, proc, addr, e);
+	if (e && (!e->code || e->code->tag != tag)) {
+		*gone = 1; /* freed between the tag check and the read: the entry is the new object's, not this one */
+		py->stats.code_gone++;
+		return NULL;
+	}
 	return e;
 }
 
