@@ -569,22 +569,51 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 #define PF_EXITING 0x00000004   /* task->flags: getting shut down, its last switch-out is no wait */
 #define NR_futex 202            /* x86-64 */
 
-/* A thread blocked in futex() on a word of the GIL's condition variables or mutexes waits for the GIL. */
-static __always_inline __u32 gil_wait_flags(const struct pf_target *target, struct task_struct *task)
+/* x86-64 system calls that wait for any of several descriptors: what an event loop blocks in. */
+#define NR_poll 7
+#define NR_select 23
+#define NR_epoll_wait 232
+#define NR_pselect6 270
+#define NR_ppoll 271
+#define NR_epoll_pwait 281
+#define NR_epoll_pwait2 441
+
+/*
+ * What a thread leaving the CPU in a system call waits for, from the call's number and arguments (its saved user
+ * registers): the GIL (futex() on a word of the GIL's condition variables or mutexes), or events (epoll, or
+ * select/poll with descriptors: without any, they are a sleep, as 2.7's time.sleep is).
+ */
+static __always_inline __u32 wait_flags(const struct pf_target *target, struct task_struct *task)
 {
 	const struct pf_py_proc *p = &target->py;
-	struct pt_regs *regs;
-	__u64 addr, begin, end;
+	struct pt_regs *regs = user_regs(task);
+	__u32 gil_known = 0;
+	__u64 nr, addr;
 
-	if (!(target->flags & PF_TARGET_PYTHON) || !p->gil_addr || p->layout.gil_wait_begin < 0)
-		return 0;
-	regs = user_regs(task);
-	if (!regs || BPF_CORE_READ(regs, orig_ax) != NR_futex)
-		return PF_SAMPLE_GIL_KNOWN;
-	addr = BPF_CORE_READ(regs, di);
-	begin = p->gil_addr + p->layout.gil_wait_begin;
-	end = p->gil_addr + p->layout.gil_wait_end;
-	return PF_SAMPLE_GIL_KNOWN | (addr >= begin && addr < end ? PF_SAMPLE_GIL_WAIT : 0);
+	if ((target->flags & PF_TARGET_PYTHON) && p->gil_addr && p->layout.gil_wait_begin >= 0)
+		gil_known = PF_SAMPLE_GIL_KNOWN;
+	if (!regs)
+		return gil_known;
+	nr = BPF_CORE_READ(regs, orig_ax);
+	switch (nr) {
+	case NR_futex:
+		addr = BPF_CORE_READ(regs, di);
+		if (gil_known && addr >= p->gil_addr + p->layout.gil_wait_begin &&
+		    addr < p->gil_addr + p->layout.gil_wait_end)
+			return gil_known | PF_SAMPLE_GIL_WAIT;
+		return gil_known;
+	case NR_epoll_wait:
+	case NR_epoll_pwait:
+	case NR_epoll_pwait2:
+		return gil_known | PF_SAMPLE_EVENT_WAIT;
+	case NR_select:
+	case NR_pselect6:
+		return gil_known | (BPF_CORE_READ(regs, di) ? PF_SAMPLE_EVENT_WAIT : 0);
+	case NR_poll:
+	case NR_ppoll:
+		return gil_known | (BPF_CORE_READ(regs, si) ? PF_SAMPLE_EVENT_WAIT : 0);
+	}
+	return gil_known;
 }
 
 /* prev (the current task) leaves the CPU: record its stacks as the start of an off-CPU interval. */
@@ -605,7 +634,7 @@ static __always_inline void off_cpu_start(void *ctx, struct task_struct *prev, i
 	s = scratch_get(SCRATCH_EVENT);
 	if (!e || !s)
 		return;
-	flags = PF_SAMPLE_OFFCPU | (runnable ? PF_SAMPLE_PREEMPTED : 0) | gil_wait_flags(target, prev);
+	flags = PF_SAMPLE_OFFCPU | (runnable ? PF_SAMPLE_PREEMPTED : 0) | wait_flags(target, prev);
 	record_begin(s, prev, tgid, prev->pid, now, 0, flags);
 	/* Userspace shows no kernel frames for a wait for a CPU or for the GIL: spare the unwind. */
 	if (!(flags & (PF_SAMPLE_PREEMPTED | PF_SAMPLE_GIL_WAIT)))
@@ -679,7 +708,7 @@ int pf_start_pass(struct bpf_iter__task *ctx)
 	if (!e || e->off_at_ns || !s)
 		return 0; /* already switched out since the attach: its start is recorded */
 	since = task->start_time > start_ns ? task->start_time : start_ns;
-	flags = PF_SAMPLE_OFFCPU | (task->__state == TASK_RUNNING ? PF_SAMPLE_PREEMPTED : 0) | gil_wait_flags(target, task);
+	flags = PF_SAMPLE_OFFCPU | (task->__state == TASK_RUNNING ? PF_SAMPLE_PREEMPTED : 0) | wait_flags(target, task);
 	record_begin(s, task, tgid, task->pid, since, 0, flags);
 	regs = user_regs(task);
 	if (regs)

@@ -125,6 +125,7 @@ static inline __u32 pf_code_tag(const __u32 *words, __u64 name_hash)
 #define PF_SAMPLE_STILL_OFF  (1u << 10)/* off-CPU: still blocked when the recording ended (userspace closed it) */
 #define PF_SAMPLE_KIPS       (1u << 11)/* kernel stack inline after the frames (kips_n addresses, leaf first) */
 #define PF_SAMPLE_OFF_END    (1u << 12)/* no stacks: thread tid ran again at time_ns, weight_ns after its start */
+#define PF_SAMPLE_EVENT_WAIT (1u << 13)/* off-CPU: in epoll, or select/poll on descriptors (an event loop's wait) */
 
 #define PF_NO_USTACK (-2)             /* ustack_id of a Python process's sample: see user_ip */
 #define PF_MAX_KIPS 127               /* kernel.perf_event_max_stack: inline kernel addresses of a record */

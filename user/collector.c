@@ -267,9 +267,6 @@ static int add_kernel(struct collector *c, size_t *n, const struct pf_sample *s)
 	return err;
 }
 
-/* Kernel functions that wait on many descriptors at once: an event loop with nothing to do. */
-static const char *const idle_kernel[] = { "do_epoll_wait", "ep_poll", "do_select", "core_sys_select", "do_sys_poll" };
-
 /* Python functions that wait for work: `get` of queue.Queue (Queue.py on 2.7) and of multiprocessing's queues. */
 static int is_idle_python(const char *name, int innermost)
 {
@@ -298,18 +295,16 @@ static int is_idle_python(const char *name, int innermost)
 	       !strncmp(file + file_len - 28, "concurrent/futures/thread.py", 28);
 }
 
-int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, size_t n)
+int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, size_t n, int event_wait)
 {
 	int innermost = 1;
 
+	if (event_wait)
+		return 1;
 	for (size_t i = n; i-- > 0;) {
 		const struct profile_frame *f = &p->frames[frames[i]];
 
-		if (f->kind == FRAME_KERNEL) {
-			for (size_t k = 0; k < sizeof(idle_kernel) / sizeof(idle_kernel[0]); k++)
-				if (!strcmp(f->name, idle_kernel[k]))
-					return 1;
-		} else if (f->kind == FRAME_PYTHON) {
+		if (f->kind == FRAME_PYTHON) {
 			if (is_idle_python(f->name, innermost))
 				return 1;
 			innermost = 0;
@@ -399,7 +394,7 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 		if (err)
 			return err;
 		if (c->no_idle && !(s->flags & (PF_SAMPLE_GIL_WAIT | PF_SAMPLE_PREEMPTED)) &&
-		    collector__is_idle_wait(c->profile, c->buf, n)) {
+		    collector__is_idle_wait(c->profile, c->buf, n, !!(s->flags & PF_SAMPLE_EVENT_WAIT))) {
 			c->idle_us += weight;
 			return 0;
 		}

@@ -45,9 +45,10 @@ struct collector {
 int collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,
 		    int stack_map_fd);
 void collector__free(struct collector *c);
-/* Whether an off-CPU interval with these frames (root first) is a wait for work: an event loop's poll, an empty
- * queue, an idle pool worker. The rule --no-idle applies; kernel and Python frame names as the profile has them. */
-int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, size_t n);
+/* Whether an off-CPU interval with these frames (root first) is a wait for work: an event loop's wait (event_wait:
+ * the kernel saw epoll, or select/poll on descriptors), an empty queue, an idle pool worker. The rule --no-idle
+ * applies; Python frame names as the profile has them. */
+int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, size_t n, int event_wait);
 /* One record from the ring buffer. */
 int collector__add(struct collector *c, const struct pf_sample *s, size_t size);
 

@@ -164,7 +164,7 @@ def test_gil_flag_keeps_only_holders():
         if minor_key(minor) < GIL_VERSIONS:
             check(not holder_stacks.get(pid), "%s: --gil kept samples of a process whose GIL is unknown" % minor)
             continue
-        check(after["python_holder"] >= 50, "%s: --gil kept %r" % (minor, after))
+        check(after["python_holder"] >= 20, "%s: --gil kept %r" % (minor, after))
         check(after["hash_outside_gil"] <= 0.05 * sum(after.values()),
               "%s: --gil kept samples taken without the GIL: %r" % (minor, after))
     check("GIL state is unknown" in holders.err or all(minor_key(m) >= GIL_VERSIONS for m, _ in pythons),
