@@ -31,6 +31,8 @@ struct collector {
 int collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,
 		    int stack_map_fd);
 void collector__free(struct collector *c);
+/* Drops what was resolved for process tgid (it exited or exec'd: a later process with its PID maps other files). */
+void collector__forget(struct collector *c, uint32_t tgid);
 /* One record from the ring buffer. */
 int collector__add(struct collector *c, const struct pf_sample *s, size_t size);
 
