@@ -112,7 +112,7 @@ static void write_window(void *ctx, struct session *s, double start_wall)
 	struct window_writer *ww = ctx;
 	const struct pf_options *o = ww->o;
 	struct view_options vo = {
-		.per_process = o->per_process || s->targets.n > 1,
+		.per_process = o->per_process || s->targets.n > 1 || o->children || o->all || o->cgroup,
 		.threads = o->threads,
 		.no_kernel = o->no_kernel,
 		.since_mark = 1,
@@ -172,7 +172,7 @@ static int record(const struct pf_options *o, struct output *out)
 		return 0;
 	}
 	vo = (struct view_options){
-		.per_process = o->per_process || s.targets.n > 1,
+		.per_process = o->per_process || s.targets.n > 1 || o->children || o->all || o->cgroup,
 		.threads = o->threads,
 		.no_kernel = o->no_kernel,
 	};

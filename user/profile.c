@@ -162,6 +162,7 @@ struct profile_process *profile__new_process(struct profile *p, uint32_t tgid)
 		free(proc->python);
 		memset(proc->comm, 0, sizeof(proc->comm));
 		proc->python = NULL;
+		proc->start = 0;
 		proc->exited_after = -1;
 		return proc;
 	}

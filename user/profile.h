@@ -33,6 +33,7 @@ struct profile_stack {
 struct profile_process {
 	uint32_t tgid;          /* its PID */
 	uint32_t key;           /* its stacks' key: the PID for the first record of a PID */
+	uint64_t start;         /* its start time (clock ticks since boot), 0 unknown */
 	uint64_t samples;
 	char comm[16];
 	char *python;           /* "3.12" when Python frames are read, else NULL */
