@@ -78,7 +78,7 @@ static __always_inline int task_in_cgroup(struct task_struct *task)
 
 static long glob_step(__u32 i, void *arg)
 {
-	return pf_glob_step(arg, (const struct pf_glob *)&comm_glob);
+	return pf_glob_step(arg, &comm_glob);
 }
 
 /* Does the process's name (its leader's comm) match --comm? Always, without a pattern. */
@@ -194,7 +194,8 @@ int BPF_PROG(pf_exit, struct task_struct *task)
 }
 
 /* --cgroup: a process written into cgroup.procs enters or leaves the scope. Fired once for the group leader after
- * the whole process moved. */
+ * the whole process moved, in any hierarchy: the process's own v2 cgroup decides (a move in a v1 hierarchy of a
+ * hybrid layout changes nothing, and v1 cgroup ids are not comparable with v2 ones). */
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(pf_cgroup_attach, struct cgroup *dst, const char *path, struct task_struct *task, bool threadgroup)
 {
@@ -206,7 +207,7 @@ int BPF_PROG(pf_cgroup_attach, struct cgroup *dst, const char *path, struct task
 	    (BPF_CORE_READ(task, flags) & PF_KTHREAD))
 		return 0;
 	was = bpf_map_lookup_elem(&targets, &tgid) != NULL;
-	in = cgroup_in_scope(dst) && comm_matches(task);
+	in = task_in_cgroup(task) && comm_matches(task);
 	if (in && !was) {
 		if (!target_add(tgid, &native))
 			emit(PF_PROC_ENTER, task, 0, 0, BPF_RB_FORCE_WAKEUP);

@@ -38,8 +38,9 @@ static inline void pf_glob_start(struct pf_glob_state *st)
 }
 
 /* One step of the greedy match with a single backtrack point (the last star): returns 1 once st->result is the
- * answer. Indices are masked so that the verifier sees every access in bounds. */
-static inline int pf_glob_step(struct pf_glob_state *st, const struct pf_glob *g)
+ * answer. Indices are masked so that the verifier sees every access in bounds. g is volatile because BPF passes its
+ * `const volatile` rodata: through a plain pointer clang would read the zeros it was initialised with. */
+static inline int pf_glob_step(struct pf_glob_state *st, const volatile struct pf_glob *g)
 {
 	__u32 p = (__u32)st->p & (PF_GLOB_MAX_TOKENS - 1);
 	__u8 c = st->i < PF_GLOB_COMM_LEN ? (__u8)st->s[st->i & (PF_GLOB_COMM_LEN - 1)] : 0;

@@ -565,6 +565,11 @@ void process_tracker__tick(struct process_tracker *t)
 	}
 }
 
+size_t process_tracker__alive(const struct process_tracker *t)
+{
+	return t->procs.len;
+}
+
 size_t process_tracker__followed_alive(const struct process_tracker *t)
 {
 	return t->followed_alive;
@@ -591,7 +596,8 @@ void process_tracker__summary(const struct process_tracker *t)
 			st->followed, st->forks, st->execs, st->entered, st->adopted, st->exits, st->left, st->pid_reuses);
 		fprintf(stderr,
 			"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64 " found (%" PRIu64
-			" after an exec: %.1f ms later on average, at most %.1f ms), %" PRIu64 " processes without one, %" PRIu64
+			" after an exec or a move into the cgroup: %.1f ms later on average, at most %.1f ms), %" PRIu64
+			" processes without one, %" PRIu64
 			" exited before it could be found\n",
 			st->inherited, st->discovered, st->discovery_timed,
 			st->discovery_timed ? st->discovery_ns / 1e6 / (double)st->discovery_timed : 0.0,

@@ -72,6 +72,8 @@ void process_tracker__sample(struct process_tracker *t, const struct pf_sample *
 int process_tracker__retry(struct process_tracker *t, int max_ms);
 /* Every drain: code tags for processes that re-use code addresses, /proc checks when events were lost. */
 void process_tracker__tick(struct process_tracker *t);
+/* Live targets, named or followed. */
+size_t process_tracker__alive(const struct process_tracker *t);
 /* Live followed processes (the run goes on while there are any). */
 size_t process_tracker__followed_alive(const struct process_tracker *t);
 /* Detaches the programs (after the sampler's perf events closed) and reads the kernel side's counters. */

@@ -234,6 +234,9 @@ int session__start(struct session *s)
 	s->attached = 1;
 	s->start = now_s();
 	process_tracker__started(&s->tracker, s->start);
+	if (o->verbose) /* scripts wait for this line before they start what they want recorded */
+		fprintf(stderr, "pyflame-bpf: recording: %zu processes at %u Hz\n", process_tracker__alive(&s->tracker),
+			o->frequency);
 	if (o->interval > 0) {
 		struct timespec wall;
 
