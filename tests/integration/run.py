@@ -15,6 +15,7 @@ import test_svg  # noqa: E402,F401
 import test_browser  # noqa: E402,F401
 import test_pprof  # noqa: E402,F401
 import test_speedscope  # noqa: E402,F401
+import test_fleet  # noqa: E402,F401
 
 
 def run_unit(binaries):

@@ -36,6 +36,20 @@ def serve():
         time.sleep(0.07)
 
 
+try:
+    import ctypes  # here, not in the worker: module code run once in a short-lived worker cannot be named
+
+    LIBC = ctypes.CDLL(None, use_errno=True)
+except (ImportError, OSError):
+    LIBC = None
+
+
+def die_with_master():
+    """PR_SET_PDEATHSIG: a worker whose master is killed dies too, rather than serve forever."""
+    if LIBC is not None:
+        LIBC.prctl(1, 9, 0, 0, 0)
+
+
 def worker():
     first_steps()
     serve()
@@ -45,6 +59,7 @@ def spawn():
     pid = os.fork()
     if pid == 0:
         try:
+            die_with_master()
             worker()
         finally:
             os._exit(0)
