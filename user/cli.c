@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "comm_glob.h"
 #include "output_format.h"
+#include "process_scope.h"
 
 #define PF_VERSION "0.1.0"
 
@@ -31,6 +33,11 @@ enum {
 	OPT_MIN_BLOCK,
 	OPT_NO_IDLE,
 	OPT_GIL,
+	OPT_CHILDREN,
+	OPT_ALL,
+	OPT_CGROUP,
+	OPT_COMM,
+	OPT_MAX_PROCESSES,
 };
 
 struct option_doc {
@@ -41,6 +48,15 @@ struct option_doc {
 
 static const struct option_doc options[] = {
 	{ { "pid", required_argument, NULL, 'p' }, "PID[,PID...]", "profile these processes (repeatable)" },
+	{ { "children", no_argument, NULL, OPT_CHILDREN }, NULL,
+	  "also every descendant of the targets, those forked or exec'd during the run too" },
+	{ { "all", no_argument, NULL, OPT_ALL }, NULL, "every process on the host (instead of -p)" },
+	{ { "cgroup", required_argument, NULL, OPT_CGROUP }, "PATH",
+	  "every process of this cgroup v2 directory and its descendants (instead of -p)" },
+	{ { "comm", required_argument, NULL, OPT_COMM }, "GLOB",
+	  "with --all or --cgroup: only processes whose name (comm) matches this shell pattern" },
+	{ { "max-processes", required_argument, NULL, OPT_MAX_PROCESSES }, "N",
+	  "processes profiled at once, 16-4194304 (default 8192)" },
 	{ { "duration", required_argument, NULL, 'd' }, "SECONDS",
 	  "stop after this long (fractions allowed); default: until Ctrl-C or every target exited" },
 	{ { "frequency", required_argument, NULL, 'F' }, "HZ", "samples per second per CPU (default 99)" },
@@ -86,8 +102,10 @@ static const struct option_doc options[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: pyflame-bpf [OPTIONS] -p PID[,PID...]\n"
-		   "       pyflame-bpf [OPTIONS] -- COMMAND [ARGS...]\n"
+	fprintf(f, "Usage: pyflame-bpf [OPTIONS] -p PID[,PID...] [--children]\n"
+		   "       pyflame-bpf [OPTIONS] [--children] -- COMMAND [ARGS...]\n"
+		   "       pyflame-bpf [OPTIONS] --all [--comm GLOB]\n"
+		   "       pyflame-bpf [OPTIONS] --cgroup PATH [--comm GLOB]\n"
 		   "       pyflame-bpf report FILE [-o OUT] [--format F]   convert a saved folded profile (.zst too), no root needed\n"
 		   "       pyflame-bpf diff BEFORE AFTER [-o OUT.svg]      what grew (red) or shrank (blue); --format folded for\n"
 		   "                                                       `STACK BEFORE AFTER` lines (BEFORE scaled to AFTER's total)\n"
@@ -252,6 +270,7 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	o->buffer_size = 8UL << 20;
 	o->max_stacks = 16384;
 	o->max_depth = 128;
+	o->max_processes = 8192;
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof(struct option));
@@ -356,6 +375,33 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 			break;
 		case OPT_NO_IDLE: o->no_idle = 1; break;
 		case OPT_GIL: o->gil = 1; break;
+		case OPT_CHILDREN: o->children = 1; break;
+		case OPT_ALL: o->all = 1; break;
+		case OPT_CGROUP: {
+			char why[160];
+
+			if (cgroup_scope__resolve(optarg, &o->cgroup_id, &o->cgroup_level, why, sizeof(why))) {
+				fprintf(stderr, "pyflame-bpf: invalid cgroup '%s': %s\n", optarg, why);
+				return -EINVAL;
+			}
+			o->cgroup = optarg;
+			break;
+		}
+		case OPT_COMM: {
+			char why[160];
+
+			if (comm_glob__compile(&o->comm_glob, optarg, why, sizeof(why))) {
+				fprintf(stderr, "pyflame-bpf: invalid --comm pattern '%s': %s\n", optarg, why);
+				return -EINVAL;
+			}
+			o->comm = optarg;
+			break;
+		}
+		case OPT_MAX_PROCESSES:
+			if (parse_ulong(optarg, 16, 1U << 22, &v))
+				return bad("max processes (16-4194304)", optarg);
+			o->max_processes = (unsigned)v;
+			break;
 		case 'q': o->quiet = 1; break;
 		case 'v': o->verbose = 1; break;
 		case 'h':
@@ -400,14 +446,25 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		return -EINVAL;
 	}
 	if (o->report) {
-		if (o->npids || o->command) {
-			fprintf(stderr, "pyflame-bpf: report and diff read saved profiles: no -p or command (see --help)\n");
+		if (o->npids || o->command || o->all || o->cgroup) {
+			fprintf(stderr, "pyflame-bpf: report and diff read saved profiles: no -p, --all, --cgroup or command "
+					"(see --help)\n");
 			return -EINVAL;
 		}
 		return 0;
 	}
-	if (!o->npids && !o->command) {
-		fprintf(stderr, "pyflame-bpf: nothing to profile: give -p PID or -- COMMAND (see --help)\n");
+	if ((o->all || o->cgroup) && (o->npids || o->command || o->children || (o->all && o->cgroup))) {
+		fprintf(stderr, "pyflame-bpf: --all and --cgroup choose the processes themselves (and follow their "
+				"children): no -p, command, --children or both (see --help)\n");
+		return -EINVAL;
+	}
+	if (o->comm && !o->all && !o->cgroup) {
+		fprintf(stderr, "pyflame-bpf: --comm filters --all or --cgroup (see --help)\n");
+		return -EINVAL;
+	}
+	if (!o->npids && !o->command && !o->all && !o->cgroup) {
+		fprintf(stderr, "pyflame-bpf: nothing to profile: give -p PID, --all, --cgroup PATH or -- COMMAND "
+				"(see --help)\n");
 		return -EINVAL;
 	}
 	return check_pids_exist(o);

@@ -3,7 +3,9 @@
 #define CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include "glob_match.h"
 
 /* What a recording measures (--mode). */
 enum record_mode {
@@ -18,6 +20,14 @@ struct pf_options {
 	pid_t *pids;
 	size_t npids;
 	char **command;         /* -- CMD ARGS, NULL-terminated, or NULL */
+	int children;           /* --children: every descendant of the targets, forked before or during the run */
+	int all;                /* --all: every process */
+	const char *cgroup;     /* --cgroup PATH: the processes of this cgroup v2 and of its descendants */
+	uint64_t cgroup_id;     /* its inode number (the kernel's cgroup id) */
+	unsigned cgroup_level;  /* its depth below the v2 hierarchy's root */
+	const char *comm;       /* --comm GLOB: with --all or --cgroup, only processes whose name matches */
+	struct pf_glob comm_glob; /* it, compiled */
+	unsigned max_processes; /* targets the kernel can hold at once */
 	double duration;        /* seconds; 0 = until Ctrl-C or every target exited */
 	double interval;        /* --interval: seconds per continuous window, 0 = one profile */
 	unsigned frequency;     /* Hz */

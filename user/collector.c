@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array.h"
 #include "collector.h"
 #include "python_frame_name.h"
 #include "python_symbols.h"
@@ -370,6 +371,7 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 		return 0;
 	}
 	c->records++;
+	c->offcpu_in += offcpu;
 	if (!keep_for_gil(c, s))
 		return 0;
 	weight = record_weight(c, s);
@@ -408,4 +410,33 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 		err = err ?: add_kernel(c, &n, s);
 	}
 	return err ?: profile__add(c->profile, s->tgid, s->tid, c->buf, (uint32_t)n, weight);
+}
+
+/* Drops the entries of cache whose key starts with tgid (keys of at most 16 bytes: (tgid, id) or (tgid, ip)). */
+static void forget_keys(struct hashmap *cache, uint32_t tgid)
+{
+	struct hashmap_entry *e;
+	unsigned char (*keys)[16] = NULL;
+	size_t it = 0, n = 0, cap = 0, len = 0;
+
+	while (hashmap__next(cache, &it, &e)) {
+		uint32_t owner;
+
+		memcpy(&owner, e->key, sizeof(owner));
+		if (owner != tgid || e->key_len > sizeof(keys[0]))
+			continue;
+		if (array__grow((void **)&keys, &cap, n + 1, sizeof(keys[0])))
+			break;
+		len = e->key_len;
+		memcpy(keys[n++], e->key, len);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(hashmap__delete(cache, keys[i], len));
+	free(keys);
+}
+
+void collector__forget(struct collector *c, uint32_t tgid)
+{
+	forget_keys(&c->ustacks, tgid);
+	forget_keys(&c->leaves, tgid);
 }

@@ -33,6 +33,7 @@ struct collector {
 	int no_idle;                    /* --no-idle */
 	uint64_t min_block_ns;          /* --min-block */
 	uint64_t short_records, short_us; /* off-CPU intervals --min-block dropped, and their time */
+	uint64_t offcpu_in;             /* off-CPU intervals handed in (records counts them too) */
 	uint64_t offcpu_records;        /* off-CPU intervals counted */
 	uint64_t offcpu_us;             /* their time */
 	uint64_t still_off;             /* of them, closed at the end (the thread had not run again) */
@@ -49,6 +50,8 @@ void collector__free(struct collector *c);
  * the kernel saw epoll, or select/poll on descriptors), an empty queue, an idle pool worker. The rule --no-idle
  * applies; Python frame names as the profile has them. */
 int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, size_t n, int event_wait);
+/* Drops what was resolved for process tgid (it exited or exec'd: a later process with its PID maps other files). */
+void collector__forget(struct collector *c, uint32_t tgid);
 /* One record from the ring buffer. */
 int collector__add(struct collector *c, const struct pf_sample *s, size_t size);
 

@@ -97,6 +97,36 @@ int hashmap__set(struct hashmap *m, const void *key, size_t key_len, void *value
 	return 0;
 }
 
+/* Linear probing: after removing a slot, later entries of the same probe run move back so that every entry stays
+ * reachable from its home slot without tombstones. */
+void *hashmap__delete(struct hashmap *m, const void *key, size_t key_len)
+{
+	struct hashmap_entry *e;
+	size_t mask = m->cap - 1, hole, i;
+	void *value;
+
+	if (!m->cap)
+		return NULL;
+	e = find_slot(m, hash_bytes(key, key_len), key, key_len);
+	if (!e->hash)
+		return NULL;
+	value = e->value;
+	free(e->key);
+	hole = (size_t)(e - m->slots);
+	for (i = (hole + 1) & mask; m->slots[i].hash; i = (i + 1) & mask) {
+		size_t home = m->slots[i].hash & mask;
+
+		/* The entry at i may fill the hole unless its home lies cyclically in (hole, i]. */
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			m->slots[hole] = m->slots[i];
+			hole = i;
+		}
+	}
+	memset(&m->slots[hole], 0, sizeof(m->slots[hole]));
+	m->len--;
+	return value;
+}
+
 int hashmap__next(const struct hashmap *m, size_t *iter, struct hashmap_entry **entry)
 {
 	while (*iter < m->cap) {

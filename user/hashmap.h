@@ -25,6 +25,8 @@ void hashmap__free(struct hashmap *m);
 void *hashmap__get(const struct hashmap *m, const void *key, size_t key_len);
 /* Inserts or replaces; returns 0 or -ENOMEM. */
 int hashmap__set(struct hashmap *m, const void *key, size_t key_len, void *value);
+/* Removes key; returns its value, or NULL when absent. Invalidates iterators. */
+void *hashmap__delete(struct hashmap *m, const void *key, size_t key_len);
 /* Iteration: for (i = 0; hashmap__next(m, &i, &e);) */
 int hashmap__next(const struct hashmap *m, size_t *iter, struct hashmap_entry **entry);
 

@@ -114,7 +114,7 @@ static int window_path(const char *pattern, double t, char *path, size_t size)
 static struct view_options record_view(const struct pf_options *o, const struct session *s)
 {
 	return (struct view_options){
-		.per_process = o->per_process || s->targets.n > 1,
+		.per_process = o->per_process || s->targets.n > 1 || o->children || o->all || o->cgroup,
 		.threads = o->threads,
 		.no_kernel = o->no_kernel,
 	};

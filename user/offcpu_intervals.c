@@ -59,15 +59,14 @@ int offcpu_intervals__end(struct offcpu_intervals *oi, const struct pf_sample *e
 	struct offcpu_interval *iv = hashmap__get(&oi->open, &end->tid, sizeof(end->tid));
 
 	/* The kernel measured from the start it recorded: a start of another time is not this interval's. */
-	if (!iv || !iv->rec || iv->rec->time_ns + end->weight_ns != end->time_ns) {
+	if (!iv || iv->rec->time_ns + end->weight_ns != end->time_ns) {
 		oi->unmatched++;
 		return 0;
 	}
 	*done = *iv;
 	done->rec->weight_ns = end->weight_ns;
 	done->rec->time_ns = end->time_ns;
-	iv->rec = NULL;
-	iv->size = 0;
+	free(hashmap__delete(&oi->open, &end->tid, sizeof(end->tid))); /* bounded by the threads off CPU now */
 	return 1;
 }
 
@@ -76,18 +75,12 @@ int offcpu_intervals__close_next(struct offcpu_intervals *oi, uint64_t end_ns, s
 	struct hashmap_entry *e;
 	size_t it = 0;
 
-	while (hashmap__next(&oi->open, &it, &e)) {
-		struct offcpu_interval *iv = e->value;
-
-		if (!iv->rec)
-			continue;
-		*done = *iv;
-		done->rec->weight_ns = end_ns > iv->rec->time_ns ? end_ns - iv->rec->time_ns : 0;
-		done->rec->time_ns = end_ns;
-		done->rec->flags |= PF_SAMPLE_STILL_OFF;
-		iv->rec = NULL;
-		iv->size = 0;
-		return 1;
-	}
-	return 0;
+	if (!hashmap__next(&oi->open, &it, &e))
+		return 0;
+	*done = *(struct offcpu_interval *)e->value;
+	done->rec->weight_ns = end_ns > done->rec->time_ns ? end_ns - done->rec->time_ns : 0;
+	done->rec->time_ns = end_ns;
+	done->rec->flags |= PF_SAMPLE_STILL_OFF;
+	free(hashmap__delete(&oi->open, &done->rec->tid, sizeof(done->rec->tid)));
+	return 1;
 }

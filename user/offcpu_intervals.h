@@ -14,7 +14,7 @@ struct offcpu_interval {
 };
 
 struct offcpu_intervals {
-	struct hashmap open;    /* tid -> struct offcpu_interval (rec NULL once ended) */
+	struct hashmap open;    /* tid -> struct offcpu_interval of the threads off CPU now */
 	uint64_t unmatched;     /* end records without their start (lost in a full ring buffer) */
 };
 

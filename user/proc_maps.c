@@ -81,6 +81,25 @@ const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr)
 	return NULL;
 }
 
+int proc_maps__dup(struct proc_maps *dst, const struct proc_maps *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (!src->n)
+		return 0;
+	dst->maps = calloc(src->n, sizeof(*dst->maps));
+	if (!dst->maps)
+		return -ENOMEM;
+	for (; dst->n < src->n; dst->n++) {
+		dst->maps[dst->n] = src->maps[dst->n];
+		dst->maps[dst->n].path = strdup(src->maps[dst->n].path);
+		if (!dst->maps[dst->n].path) {
+			proc_maps__free(dst);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
 void proc_maps__free(struct proc_maps *m)
 {
 	for (size_t i = 0; i < m->n; i++)

@@ -24,6 +24,8 @@ int proc_maps__parse(struct proc_maps *m, FILE *f);
 /* Reads /proc/PID/maps; -ESRCH when the process is gone. */
 int proc_maps__read(struct proc_maps *m, pid_t pid);
 const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr);
+/* A deep copy (a forked child starts with its parent's mappings). */
+int proc_maps__dup(struct proc_maps *dst, const struct proc_maps *src);
 void proc_maps__free(struct proc_maps *m);
 /* The path under which this process sees the mapped file: /proc/PID/map_files/START-END. */
 void proc_map__open_path(const struct proc_map *map, pid_t pid, char *buf, size_t size);

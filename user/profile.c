@@ -11,7 +11,9 @@ void profile__init(struct profile *p)
 	hashmap__init(&p->frame_index);
 	hashmap__init(&p->stack_index);
 	hashmap__init(&p->processes);
+	hashmap__init(&p->current);
 	hashmap__init(&p->threads);
+	p->next_key = PROFILE_FIRST_KEY;
 }
 
 void profile__free(struct profile *p)
@@ -37,6 +39,7 @@ void profile__free(struct profile *p)
 	hashmap__free(&p->frame_index);
 	hashmap__free(&p->stack_index);
 	hashmap__free(&p->processes);
+	hashmap__free(&p->current);
 	hashmap__free(&p->threads);
 	profile__init(p);
 }
@@ -89,20 +92,33 @@ static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, s
 	return s;
 }
 
+/* The key of the current record of PID tgid. */
+static uint32_t current_key(const struct profile *p, uint32_t tgid)
+{
+	void *key = hashmap__get(&p->current, &tgid, sizeof(tgid));
+
+	return key ? (uint32_t)(uintptr_t)key : tgid;
+}
+
 int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t nframes,
 		 uint64_t count)
 {
 	size_t key_len = (2 + (size_t)nframes) * sizeof(uint32_t);
-	uint32_t *key;
+	struct profile_process *proc;
 	struct profile_stack *s;
+	uint32_t *key;
 
 	/* Counts read from a saved profile can be anything; every count is at most the total. */
 	if (count > UINT64_MAX - p->total)
 		return -EOVERFLOW;
+	proc = profile__process(p, tgid);
 	key = malloc(key_len);
-	if (!key)
+	if (!key || !proc) {
+		free(key);
 		return -ENOMEM;
-	key[0] = tgid;
+	}
+	proc->samples += count;
+	key[0] = proc->key;
 	key[1] = tid;
 	if (nframes) /* frames may be NULL then, which memcpy may not be given */
 		memcpy(key + 2, frames, nframes * sizeof(uint32_t));
@@ -117,27 +133,55 @@ int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t 
 	return 0;
 }
 
-struct profile_process *profile__process(struct profile *p, uint32_t tgid)
+static struct profile_process *process_new(struct profile *p, uint32_t tgid, uint32_t key)
 {
-	struct profile_process *proc = hashmap__get(&p->processes, &tgid, sizeof(tgid));
+	struct profile_process *proc = calloc(1, sizeof(*proc));
 
-	if (proc)
-		return proc;
-	proc = calloc(1, sizeof(*proc));
 	if (!proc)
 		return NULL;
 	proc->tgid = tgid;
+	proc->key = key;
 	proc->exited_after = -1;
-	if (hashmap__set(&p->processes, &tgid, sizeof(tgid), proc)) {
+	if (hashmap__set(&p->processes, &key, sizeof(key), proc)) {
 		free(proc);
 		return NULL;
 	}
 	return proc;
 }
 
+struct profile_process *profile__process(struct profile *p, uint32_t tgid)
+{
+	uint32_t key = current_key(p, tgid);
+	struct profile_process *proc = hashmap__get(&p->processes, &key, sizeof(key));
+
+	return proc ? proc : process_new(p, tgid, key);
+}
+
+struct profile_process *profile__new_process(struct profile *p, uint32_t tgid)
+{
+	uint32_t key = current_key(p, tgid);
+	struct profile_process *proc = hashmap__get(&p->processes, &key, sizeof(key));
+
+	if (!proc || !proc->samples) {
+		if (!proc)
+			return process_new(p, tgid, key);
+		free(proc->python);
+		memset(proc->comm, 0, sizeof(proc->comm));
+		proc->python = NULL;
+		proc->start = 0;
+		proc->exited_after = -1;
+		return proc;
+	}
+	key = p->next_key++;
+	if (hashmap__set(&p->current, &tgid, sizeof(tgid), (void *)(uintptr_t)key))
+		return NULL;
+	return process_new(p, tgid, key);
+}
+
 struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t tgid)
 {
-	struct profile_thread *t = hashmap__get(&p->threads, &tid, sizeof(tid));
+	uint32_t key[2] = { current_key(p, tgid), tid };
+	struct profile_thread *t = hashmap__get(&p->threads, key, sizeof(key));
 
 	if (t)
 		return t;
@@ -145,8 +189,8 @@ struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t
 	if (!t)
 		return NULL;
 	t->tid = tid;
-	t->tgid = tgid;
-	if (hashmap__set(&p->threads, &tid, sizeof(tid), t)) {
+	t->tgid = key[0];
+	if (hashmap__set(&p->threads, key, sizeof(key), t)) {
 		free(t);
 		return NULL;
 	}
@@ -155,12 +199,19 @@ struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t
 
 const struct profile_process *profile__find_process(const struct profile *p, uint32_t tgid)
 {
-	return hashmap__get(&p->processes, &tgid, sizeof(tgid));
+	return profile__process_by_key(p, current_key(p, tgid));
 }
 
-const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t tid)
+const struct profile_process *profile__process_by_key(const struct profile *p, uint32_t key)
 {
-	return hashmap__get(&p->threads, &tid, sizeof(tid));
+	return hashmap__get(&p->processes, &key, sizeof(key));
+}
+
+const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t key, uint32_t tid)
+{
+	uint32_t k[2] = { key, tid };
+
+	return hashmap__get(&p->threads, k, sizeof(k));
 }
 
 void profile__mark(struct profile *p)

@@ -27,7 +27,7 @@ struct profile_frame {
 };
 
 struct profile_stack {
-	uint32_t tgid;
+	uint32_t tgid;          /* the process's key: its PID, or a key of its own for a later process with that PID */
 	uint32_t tid;
 	uint64_t count;
 	uint64_t mark;          /* count at the last profile__mark(): a window's samples are count - mark */
@@ -35,8 +35,13 @@ struct profile_stack {
 	uint32_t frames[];      /* frame ids, root first */
 };
 
+/* One process, or one program a process ran: a later process with the same PID, or the program a process exec'd,
+ * gets a record (and a key) of its own, so that each keeps its own name and stacks. */
 struct profile_process {
-	uint32_t tgid;
+	uint32_t tgid;          /* its PID */
+	uint32_t key;           /* its stacks' key: the PID for the first record of a PID */
+	uint64_t start;         /* its start time (clock ticks since boot), 0 unknown */
+	uint64_t samples;
 	char comm[16];
 	char *python;           /* "3.12" when Python frames are read, else NULL */
 	double exited_after;    /* seconds into the recording it exited, < 0 if it did not */
@@ -44,9 +49,12 @@ struct profile_process {
 
 struct profile_thread {
 	uint32_t tid;
-	uint32_t tgid;
+	uint32_t tgid;          /* its process's key */
 	char comm[16];
 };
+
+/* Keys of later records of a PID: above any PID (PID_MAX_LIMIT is 2^22). */
+#define PROFILE_FIRST_KEY (1u << 31)
 
 struct profile {
 	struct profile_frame *frames;
@@ -55,8 +63,10 @@ struct profile {
 	struct profile_stack **stacks;
 	size_t nstacks, stacks_cap;
 	struct hashmap stack_index;
-	struct hashmap processes;       /* tgid -> struct profile_process */
-	struct hashmap threads;         /* tid -> struct profile_thread */
+	struct hashmap processes;       /* key -> struct profile_process */
+	struct hashmap current;         /* PID -> key of its current record, when that is not the PID itself */
+	struct hashmap threads;         /* (process key, tid) -> struct profile_thread */
+	uint32_t next_key;
 	uint64_t total;
 	uint64_t total_mark;    /* total at the last profile__mark() */
 	enum profile_measure measure;
@@ -66,15 +76,23 @@ void profile__init(struct profile *p);
 void profile__free(struct profile *p);
 /* Interns a frame; returns its id (≥ 0) or -ENOMEM. */
 int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name);
-/* Adds count samples of the stack (frame ids, root first) seen in thread tid of process tgid; 0, -ENOMEM, or
- * -EOVERFLOW when the profile's total would pass UINT64_MAX. */
+/* Adds count samples of the stack (frame ids, root first) seen in thread tid of the current process with PID tgid;
+ * 0, -ENOMEM, or -EOVERFLOW when the profile's total would pass UINT64_MAX. */
 int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t nframes,
 		 uint64_t count);
-/* Process and thread records, created on first use. */
+/* The current process with PID tgid and its threads, created on first use. */
 struct profile_process *profile__process(struct profile *p, uint32_t tgid);
 struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t tgid);
+/*
+ * PID tgid is now another process (the PID was reused) or runs another program (exec): its later samples go to a
+ * new record. The old record keeps its stacks and name; one without samples is reused instead.
+ */
+struct profile_process *profile__new_process(struct profile *p, uint32_t tgid);
+/* The current process with PID tgid, or NULL. */
 const struct profile_process *profile__find_process(const struct profile *p, uint32_t tgid);
-const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t tid);
+/* Records by the key their stacks carry (profile_stack.tgid), for writers. */
+const struct profile_process *profile__process_by_key(const struct profile *p, uint32_t key);
+const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t key, uint32_t tid);
 /* Closes a window: the counts so far become the base the next window's counts are taken from. */
 void profile__mark(struct profile *p);
 

@@ -82,13 +82,13 @@ static int64_t stack_ids(struct builder *b, const struct profile *p, const struc
 	int err = 0;
 
 	if (o->per_process) {
-		const struct profile_process *proc = profile__find_process(p, s->tgid);
+		const struct profile_process *proc = profile__process_by_key(p, s->tgid);
 
-		snprintf(root, sizeof(root), "%s (%u)", proc && proc->comm[0] ? proc->comm : "?", s->tgid);
+		snprintf(root, sizeof(root), "%s (%u)", proc && proc->comm[0] ? proc->comm : "?", proc ? proc->tgid : s->tgid);
 		err = push(b, frame_id(b, VIEW_ROOT, root));
 	}
 	if (!err && o->threads) {
-		const struct profile_thread *t = profile__find_thread(p, s->tid);
+		const struct profile_thread *t = profile__find_thread(p, s->tgid, s->tid);
 
 		snprintf(root, sizeof(root), "thread %s (%u)", t && t->comm[0] ? t->comm : "?", s->tid);
 		err = push(b, frame_id(b, VIEW_ROOT, root));

@@ -27,6 +27,14 @@ void py_symbols__free(struct py_symbols *py);
  * On failure why holds one human sentence.
  */
 int py_symbols__discover(struct py_symbols *py, pid_t pid, struct pf_py_proc *out, char *why, size_t why_size);
+/*
+ * A process forked from Python process parent: the same interpreter at the same addresses, so no discovery; its
+ * code objects are named from the parent's where they are still the ones it inherited, and from the parent's
+ * memory once the child is gone. Fills the BPF map value. -ENOENT when parent is not a known Python process.
+ */
+int py_symbols__inherit(struct py_symbols *py, pid_t child, pid_t parent, struct pf_py_proc *out);
+/* Drops everything known about pid (it exited or exec'd): every sample it took before must have been named. */
+void py_symbols__forget(struct py_symbols *py, pid_t pid);
 /* "3.12" for a discovered process, else NULL. */
 const char *py_symbols__version(struct py_symbols *py, pid_t pid);
 /* Whether a mapping of pid belongs to its interpreter (executable or libpython). */
@@ -48,6 +56,8 @@ struct py_symbols_stats {
 	uint64_t code_reused;   /* addresses found to hold a different code object than before */
 	uint64_t code_gone;     /* tagged frames whose code object was freed before it could be named */
 	uint64_t read_errors;   /* code objects that could not be read */
+	uint64_t code_from_parent; /* code objects of forked children that exited before they were read, named from
+				    * the parent */
 };
 void py_symbols__stats(const struct py_symbols *py, struct py_symbols_stats *out);
 

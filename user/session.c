@@ -8,12 +8,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "process_tracker.h"
 #include "python_symbols.h"
 #include "sampler.skel.h"
 #include "session.h"
 
 #define DRAIN_INTERVAL_MS 50
-#define PY_DISCOVERY_RETRY_S 5.0        /* how long to look for a started command's interpreter */
 
 static int verbose_libbpf;
 
@@ -79,13 +79,27 @@ static int defer(struct session *s, const void *data, size_t size)
 	return 0;
 }
 
-/* A complete record: into the current window, or held for a later one. */
-static void add_record(struct session *s, const struct pf_sample *rec, size_t size)
+/* A record in stream order: a process event (see include/lifecycle.h), or a sample. */
+static int consume(struct session *s, const void *data, size_t size)
 {
-	if (s->window_end_ns && rec->time_ns >= s->window_end_ns)
-		record_error(s, defer(s, rec, size));
+	if (process_tracker__is_event(size))
+		return process_tracker__event(&s->tracker, data);
+	if (size >= sizeof(struct pf_sample))
+		process_tracker__sample(&s->tracker, data);
+	return collector__add(&s->collector, data, size);
+}
+
+/* A complete record into the current window, or held for a later one. An event waits behind held-back records, so
+ * that the samples before it are counted before it. */
+static void add_record(struct session *s, const void *data, size_t size)
+{
+	const struct pf_sample *rec = data;
+
+	if (s->window_end_ns && (process_tracker__is_event(size) ? s->npending > 0
+				 : size >= sizeof(*rec) && rec->time_ns >= s->window_end_ns))
+		record_error(s, defer(s, data, size));
 	else
-		record_error(s, collector__add(&s->collector, rec, size));
+		record_error(s, consume(s, data, size));
 }
 
 static int handle_sample(void *ctx, void *data, size_t size)
@@ -94,20 +108,16 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	const struct pf_sample *rec = data;
 	struct offcpu_interval iv;
 
-	if (size < sizeof(*rec)) {
-		s->collector.bad_records++;
-		return 0;
-	}
 	/* An off-CPU interval counts once it has ended, in the window of its end. */
-	if (rec->flags & PF_SAMPLE_OFF_END) {
+	if (!process_tracker__is_event(size) && size >= sizeof(*rec) && (rec->flags & PF_SAMPLE_OFF_END)) {
 		if (offcpu_intervals__end(&s->intervals, rec, &iv)) {
 			add_record(s, iv.rec, iv.size);
 			offcpu_interval__free(&iv);
 		}
-	} else if (rec->flags & PF_SAMPLE_OFFCPU) {
+	} else if (!process_tracker__is_event(size) && size >= sizeof(*rec) && (rec->flags & PF_SAMPLE_OFFCPU)) {
 		record_error(s, offcpu_intervals__start(&s->intervals, rec, size));
 	} else {
-		add_record(s, rec, size);
+		add_record(s, data, size);
 	}
 	return 0;
 }
@@ -131,12 +141,13 @@ static void replay_pending(struct session *s, int all)
 	for (size_t i = 0; i < s->npending; i++) {
 		struct pending *pd = s->pending[i];
 		const struct pf_sample *rec = (const void *)pd->data;
+		int event = process_tracker__is_event(pd->size);
 
-		if (!all && rec->time_ns >= s->window_end_ns) {
+		if (!all && (event ? kept > 0 : rec->time_ns >= s->window_end_ns)) {
 			s->pending[kept++] = pd;
 			continue;
 		}
-		record_error(s, collector__add(&s->collector, (const struct pf_sample *)pd->data, pd->size));
+		record_error(s, consume(s, pd->data, pd->size));
 		free(pd);
 	}
 	s->npending = kept;
@@ -160,60 +171,6 @@ static void close_windows(struct session *s, int final)
 		s->window_end_ns += interval;
 		replay_pending(s, 0);
 	}
-}
-
-static void read_comm(pid_t pid, char *comm, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, (int)size, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
-}
-
-/* Tells the sampler how to treat target i (filter entry, Python layout, flags). */
-static int target_update(struct session *s, size_t i)
-{
-	pid_t pid = s->targets.list[i].pid;
-
-	return bpf_map__update_elem(s->skel->maps.targets, &pid, sizeof(pid), &s->bpf_targets[i],
-				    sizeof(s->bpf_targets[i]), BPF_ANY);
-}
-
-/* Python discovery for target i; quiet while a just-started command may still be initialising. */
-static void discover_python(struct session *s, size_t i, int final)
-{
-	pid_t pid = s->targets.list[i].pid;
-	struct pf_py_proc proc;
-	char why[256] = "";
-	int err;
-
-	err = py_symbols__discover(s->py, pid, &proc, why, sizeof(why));
-	if (!err) {
-		struct profile_process *pp = profile__process(&s->profile, pid);
-
-		s->py_pending[i] = 0;
-		s->bpf_targets[i].flags = PF_TARGET_PYTHON | (s->opts->code_tags ? PF_TARGET_CODE_TAGS : 0);
-		s->bpf_targets[i].py = proc;
-		if (target_update(s, i)) {
-			fprintf(stderr, "pyflame-bpf: PID %d: cannot register its Python interpreter: %s\n", (int)pid,
-				strerror(errno));
-			return;
-		}
-		if (pp && !pp->python)
-			pp->python = strdup(py_symbols__version(s->py, pid));
-		return;
-	}
-	if (!final && err == -ENOENT && s->py_pending[i])
-		return;
-	s->py_pending[i] = 0;
-	if (!s->opts->quiet && err != -ESRCH)
-		fprintf(stderr, "pyflame-bpf: PID %d: no Python frames: %s\n", (int)pid, why);
 }
 
 static int check_environment(void)
@@ -250,6 +207,7 @@ static int load_sampler(struct session *s)
 		bpf_program__set_log_level(s->skel->progs.pf_sample, 4);
 	bpf_map__set_max_entries(s->skel->maps.samples, o->buffer_size);
 	bpf_map__set_max_entries(s->skel->maps.stacks, o->max_stacks);
+	bpf_map__set_max_entries(s->skel->maps.targets, o->max_processes);
 	err = sampler__load(s->skel);
 	if (err) {
 		if (err == -EPERM)
@@ -300,6 +258,11 @@ int session__start(struct session *s)
 		fprintf(stderr, "pyflame-bpf: cannot open the ring buffer: %s\n", strerror(-err));
 		return err;
 	}
+	process_tracker__init(&s->tracker, o, &s->profile, s->py, &s->usyms, &s->collector);
+	/* Attached before any target is registered: no fork or exec of a target goes unseen. */
+	err = process_tracker__attach(&s->tracker, s->skel);
+	if (err)
+		return err;
 	for (size_t i = 0; i < o->npids; i++)
 		if ((err = targets__add(&s->targets, o->pids[i])))
 			return err;
@@ -307,30 +270,12 @@ int session__start(struct session *s)
 		fprintf(stderr, "pyflame-bpf: cannot start '%s': %s\n", o->command[0], strerror(-err));
 		return err;
 	}
-	s->py_pending = calloc(s->targets.n, 1);
-	s->bpf_targets = calloc(s->targets.n, sizeof(*s->bpf_targets));
-	if (!s->py_pending || !s->bpf_targets)
-		return -ENOMEM;
-	for (size_t i = 0; i < s->targets.n; i++) {
-		struct target *t = &s->targets.list[i];
-		struct profile_process *pp = profile__process(&s->profile, t->pid);
-
-		if (!pp)
-			return -ENOMEM;
-		if (target_update(s, i)) {
-			err = -errno;
-			fprintf(stderr, "pyflame-bpf: cannot register PID %d: %s\n", (int)t->pid, strerror(-err));
+	for (size_t i = 0; i < s->targets.n; i++)
+		if ((err = process_tracker__add_named(&s->tracker, s->targets.list[i].pid, s->targets.list[i].is_child)))
 			return err;
-		}
-		if (t->is_child) {
-			s->py_pending[i] = 1; /* not exec'd yet: discover once it runs */
-			continue;
-		}
-		read_comm(t->pid, pp->comm, sizeof(pp->comm));
-		/* Snapshot the maps now: a target that exits mid-run can still be symbolized. */
-		user_symbols__snapshot(&s->usyms, t->pid);
-		discover_python(s, i, 1);
-	}
+	err = process_tracker__scan(&s->tracker);
+	if (err)
+		return err;
 	s->start_ns = now_ns();
 	s->start = (double)s->start_ns / 1e9;
 	if (o->mode != MODE_CPU) {
@@ -342,6 +287,10 @@ int session__start(struct session *s)
 	if (o->mode != MODE_OFF && (err = perf_events__open(&s->events, s->skel->progs.pf_sample, o->frequency)))
 		return err;
 	s->attached = 1;
+	process_tracker__started(&s->tracker, s->start);
+	if (o->verbose) /* scripts wait for this line before they start what they want recorded */
+		fprintf(stderr, "pyflame-bpf: recording: %zu processes at %u Hz\n", process_tracker__alive(&s->tracker),
+			o->frequency);
 	if (o->interval > 0) {
 		struct timespec wall;
 
@@ -359,40 +308,6 @@ static void drain(struct session *s)
 	py_symbols__begin_drain(s->py);
 	ring_buffer__consume(s->rb);
 	close_windows(s, 0);
-}
-
-/* A command target was just released: find its interpreter as soon as it has one. */
-static void retry_discovery(struct session *s)
-{
-	for (size_t i = 0; i < s->targets.n; i++) {
-		struct target *t = &s->targets.list[i];
-		struct profile_process *pp;
-
-		if (!s->py_pending[i] || t->exited)
-			continue;
-		pp = profile__process(&s->profile, t->pid);
-		if (pp)
-			read_comm(t->pid, pp->comm, sizeof(pp->comm)); /* the command's name once it exec'd */
-		user_symbols__snapshot(&s->usyms, t->pid);
-		discover_python(s, i, now_s() - s->start > PY_DISCOVERY_RETRY_S);
-	}
-}
-
-/* A process whose code addresses get reused (code compiled and dropped at run time) has its frames tagged from
- * now on: a tag costs one more read per frame, so only such processes pay it. */
-static void enable_code_tags(struct session *s)
-{
-	for (size_t i = 0; i < s->targets.n; i++) {
-		struct pf_target *bt = &s->bpf_targets[i];
-		pid_t pid = s->targets.list[i].pid;
-
-		if (!(bt->flags & PF_TARGET_PYTHON) || (bt->flags & PF_TARGET_CODE_TAGS) ||
-		    !py_symbols__code_reused(s->py, pid))
-			continue;
-		bt->flags |= PF_TARGET_CODE_TAGS;
-		if (!target_update(s, i) && s->opts->verbose)
-			fprintf(stderr, "pyflame-bpf: PID %d re-uses code object addresses: tagging its frames\n", (int)pid);
-	}
 }
 
 static void mark_exited(struct session *s)
@@ -434,22 +349,34 @@ static void progress(struct session *s, int done)
 
 int session__run(struct session *s, volatile int *stop_signal)
 {
-	const struct timespec tick = { 0, DRAIN_INTERVAL_MS * 1000000L };
+	double next_drain = now_s() + DRAIN_INTERVAL_MS / 1e3;
+	size_t alive;
 
 	s->progress = !s->opts->quiet && isatty(STDERR_FILENO);
 	for (;;) {
-		nanosleep(&tick, NULL);
+		double wait = next_drain - now_s();
+
+		/* Samples wait for the drain; a process event that needs an interpreter found (an exec) wakes us at
+		 * once, and so do the retries of the interpreters still being looked for. */
+		if (wait > 0) {
+			ring_buffer__poll(s->rb, process_tracker__retry(&s->tracker, (int)(wait * 1e3) + 1));
+			process_tracker__retry(&s->tracker, 0);
+			continue;
+		}
+		next_drain += DRAIN_INTERVAL_MS / 1e3;
+		if (next_drain < now_s())
+			next_drain = now_s() + DRAIN_INTERVAL_MS / 1e3;
 		drain(s);
 		progress(s, 0);
-		enable_code_tags(s);
-		retry_discovery(s);
+		process_tracker__tick(&s->tracker);
 		if (s->callback_err)
 			break;
 		if (*stop_signal) {
 			s->stop_reason = STOP_SIGNAL;
 			break;
 		}
-		if (!targets__poll(&s->targets)) {
+		alive = targets__poll(&s->targets) + process_tracker__followed_alive(&s->tracker);
+		if (!alive && !s->opts->all && !s->opts->cgroup) {
 			s->stop_reason = STOP_TARGETS_EXITED;
 			break;
 		}
@@ -515,6 +442,7 @@ int session__stop(struct session *s)
 		s->end_ns = now_ns();
 		perf_events__close(&s->events);
 		sched_events__detach(&s->sched);
+		process_tracker__detach(&s->tracker);
 		s->attached = 0;
 		s->elapsed = (double)(s->end_ns - s->start_ns) / 1e9;
 	}
@@ -540,6 +468,7 @@ void session__summary(const struct session *s)
 	uint64_t lost = st[PF_STAT_LOST_RINGBUF];
 	uint64_t no_ustack = st[PF_STAT_USTACK_FULL] + st[PF_STAT_USTACK_ERR];
 	uint64_t no_kstack = st[PF_STAT_KSTACK_FULL] + st[PF_STAT_KSTACK_ERR];
+	uint64_t timer_records = s->collector.records - s->collector.offcpu_in;
 	struct py_symbols_stats py = {};
 
 	if (s->py)
@@ -617,13 +546,13 @@ void session__summary(const struct session *s)
 	if (s->collector.bad_records)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.bad_records);
 	/* Every sample the kernel took of a target either reached userspace or was counted lost: say so with -v, and
-	 * always when the two sides disagree. */
-	if (s->opts->verbose || st[PF_STAT_SAMPLES] != s->collector.records + s->collector.bad_records)
+	 * always when the two sides disagree (off-CPU intervals are counted apart). */
+	if (s->opts->verbose || st[PF_STAT_SAMPLES] != timer_records + s->collector.bad_records)
 		fprintf(stderr, "pyflame-bpf: accounting: %" PRIu64 " samples taken of the targets: %" PRIu64
 				" reached userspace (%" PRIu64 " counted, %" PRIu64 " malformed), %" PRIu64
 				" lost (ring buffer full)\n",
-			st[PF_STAT_SAMPLES] + lost, st[PF_STAT_SAMPLES], s->collector.records, s->collector.bad_records,
-			lost);
+			st[PF_STAT_SAMPLES] + lost, st[PF_STAT_SAMPLES], timer_records, s->collector.bad_records, lost);
+	process_tracker__summary(&s->tracker);
 	for (size_t i = 0; i < s->targets.n; i++) {
 		const struct target *t = &s->targets.list[i];
 		const struct profile_process *pp = profile__find_process(&s->profile, t->pid);
@@ -642,6 +571,7 @@ void session__free(struct session *s)
 	sched_events__detach(&s->sched);
 	offcpu_intervals__free(&s->intervals);
 	ring_buffer__free(s->rb);
+	process_tracker__free(&s->tracker);
 	sampler__destroy(s->skel);
 	targets__free(&s->targets, 1);
 	collector__free(&s->collector);
@@ -650,8 +580,6 @@ void session__free(struct session *s)
 	elf_cache__free(&s->elves);
 	kallsyms__free(&s->ksyms);
 	profile__free(&s->profile);
-	free(s->py_pending);
-	free(s->bpf_targets);
 	free(s->lost_per_cpu);
 	for (size_t i = 0; i < s->npending; i++)
 		free(s->pending[i]);

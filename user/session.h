@@ -8,6 +8,7 @@
 #include "elf_cache.h"
 #include "kallsyms.h"
 #include "perf_events.h"
+#include "process_tracker.h"
 #include "profile.h"
 #include "offcpu_intervals.h"
 #include "sched_events.h"
@@ -43,8 +44,7 @@ struct session {
 	struct py_symbols *py;
 	struct collector collector;
 	struct profile profile;
-	unsigned char *py_pending;      /* per target: Python discovery still to retry (command just exec'd) */
-	struct pf_target *bpf_targets;  /* per target: what the sampler's targets map holds for it */
+	struct process_tracker tracker; /* every live target: the named ones and those followed (--children, ...) */
 	double start;                   /* monotonic seconds when sampling started */
 	uint64_t start_ns, end_ns;      /* the same, and the end, in CLOCK_MONOTONIC ns (the sampler's clock) */
 	double elapsed;

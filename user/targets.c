@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "proc_stat.h"
 #include "targets.h"
 
 void targets__init(struct targets *t)
@@ -19,6 +20,7 @@ void targets__init(struct targets *t)
 
 int targets__add(struct targets *t, pid_t pid)
 {
+	struct proc_stat st;
 	struct target *n;
 
 	for (size_t i = 0; i < t->n; i++)
@@ -29,6 +31,8 @@ int targets__add(struct targets *t, pid_t pid)
 		return -ENOMEM;
 	t->list = n;
 	memset(&t->list[t->n], 0, sizeof(t->list[0]));
+	if (!proc_stat__read(&st, pid))
+		t->list[t->n].start = st.start_ticks;
 	t->list[t->n++].pid = pid;
 	return 0;
 }
@@ -107,21 +111,14 @@ int targets__release(struct targets *t, const char *cmd)
 	return 0;
 }
 
-/* A process that is gone or a zombie no longer runs. */
-static int process_running(pid_t pid)
+/* A process that is gone, a zombie, or another process that got its PID (another start time) no longer runs. */
+static int process_running(pid_t pid, uint64_t start)
 {
-	char path[64], buf[512], *p;
-	FILE *f;
-	int running = 0;
+	struct proc_stat st;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (proc_stat__read(&st, pid))
 		return 0;
-	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
-		running = p[2] != 'Z' && p[2] != 'X';
-	fclose(f);
-	return running;
+	return st.state != 'Z' && st.state != 'X' && (!start || st.start_ticks == start);
 }
 
 size_t targets__poll(struct targets *t)
@@ -136,7 +133,7 @@ size_t targets__poll(struct targets *t)
 		if (tg->is_child) {
 			if (waitpid(tg->pid, NULL, WNOHANG) == tg->pid)
 				tg->exited = 1;
-		} else if (!process_running(tg->pid)) {
+		} else if (!process_running(tg->pid, tg->start)) {
 			tg->exited = 1;
 		}
 		if (!tg->exited)

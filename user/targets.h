@@ -3,10 +3,12 @@
 #define TARGETS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct target {
 	pid_t pid;
+	uint64_t start;         /* start time (clock ticks since boot), 0 unknown: a later process with its PID is not it */
 	int exited;
 	int is_child;           /* started by us from -- COMMAND */
 };

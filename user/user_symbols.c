@@ -83,6 +83,35 @@ int user_symbols__snapshot(struct user_symbols *u, pid_t pid)
 	return 0;
 }
 
+int user_symbols__inherit(struct user_symbols *u, pid_t child, pid_t parent)
+{
+	struct proc_symbols *from = hashmap__get(&u->procs, &parent, sizeof(parent)), *ps;
+	int err;
+
+	if (!from || from->err)
+		return user_symbols__snapshot(u, child);
+	user_symbols__forget(u, child);
+	ps = calloc(1, sizeof(*ps));
+	if (!ps)
+		return -ENOMEM;
+	err = proc_maps__dup(&ps->maps, &from->maps);
+	if (!err && hashmap__set(&u->procs, &child, sizeof(child), ps)) {
+		proc_maps__free(&ps->maps);
+		err = -ENOMEM;
+	}
+	if (err)
+		free(ps);
+	return err;
+}
+
+void user_symbols__forget(struct user_symbols *u, pid_t pid)
+{
+	struct proc_symbols *ps = hashmap__delete(&u->procs, &pid, sizeof(pid));
+
+	if (ps)
+		proc_symbols__free(ps);
+}
+
 const struct proc_map *user_symbols__map(struct user_symbols *u, pid_t pid, uint64_t addr)
 {
 	struct proc_symbols *ps = proc_get(u, pid);

@@ -18,6 +18,10 @@ void user_symbols__init(struct user_symbols *u, struct elf_cache *elves);
 void user_symbols__free(struct user_symbols *u);
 /* Takes (or refreshes) pid's maps now, while it is alive; -ESRCH when it is gone. */
 int user_symbols__snapshot(struct user_symbols *u, pid_t pid);
+/* A forked child starts with its parent's mappings (read again on a miss while it lives); else a snapshot. */
+int user_symbols__inherit(struct user_symbols *u, pid_t child, pid_t parent);
+/* Drops pid's maps (it exited or exec'd; its ELF files stay cached by the elf_cache). */
+void user_symbols__forget(struct user_symbols *u, pid_t pid);
 /* The mapping holding addr, re-reading the maps once if it is not in the snapshot; NULL if none. */
 const struct proc_map *user_symbols__map(struct user_symbols *u, pid_t pid, uint64_t addr);
 /*

@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -107,6 +108,57 @@ def profile(args, timeout=60, expect_rc=0):
     return run
 
 
+class Recording:
+    """pyflame-bpf started in the background with -v, so that a test can wait until it records before it starts
+    what it wants recorded; stdout and stderr are read as they come."""
+
+    def __init__(self, args, binary=None, env=None):
+        self.args = list(args)
+        self.proc = subprocess.Popen([binary or PYFLAME, "-v"] + self.args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, env=env)
+        self.pid = self.proc.pid
+        self.err, self.out = [], []
+        self.recording = threading.Event()
+        self.readers = [threading.Thread(target=self._read, args=(self.proc.stderr, self.err, True)),
+                        threading.Thread(target=self._read, args=(self.proc.stdout, self.out, False))]
+        for t in self.readers:
+            t.daemon = True
+            t.start()
+
+    def _read(self, pipe, into, watch):
+        for line in pipe:
+            line = line.decode(errors="replace")
+            into.append(line)
+            if watch and line.startswith("pyflame-bpf: recording:"):
+                self.recording.set()
+        if watch:
+            self.recording.set()
+
+    def wait_recording(self, timeout=60):
+        """Returns once the profiler samples; Failure if it exited first."""
+        self.recording.wait(timeout)
+        if not any(l.startswith("pyflame-bpf: recording:") for l in self.err):
+            raise Failure("pyflame-bpf %s did not start recording: %s" % (" ".join(self.args), "".join(self.err)[-1500:]))
+
+    def finish(self, timeout=120, expect_rc=0, sig=None):
+        """Waits for the profiler (after sending sig, if given); returns its Run."""
+        if sig is not None:
+            self.proc.send_signal(sig)
+        self.proc.wait(timeout=timeout)
+        for t in self.readers:
+            t.join(timeout=10)
+        run = Run(self.proc.returncode, "".join(self.out), "".join(self.err))
+        if expect_rc is not None:
+            check(run.rc == expect_rc, "pyflame-bpf %s: exit %d, wanted %d: %s" %
+                  (" ".join(self.args), run.rc, expect_rc, run.err[-1500:]))
+        return run
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
 def parse_folded(text):
     """[(frames, count)] from folded text; raises Failure on a malformed line."""
     stacks = []
@@ -118,15 +170,18 @@ def parse_folded(text):
     return stacks
 
 
+OUR_PROGRAMS = ("pf_sample", "pf_switch", "pf_start_pass", "pf_fork", "pf_exec", "pf_exit", "pf_cgroup_attach")
+
+
 def our_programs():
-    """IDs of BPF programs of ours still loaded (by program name)."""
+    """Names of BPF programs of ours still loaded (the sampler and the process-lifecycle programs)."""
     bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
     p = subprocess.run([bpftool, "prog", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if p.returncode != 0:
         raise Failure("bpftool prog list failed: %s" % p.stderr.decode(errors="replace").strip())
     out = p.stdout
-    return re.findall(r"^(\d+): \w+\s+name (?:pf_sample|pf_switch|pf_start_pass)\b", out.decode(errors="replace"),
-                      re.M)
+    return re.findall(r"^\d+: (?:perf_event|tracing)\s+name (%s)\s" % "|".join(OUR_PROGRAMS),
+                      out.decode(errors="replace"), re.M)
 
 
 def pyenv_root():

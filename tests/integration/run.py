@@ -23,6 +23,7 @@ import test_wall  # noqa: E402,F401
 import test_hostile  # noqa: E402,F401
 import test_faults  # noqa: E402,F401
 import test_scale  # noqa: E402,F401
+import test_fleet  # noqa: E402,F401
 
 
 def run_unit(binaries):

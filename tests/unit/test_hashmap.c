@@ -172,3 +172,52 @@ Test(hashmap, hash_bytes_is_never_zero_and_depends_on_length)
 	cr_expect_neq(hash_bytes("a", 1), hash_bytes("a\0", 2));
 	cr_expect_eq(hash_bytes("same", 4), hash_bytes("same", 4));
 }
+
+Test(hashmap, delete_returns_the_value_and_forgets_the_key)
+{
+	set_str("a", 1);
+	set_str("b", 2);
+	cr_expect_eq(hashmap__delete(&map, "a", 1), val(1));
+	cr_expect_null(get_str("a"));
+	cr_expect_eq(get_str("b"), val(2));
+	cr_expect_eq(map.len, 1);
+	cr_expect_null(hashmap__delete(&map, "a", 1), "a second delete finds nothing");
+	cr_expect_null(hashmap__delete(&map, "zz", 2));
+	cr_expect_eq(map.len, 1);
+}
+
+Test(hashmap, delete_from_an_empty_map_is_null)
+{
+	cr_expect_null(hashmap__delete(&map, "x", 1));
+}
+
+/* Random inserts and deletes against a plain array of what should be there: every survivor stays reachable
+ * (probe runs are repaired after each delete), every deleted key is gone. */
+Test(hashmap, interleaved_sets_and_deletes_keep_every_survivor_reachable)
+{
+	enum { KEYS = 3000, ROUNDS = 40000 };
+	uintptr_t *want = calloc(KEYS, sizeof(*want)); /* 0 = absent */
+	uint64_t x = 88172645463325252ULL;
+	size_t present = 0;
+
+	cr_assert_not_null(want);
+	for (int r = 0; r < ROUNDS; r++) {
+		uint32_t k;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		k = (uint32_t)(x % KEYS);
+		if (x & (1ULL << 40)) {
+			cr_assert_eq(hashmap__set(&map, &k, sizeof(k), val(r + 1)), 0);
+			present += !want[k];
+			want[k] = r + 1;
+		} else {
+			cr_assert_eq(hashmap__delete(&map, &k, sizeof(k)), want[k] ? val(want[k]) : NULL);
+			present -= !!want[k];
+			want[k] = 0;
+		}
+	}
+	cr_expect_eq(map.len, present);
+	for (uint32_t k = 0; k < KEYS; k++)
+		cr_expect_eq(hashmap__get(&map, &k, sizeof(k)), want[k] ? val(want[k]) : NULL, "key %u", k);
+	free(want);
+}

@@ -1,0 +1,628 @@
+/* The processes being profiled as they come and go: loads the lifecycle programs (bpf/lifecycle.bpf.c), follows
+ * their events in order with the samples, finds each new program's interpreter, and forgets what a process left
+ * behind once it exited or exec'd. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "lifecycle.h" /* before its skeleton, which names its types */
+#include "lifecycle.skel.h"
+#include "proc_stat.h"
+#include "process_scope.h"
+#include "process_tracker.h"
+#include "python_symbols.h"
+#include "sampler.skel.h"
+
+#define DISCOVERY_WINDOW_S 5.0  /* how long a new program's interpreter is looked for (shared libpython loads late) */
+#define SWEEP_INTERVAL_S 1.0
+
+/* What the run knows of one live target. */
+struct tracked_process {
+	pid_t pid;
+	uint64_t start;         /* clock ticks since boot: the PID and this are the process */
+	int named;              /* by -p or as the command: the summary reports it by PID */
+	int python;             /* the sampler walks its Python frames */
+	int discovering;        /* its interpreter is still to be found */
+	double discover_from, discover_until, next_try;
+	uint64_t exec_ns;       /* when it exec'd (CLOCK_MONOTONIC ns), for the discovery latency; 0 unknown */
+	uint64_t python_since_ns; /* when its Python entry went into the targets map */
+	struct pf_target bpf;   /* what the targets map holds for it */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static double now_s(void)
+{
+	return now_ns() / 1e9;
+}
+
+void process_tracker__init(struct process_tracker *t, const struct pf_options *opts, struct profile *profile,
+			   struct py_symbols *py, struct user_symbols *usyms, struct collector *collector)
+{
+	memset(t, 0, sizeof(*t));
+	t->opts = opts;
+	t->profile = profile;
+	t->py = py;
+	t->usyms = usyms;
+	t->collector = collector;
+	t->targets_fd = -1;
+	hashmap__init(&t->procs);
+}
+
+static enum pf_scope scope_of(const struct pf_options *o)
+{
+	if (o->all)
+		return PF_SCOPE_ALL;
+	if (o->cgroup)
+		return PF_SCOPE_CGROUP;
+	return o->children ? PF_SCOPE_CHILDREN : PF_SCOPE_PIDS;
+}
+
+int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
+{
+	const struct pf_options *o = t->opts;
+	enum pf_scope scope = scope_of(o);
+	struct lifecycle *skel;
+	int err;
+
+	t->targets_fd = bpf_map__fd(sampler->maps.targets);
+	skel = lifecycle__open();
+	if (!skel) {
+		err = -errno;
+		fprintf(stderr, "pyflame-bpf: cannot open the process-lifecycle programs: %s\n", strerror(-err));
+		return err;
+	}
+	t->skel = skel;
+	skel->rodata->scope = scope;
+	skel->rodata->cgroup_id = o->cgroup_id;
+	skel->rodata->cgroup_level = o->cgroup_level;
+	skel->rodata->self_tgid = (__u32)getpid();
+	skel->rodata->comm_glob = o->comm_glob;
+	/* Only what the scope needs: a plain -p run pays for exec and exit alone. */
+	bpf_program__set_autoload(skel->progs.pf_fork, scope != PF_SCOPE_PIDS);
+	bpf_program__set_autoload(skel->progs.pf_cgroup_attach, scope == PF_SCOPE_CGROUP);
+	err = bpf_map__reuse_fd(skel->maps.targets, t->targets_fd);
+	err = err ?: bpf_map__reuse_fd(skel->maps.samples, bpf_map__fd(sampler->maps.samples));
+	err = err ?: lifecycle__load(skel);
+	if (err) {
+		fprintf(stderr, "pyflame-bpf: cannot load the process-lifecycle programs: %s (-v shows libbpf's log)\n",
+			strerror(-err));
+		return err;
+	}
+	err = lifecycle__attach(skel);
+	if (err) {
+		fprintf(stderr, "pyflame-bpf: cannot attach to the sched_process_* tracepoints: %s\n", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static struct tracked_process *tracked_get(struct process_tracker *t, pid_t pid)
+{
+	return hashmap__get(&t->procs, &pid, sizeof(pid));
+}
+
+/* Writes tr's entry to the targets map. Userspace never re-creates an entry the kernel removed (the process exited
+ * or left the scope meanwhile), except when it makes a process a target (create). */
+static int target_write(struct process_tracker *t, struct tracked_process *tr, int create)
+{
+	if (bpf_map_update_elem(t->targets_fd, &tr->pid, &tr->bpf, create ? BPF_ANY : BPF_EXIST))
+		return -errno;
+	return 0;
+}
+
+/* Drops what the symbolizers keep for pid: every sample it took before its exit or exec was counted already. */
+static void forget_symbols(struct process_tracker *t, pid_t pid)
+{
+	py_symbols__forget(t->py, pid);
+	user_symbols__forget(t->usyms, pid);
+	collector__forget(t->collector, (uint32_t)pid);
+}
+
+/* The profile record pid's samples go to from now on: a new one for a new program, or for a process that got the
+ * PID of an earlier one. */
+static struct profile_process *record_for(struct process_tracker *t, pid_t pid, uint64_t start, const char *comm,
+					  int exec)
+{
+	const struct profile_process *cur = profile__find_process(t->profile, (uint32_t)pid);
+	struct profile_process *pp;
+
+	if (cur && cur->samples && cur->start && start && cur->start != start)
+		t->stats.pid_reuses++;
+	if (cur && (exec || (cur->start && start && cur->start != start)))
+		pp = profile__new_process(t->profile, (uint32_t)pid);
+	else
+		pp = profile__process(t->profile, (uint32_t)pid);
+	if (!pp)
+		return NULL;
+	if (start)
+		pp->start = start;
+	if (comm && comm[0])
+		snprintf(pp->comm, sizeof(pp->comm), "%s", comm);
+	return pp;
+}
+
+static struct tracked_process *tracked_new(struct process_tracker *t, pid_t pid, uint64_t start, int named)
+{
+	struct tracked_process *tr = calloc(1, sizeof(*tr));
+
+	if (!tr)
+		return NULL;
+	tr->pid = pid;
+	tr->start = start;
+	tr->named = named;
+	if (hashmap__set(&t->procs, &pid, sizeof(pid), tr)) {
+		free(tr);
+		return NULL;
+	}
+	if (!named) {
+		t->followed_alive++;
+		t->stats.followed++;
+	}
+	return tr;
+}
+
+static void tracked_del(struct process_tracker *t, struct tracked_process *tr)
+{
+	if (!tr->named)
+		t->followed_alive--;
+	hashmap__delete(&t->procs, &tr->pid, sizeof(tr->pid));
+	free(tr);
+}
+
+static void set_python_name(struct process_tracker *t, pid_t pid)
+{
+	struct profile_process *pp = profile__process(t->profile, (uint32_t)pid);
+	const char *version = py_symbols__version(t->py, pid);
+
+	if (pp && !pp->python && version)
+		pp->python = strdup(version);
+}
+
+/* Tries to find tr's interpreter once. final: give up (and say why) if it is not there. */
+static void discover(struct process_tracker *t, struct tracked_process *tr, int final)
+{
+	struct pf_py_proc proc;
+	char why[256] = "";
+	int err = py_symbols__discover(t->py, tr->pid, &proc, why, sizeof(why));
+
+	if (!err) {
+		tr->discovering = 0;
+		tr->bpf.flags = PF_TARGET_PYTHON | (t->opts->code_tags ? PF_TARGET_CODE_TAGS : 0);
+		tr->bpf.py = proc;
+		if (target_write(t, tr, 0)) {
+			if (errno != ENOENT)
+				fprintf(stderr, "pyflame-bpf: PID %d: cannot register its Python interpreter: %s\n",
+					(int)tr->pid, strerror(errno));
+			return;
+		}
+		tr->python = 1;
+		tr->python_since_ns = now_ns();
+		t->stats.discovered++;
+		if (tr->exec_ns && tr->python_since_ns > tr->exec_ns) {
+			uint64_t took = tr->python_since_ns - tr->exec_ns;
+
+			t->stats.discovery_timed++;
+			t->stats.discovery_ns += took;
+			if (took > t->stats.discovery_max_ns)
+				t->stats.discovery_max_ns = took;
+		}
+		set_python_name(t, tr->pid);
+		/* Its libraries are mapped by now: open them while the process lives. */
+		user_symbols__snapshot(t->usyms, tr->pid);
+		if (t->opts->verbose)
+			fprintf(stderr, "pyflame-bpf: PID %d: CPython %s\n", (int)tr->pid, py_symbols__version(t->py, tr->pid));
+		return;
+	}
+	if (!final && err == -ENOENT)
+		return; /* not yet: a shared libpython is mapped a little after the exec */
+	tr->discovering = 0;
+	if (err == -ESRCH) {
+		t->stats.gone_undiscovered++;
+		return;
+	}
+	t->stats.not_python++;
+	if ((tr->named && !t->opts->quiet) || t->opts->verbose)
+		fprintf(stderr, "pyflame-bpf: PID %d: no Python frames: %s\n", (int)tr->pid, why);
+}
+
+/* When to look again for an interpreter not found `since` seconds after the search began: ld.so maps a shared
+ * libpython within a few ms of the exec when the process gets the CPU, so often at first, then less and less (a
+ * failed look, before the library is mapped, reads a short maps file and costs ~50 us). */
+static double retry_delay(double since)
+{
+	return since < 0.05 ? 0.002 : since < 0.5 ? 0.01 : 0.1;
+}
+
+/* Looks for tr's interpreter now and, until found, again and again for a while. */
+static void start_discovery(struct process_tracker *t, struct tracked_process *tr)
+{
+	tr->discovering = 1;
+	tr->discover_from = now_s();
+	tr->discover_until = tr->discover_from + DISCOVERY_WINDOW_S;
+	tr->next_try = tr->discover_from + retry_delay(0);
+	discover(t, tr, 0);
+}
+
+int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_command)
+{
+	struct tracked_process *tr = tracked_get(t, pid);
+	struct proc_stat st = {};
+	int err;
+
+	if (tr)
+		return 0;
+	proc_stat__read(&st, pid);
+	tr = tracked_new(t, pid, st.start_ticks, 1);
+	if (!tr || !record_for(t, pid, st.start_ticks, is_command ? NULL : st.comm, 0))
+		return -ENOMEM;
+	err = target_write(t, tr, 1);
+	if (err) {
+		fprintf(stderr, "pyflame-bpf: cannot register PID %d: %s\n", (int)pid, strerror(-err));
+		return err;
+	}
+	if (is_command) {
+		start_discovery(t, tr); /* not exec'd yet: its exec starts the search again */
+		return 0;
+	}
+	/* Snapshot the maps now: a target that exits mid-run can still be symbolized. */
+	user_symbols__snapshot(t->usyms, pid);
+	discover(t, tr, 1);
+	return 0;
+}
+
+/* A process already running when the run started (create: made a target now), or one whose samples arrive before
+ * any event about it (the kernel made it a target; its event was lost): taken on, its interpreter found. */
+static int take_on(struct process_tracker *t, const struct proc_stat *st, int create)
+{
+	struct tracked_process *tr = tracked_get(t, st->pid);
+	int err;
+
+	if (tr)
+		return 0;
+	tr = tracked_new(t, st->pid, st->start_ticks, 0);
+	if (!tr || !record_for(t, st->pid, st->start_ticks, st->comm, 0))
+		return -ENOMEM;
+	err = target_write(t, tr, create);
+	if (err) {
+		tracked_del(t, tr);
+		if (err == -E2BIG || err == -ENOMEM)
+			t->stats.lc[PF_LC_STAT_MAP_FULL]++;
+		return err == -E2BIG || err == -ENOMEM || err == -ENOENT ? 1 : err;
+	}
+	user_symbols__snapshot(t->usyms, st->pid);
+	discover(t, tr, 1);
+	return 0;
+}
+
+static int scan_one(void *ctx, const struct proc_stat *st)
+{
+	int err = take_on(ctx, st, 1);
+
+	return err < 0 ? err : 0;
+}
+
+static int is_tracked(void *ctx, pid_t pid)
+{
+	return tracked_get(ctx, pid) != NULL;
+}
+
+int process_tracker__scan(struct process_tracker *t)
+{
+	const struct pf_options *o = t->opts;
+	int err = 0;
+
+	/* Twice: a process forked while the first pass ran, by one it had not taken yet, is found by the second. */
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		if (o->all)
+			err = process_scope__scan_all(&o->comm_glob, scan_one, t);
+		else if (o->cgroup)
+			err = process_scope__scan_cgroup(o->cgroup, &o->comm_glob, scan_one, t);
+		else if (o->children)
+			err = process_scope__scan_children(is_tracked, scan_one, t);
+	}
+	if (err)
+		fprintf(stderr, "pyflame-bpf: cannot list the processes to profile: %s\n", strerror(-err));
+	return err;
+}
+
+void process_tracker__started(struct process_tracker *t, double start)
+{
+	t->start = start;
+	t->next_sweep = start + SWEEP_INTERVAL_S;
+}
+
+/* A target gone (exited, or out of scope): forgotten, its record marked with its exit time. */
+static void gone(struct process_tracker *t, pid_t pid, uint64_t time_ns, int exited)
+{
+	struct tracked_process *tr = tracked_get(t, pid);
+
+	forget_symbols(t, pid);
+	if (exited) {
+		struct profile_process *pp = profile__process(t->profile, (uint32_t)pid);
+
+		if (pp && pp->exited_after < 0)
+			pp->exited_after = time_ns / 1e9 - t->start;
+		t->stats.exits++;
+	} else {
+		t->stats.left++;
+	}
+	if (!tr)
+		return;
+	if (tr->discovering)
+		t->stats.gone_undiscovered++;
+	tracked_del(t, tr);
+}
+
+static void on_fork(struct process_tracker *t, const struct pf_proc_event *ev)
+{
+	pid_t pid = (pid_t)ev->pid, ppid = (pid_t)ev->ppid;
+	uint64_t start = proc_stat__ticks_from_ns(ev->start_ns);
+	struct tracked_process *tr = tracked_get(t, pid), *parent = tracked_get(t, ppid);
+	struct pf_py_proc proc;
+
+	t->stats.forks++;
+	if (tr && tr->start == start)
+		return; /* the start-up scan took it on already */
+	if (tr)
+		gone(t, pid, ev->time_ns, 1); /* an earlier process with this PID whose exit event was lost */
+	tr = tracked_new(t, pid, start, 0);
+	if (!tr || !record_for(t, pid, start, ev->comm, 0))
+		return;
+	tr->bpf.flags = ev->flags;
+	if (parent) {
+		/* The kernel copied the parent's entry; if the parent's interpreter was found after the fork, it copied
+		 * the native one: the child gets the parent's now. */
+		if ((parent->bpf.flags & PF_TARGET_PYTHON) && !(ev->flags & PF_TARGET_PYTHON)) {
+			tr->bpf = parent->bpf;
+			target_write(t, tr, 0);
+		} else {
+			tr->bpf = parent->bpf;
+		}
+	}
+	user_symbols__inherit(t->usyms, pid, ppid);
+	if ((tr->bpf.flags & PF_TARGET_PYTHON) && !py_symbols__inherit(t->py, pid, ppid, &proc)) {
+		tr->python = 1;
+		tr->python_since_ns = now_ns();
+		t->stats.inherited++;
+		set_python_name(t, pid);
+	} else if (!parent || (tr->bpf.flags & PF_TARGET_PYTHON) || parent->discovering) {
+		start_discovery(t, tr);
+	}
+}
+
+/* A new program in pid: everything known of the old one is dropped, its interpreter (if any) looked for at once. */
+static void on_exec(struct process_tracker *t, pid_t pid, uint64_t start, const char *comm, uint64_t time_ns)
+{
+	struct tracked_process *tr = tracked_get(t, pid);
+
+	t->stats.execs++;
+	forget_symbols(t, pid);
+	if (!tr)
+		tr = tracked_new(t, pid, start, 0); /* --all or --cgroup: in scope from its exec */
+	if (!tr || !record_for(t, pid, start, comm, 1))
+		return;
+	memset(&tr->bpf, 0, sizeof(tr->bpf)); /* as the kernel reset it */
+	tr->python = 0;
+	tr->exec_ns = time_ns;
+	start_discovery(t, tr);
+}
+
+static void on_enter(struct process_tracker *t, const struct pf_proc_event *ev)
+{
+	pid_t pid = (pid_t)ev->pid;
+	uint64_t start = proc_stat__ticks_from_ns(ev->start_ns);
+	struct tracked_process *tr = tracked_get(t, pid);
+
+	t->stats.entered++;
+	if (tr)
+		return;
+	tr = tracked_new(t, pid, start, 0);
+	if (!tr || !record_for(t, pid, start, ev->comm, 0))
+		return;
+	user_symbols__snapshot(t->usyms, pid);
+	tr->exec_ns = ev->time_ns;
+	start_discovery(t, tr);
+}
+
+int process_tracker__event(struct process_tracker *t, const struct pf_proc_event *ev)
+{
+	switch (ev->type) {
+	case PF_PROC_FORK:
+		on_fork(t, ev);
+		break;
+	case PF_PROC_EXEC:
+		on_exec(t, (pid_t)ev->pid, proc_stat__ticks_from_ns(ev->start_ns), ev->comm, ev->time_ns);
+		break;
+	case PF_PROC_ENTER:
+		on_enter(t, ev);
+		break;
+	case PF_PROC_LEAVE:
+		gone(t, (pid_t)ev->pid, ev->time_ns, 0);
+		break;
+	case PF_PROC_EXIT:
+		gone(t, (pid_t)ev->pid, ev->time_ns, 1);
+		break;
+	}
+	return 0;
+}
+
+void process_tracker__sample(struct process_tracker *t, const struct pf_sample *s)
+{
+	struct tracked_process *tr = tracked_get(t, (pid_t)s->tgid);
+	const struct profile_process *pp;
+	struct proc_stat st;
+
+	if (tr) {
+		/* The kernel made it native again after we wrote its Python entry: an exec whose event was lost. */
+		if (tr->python && !(s->flags & PF_SAMPLE_PYTHON) && s->time_ns > tr->python_since_ns)
+			on_exec(t, tr->pid, tr->start, NULL, s->time_ns);
+		return;
+	}
+	pp = profile__find_process(t->profile, s->tgid);
+	if (pp && pp->exited_after >= 0)
+		return; /* taken while it exited, read after its exit event */
+	if (!proc_stat__read(&st, (pid_t)s->tgid) && !take_on(t, &st, 0))
+		t->stats.adopted++;
+}
+
+int process_tracker__retry(struct process_tracker *t, int max_ms)
+{
+	double now = now_s(), next = now + max_ms / 1e3;
+	struct hashmap_entry *e;
+	size_t it = 0;
+
+	while (hashmap__next(&t->procs, &it, &e)) {
+		struct tracked_process *tr = e->value;
+
+		if (!tr->discovering)
+			continue;
+		if (now >= tr->next_try) {
+			discover(t, tr, now >= tr->discover_until);
+			tr->next_try = now + retry_delay(now - tr->discover_from);
+		}
+		if (tr->discovering && tr->next_try < next)
+			next = tr->next_try;
+	}
+	return next <= now ? 0 : (int)((next - now) * 1e3) + 1;
+}
+
+static void read_lifecycle_stats(struct process_tracker *t, uint64_t *out)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	__u64 *vals;
+
+	if (!t->skel || ncpus <= 0 || !(vals = calloc(ncpus, sizeof(*vals))))
+		return;
+	for (__u32 k = 0; k < PF_LC_STAT__COUNT; k++) {
+		out[k] = 0;
+		if (bpf_map__lookup_elem(t->skel->maps.lifecycle_stats, &k, sizeof(k), vals, ncpus * sizeof(*vals), 0))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+}
+
+/* Events were lost: a target whose PID is gone or names another process exited without one. */
+static void sweep(struct process_tracker *t)
+{
+	uint64_t lc[PF_LC_STAT__COUNT] = {};
+	struct hashmap_entry *e;
+	pid_t *dead = NULL;
+	size_t it = 0, n = 0;
+
+	read_lifecycle_stats(t, lc);
+	if (lc[PF_LC_STAT_EVENT_LOST] == t->lost_seen)
+		return;
+	t->lost_seen = lc[PF_LC_STAT_EVENT_LOST];
+	dead = calloc(t->procs.len ? t->procs.len : 1, sizeof(*dead));
+	if (!dead)
+		return;
+	while (hashmap__next(&t->procs, &it, &e)) {
+		struct tracked_process *tr = e->value;
+		struct proc_stat st;
+
+		if (proc_stat__read(&st, tr->pid) || st.state == 'Z' || st.start_ticks != tr->start)
+			dead[n++] = tr->pid;
+	}
+	for (size_t i = 0; i < n; i++)
+		gone(t, dead[i], now_ns(), 1);
+	free(dead);
+}
+
+void process_tracker__tick(struct process_tracker *t)
+{
+	struct hashmap_entry *e;
+	size_t it = 0;
+
+	/* A process whose code addresses get reused (code compiled and dropped at run time) has its frames tagged from
+	 * now on: a tag costs more reads per frame, so only such processes pay it. */
+	while (hashmap__next(&t->procs, &it, &e)) {
+		struct tracked_process *tr = e->value;
+
+		if (!tr->python || (tr->bpf.flags & PF_TARGET_CODE_TAGS) || !py_symbols__code_reused(t->py, tr->pid))
+			continue;
+		tr->bpf.flags |= PF_TARGET_CODE_TAGS;
+		if (!target_write(t, tr, 0) && t->opts->verbose)
+			fprintf(stderr, "pyflame-bpf: PID %d re-uses code object addresses: tagging its frames\n",
+				(int)tr->pid);
+	}
+	if (now_s() >= t->next_sweep) {
+		t->next_sweep = now_s() + SWEEP_INTERVAL_S;
+		sweep(t);
+	}
+}
+
+size_t process_tracker__alive(const struct process_tracker *t)
+{
+	return t->procs.len;
+}
+
+size_t process_tracker__followed_alive(const struct process_tracker *t)
+{
+	return t->followed_alive;
+}
+
+void process_tracker__detach(struct process_tracker *t)
+{
+	if (!t->skel)
+		return;
+	lifecycle__detach(t->skel);
+	read_lifecycle_stats(t, t->stats.lc);
+}
+
+void process_tracker__summary(const struct process_tracker *t)
+{
+	const struct process_tracker_stats *st = &t->stats;
+	struct py_symbols_stats py = {};
+
+	if (st->followed || st->execs) {
+		fprintf(stderr,
+			"pyflame-bpf: processes: %" PRIu64 " followed (%" PRIu64 " forked, %" PRIu64 " exec'd, %" PRIu64
+			" entered the cgroup, %" PRIu64 " found by their samples), %" PRIu64 " exited, %" PRIu64
+			" left the scope, %" PRIu64 " PIDs reused\n",
+			st->followed, st->forks, st->execs, st->entered, st->adopted, st->exits, st->left, st->pid_reuses);
+		fprintf(stderr,
+			"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64 " found (%" PRIu64
+			" after an exec or a move into the cgroup: %.1f ms later on average, at most %.1f ms), %" PRIu64
+			" processes without one, %" PRIu64
+			" exited before it could be found\n",
+			st->inherited, st->discovered, st->discovery_timed,
+			st->discovery_timed ? st->discovery_ns / 1e6 / (double)st->discovery_timed : 0.0,
+			st->discovery_max_ns / 1e6, st->not_python, st->gone_undiscovered);
+		py_symbols__stats(t->py, &py);
+		if (py.code_from_parent)
+			fprintf(stderr, "pyflame-bpf: %" PRIu64 " code objects of forked children that exited first were "
+					"named from their parent\n", py.code_from_parent);
+	}
+	if (st->lc[PF_LC_STAT_EVENT_LOST])
+		fprintf(stderr, "pyflame-bpf: %" PRIu64 " process events lost (ring buffer full): caught up from samples "
+				"and /proc; raise --buffer-size\n", st->lc[PF_LC_STAT_EVENT_LOST]);
+	if (st->lc[PF_LC_STAT_MAP_FULL])
+		fprintf(stderr, "pyflame-bpf: %" PRIu64 " processes not profiled: the targets map was full "
+				"(raise --max-processes)\n", st->lc[PF_LC_STAT_MAP_FULL]);
+}
+
+void process_tracker__free(struct process_tracker *t)
+{
+	struct hashmap_entry *e;
+	size_t it = 0;
+
+	while (hashmap__next(&t->procs, &it, &e))
+		free(e->value);
+	hashmap__free(&t->procs);
+	lifecycle__destroy(t->skel);
+	t->skel = NULL;
+}
