@@ -130,8 +130,12 @@ static void write_window(void *ctx, struct session *s, double start_wall)
 	snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s",
 		 (unsigned long long)(s->profile.total - s->profile.total_mark), o->frequency, o->interval);
 	err = output__open(&out, path, o->compress);
-	if (!err)
+	if (!err) {
+		double t = session__cpu_s();
+
 		err = write_profile(NULL, &s->profile, &vo, o, subtitle, &out, &lines);
+		s->write_s += session__cpu_s() - t;
+	}
 	if (err)
 		ww->err = err;
 	else if (!o->quiet)
@@ -145,6 +149,7 @@ static int record(const struct pf_options *o, struct output *out)
 	char subtitle[128];
 	struct view_options vo;
 	struct session s;
+	double t;
 	int err;
 
 	/* Never fetch debug info over the network from a production host (libdw would, with 90 s timeouts). */
@@ -178,7 +183,9 @@ static int record(const struct pf_options *o, struct output *out)
 	};
 	snprintf(subtitle, sizeof(subtitle), "%llu samples at %u Hz in %.1f s", (unsigned long long)s.profile.total,
 		 o->frequency, s.elapsed);
+	t = session__cpu_s();
 	err = write_profile(NULL, &s.profile, &vo, o, subtitle, out, &s.lines_written);
+	s.write_s += session__cpu_s() - t;
 	if (!o->quiet)
 		session__summary(&s);
 	session__free(&s);

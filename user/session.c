@@ -32,10 +32,20 @@ static double now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* CPU time of this thread: what draining costs, whatever else the machine runs. */
+double session__cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 void session__init(struct session *s, const struct pf_options *opts)
 {
 	memset(s, 0, sizeof(*s));
 	s->opts = opts;
+	s->launched = now_s();
 	targets__init(&s->targets);
 	profile__init(&s->profile);
 	elf_cache__init(&s->elves, opts->verbose);
@@ -78,10 +88,16 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	struct session *s = ctx;
 	const struct pf_sample *rec = data;
 
+	uint64_t before = s->profile.total;
+
 	if (s->window_end_ns && size >= sizeof(*rec) && rec->time_ns >= s->window_end_ns)
 		record_error(s, defer(s, data, size));
 	else
 		record_error(s, collector__add(&s->collector, data, size));
+	if (!before && s->profile.total && !s->first_counted) {
+		s->first_counted = now_s();
+		s->first_sample_ns = rec->time_ns;
+	}
 	return 0;
 }
 
@@ -300,8 +316,11 @@ int session__start(struct session *s)
 
 static void drain(struct session *s)
 {
+	double t = session__cpu_s();
+
 	py_symbols__begin_drain(s->py);
 	ring_buffer__consume(s->rb);
+	s->drain_s += session__cpu_s() - t;
 	close_windows(s, 0);
 }
 
@@ -514,6 +533,17 @@ void session__summary(const struct session *s)
 			s->prog_run_ns / st[PF_STAT_SAMPLES], s->prog_runs, s->prog_run_ns / s->prog_runs);
 	if (s->collector.bad_records)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.bad_records);
+	if (s->opts->verbose) {
+		fprintf(stderr, "pyflame-bpf: userspace CPU: %.1f ms counting and naming %" PRIu64 " samples into %zu "
+				"stacks (%.2f us per sample), %.1f ms writing the output\n",
+			s->drain_s * 1e3, s->profile.total, s->profile.nstacks,
+			s->profile.total ? s->drain_s * 1e6 / s->profile.total : 0.0, s->write_s * 1e3);
+		if (s->first_counted)
+			fprintf(stderr, "pyflame-bpf: start-up: sampling attached %.1f ms after start, first sample taken at "
+					"%.1f ms, counted at %.1f ms (CLOCK_MONOTONIC %.6f s)\n",
+				(s->start - s->launched) * 1e3, (s->first_sample_ns / 1e9 - s->launched) * 1e3,
+				(s->first_counted - s->launched) * 1e3, s->first_counted);
+	}
 	for (size_t i = 0; i < s->targets.n; i++) {
 		const struct target *t = &s->targets.list[i];
 		const struct profile_process *pp = profile__find_process(&s->profile, t->pid);
