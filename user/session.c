@@ -246,19 +246,13 @@ int session__start(struct session *s)
 		return err;
 	if (geteuid() != 0 && !o->quiet)
 		fprintf(stderr, "pyflame-bpf: not running as root: loading will fail without CAP_BPF and CAP_PERFMON\n");
-	err = kallsyms__load(&s->ksyms, "/proc/kallsyms");
-	if (err)
-		fprintf(stderr, "pyflame-bpf: kernel symbols unavailable (%s): kernel frames shown as addresses\n",
-			strerror(-err));
-	s->have_ksyms = !err;
 	err = load_sampler(s);
 	if (err)
 		return err;
 	s->py = py_symbols__new(&s->elves, &s->usyms, &py_opts);
 	if (!s->py)
 		return -ENOMEM;
-	collector__init(&s->collector, &s->profile, s->have_ksyms ? &s->ksyms : NULL, &s->usyms,
-			bpf_map__fd(s->skel->maps.stacks));
+	collector__init(&s->collector, &s->profile, NULL, &s->usyms, bpf_map__fd(s->skel->maps.stacks));
 	s->collector.py = s->py;
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.samples), handle_sample, s, NULL);
 	if (!s->rb) {
@@ -311,6 +305,14 @@ int session__start(struct session *s)
 	}
 	if (o->command && (err = targets__release(&s->targets, o->command[0])))
 		return err;
+	/* Kernel symbols are first needed at the first drain: reading /proc/kallsyms (~100k lines, tens of ms)
+	 * while the sampler already runs keeps it out of the start-up. */
+	err = kallsyms__load(&s->ksyms, "/proc/kallsyms");
+	if (err)
+		fprintf(stderr, "pyflame-bpf: kernel symbols unavailable (%s): kernel frames shown as addresses\n",
+			strerror(-err));
+	s->have_ksyms = !err;
+	s->collector.ksyms = s->have_ksyms ? &s->ksyms : NULL;
 	return 0;
 }
 
