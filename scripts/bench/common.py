@@ -91,12 +91,17 @@ def summarize(values):
             "iqr_rel": (q3 - q1) / abs(med) if med else float("inf"), "values": v}
 
 
+WIDE = 0.25  # quartiles further apart than this fraction of the median: too wide to trust
+
+
 def fmt_dist(s, scale=1.0, digits=1, unit=""):
-    """'12.3 [11.9–12.8]' (median [quartiles]) of a summary, scaled; '–' when empty."""
+    """'12.3 [11.9–12.8]' (median [quartiles]) of a summary, scaled, flagged 'wide' when the quartiles span more
+    than WIDE of the median; '–' when empty."""
     if not s or not s.get("n"):
         return "–"
     f = "%%.%df" % digits
-    return (f % (s["median"] * scale)) + unit + " [" + (f % (s["q1"] * scale)) + "–" + (f % (s["q3"] * scale)) + "]"
+    text = (f % (s["median"] * scale)) + unit + " [" + (f % (s["q1"] * scale)) + "–" + (f % (s["q3"] * scale)) + "]"
+    return text + (" wide" if s["iqr_rel"] > WIDE else "")
 
 
 # --- processes ------------------------------------------------------------------------------------------------

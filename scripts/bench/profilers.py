@@ -294,8 +294,8 @@ class BccProfile(Profiler):
         release = os.uname().release
         headers = ["/lib/modules/%s/build" % release, "/sys/kernel/kheaders.tar.xz"]
         if not any(os.path.exists(h) for h in headers):
-            self.status = ("not runnable: bcc needs this kernel's headers and neither %s nor %s (CONFIG_IKHEADERS) "
-                           "exists" % tuple(headers))
+            self.status = ("not runnable: bcc compiles its BPF C against the running kernel's headers, and this "
+                           "kernel ships none (no /lib/modules/$(uname -r)/build, no /sys/kernel/kheaders.tar.xz)")
         elif not shutil.which(self.binary):
             self.status = "kernel headers exist but %s is not installed (package bpfcc-tools)" % self.binary
         else:

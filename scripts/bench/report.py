@@ -100,9 +100,9 @@ def markdown(run):
     out = [
         "# Benchmarks",
         "",
-        "Written by `make bench` (`scripts/bench/run.py%s`) on %s; every figure below comes from that one run. "
-        "Regenerate with `sudo make bench` (a full run takes about %.0f minutes on this machine)."
-        % (" --quick" if run["quick"] else "", run["started"], run["seconds"] / 60),
+        "Written by `make bench` (`scripts/bench/run.py%s`) on %s; every figure below comes from that one run, "
+        "which took %.1f minutes. Regenerate with `sudo make bench`; the goals are checked at the end of its "
+        "output too." % (" --quick" if run["quick"] else "", run["started"], run["seconds"] / 60),
         "",
         "**%s run**: %s. Machine: %s, kernel %s, %s CPUs (%s), %s GiB%s; load average %s at the start, %s at "
         "the end (other work shares this machine: expect noise). kernel.perf_event_max_sample_rate=%s, "
@@ -115,9 +115,10 @@ def markdown(run):
            " ".join("%.2f" % x for x in run["load_end"]), m.get("kernel.perf_event_max_sample_rate"),
            m.get("kernel.perf_cpu_time_max_percent"), tools),
         "",
-        "Times vary 10–20 % from run to run on this shared virtual machine, so every figure is a ratio or a "
+        "Times vary 10–20 %% from run to run on this shared virtual machine, so every figure is a ratio or a "
         "distribution: the median with its quartiles `[q1–q3]` over the runs counted in each section, never a "
-        "single timing. Figures whose spread is too wide to trust are flagged.",
+        "single timing. A distribution whose quartiles lie more than %d %% of its median apart is marked *wide*: too "
+        "noisy to trust. The slowdown table has its own, stricter verdicts." % (common.WIDE * 100),
         "",
         "## Profilers compared",
         "",

@@ -73,8 +73,10 @@ def run(ctx):
 def goals(result):
     for e in result.get("data", {}).get("results", []):
         if e["threads"] == 16 and e["rate"] == 99 and e["steady"].get("n"):
+            steady = e["steady"]["median"]
             return [("profiler CPU < 1% of a core at 99 Hz, 16 threads",
-                     "%.2f%% steady, %.2f%% with start-up and writing" % (e["steady"]["median"] * 100,
-                                                                          e["total"]["median"] * 100),
-                     e["steady"]["median"] < 0.01)]
+                     "%.2f%% steady%s; %.2f%% over the whole run, start-up and writing included" % (
+                         steady * 100, "" if steady < 0.01 else " (over by %.2f points)" % ((steady - 0.01) * 100),
+                         e["total"]["median"] * 100),
+                     steady < 0.01)]
     return []
