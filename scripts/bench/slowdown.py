@@ -53,9 +53,11 @@ def calibrate(ctx, python, kind, seconds):
 
 
 def kernel_estimate(ctx, python, kind, units, rate):
-    """pyflame-bpf's BPF time on the target's CPU over the target's wall time, from one run with bpf_stats on."""
+    """pyflame-bpf's BPF time on the target's CPU over the target's wall time, from one run with bpf_stats on
+    (four times the work of a timed run, so that even at 99 Hz the first samples' thread-state search is averaged
+    over a hundred samples or more)."""
     res = ctx.path("work-stats.txt")
-    argv = [python, os.path.join(common.BENCH_TARGETS, "work.py"), kind, str(units), res, "0.15"]
+    argv = [python, os.path.join(common.BENCH_TARGETS, "work.py"), kind, str(4 * units), res, "0.15"]
     with common.sysctl("kernel.bpf_stats_enabled", 1):
         run = common.pyflame(["-F", rate, "-o", ctx.path("stats.folded"), "--"] + argv, check=False)
     ctx.runs += 1
