@@ -13,6 +13,7 @@
 const volatile __u32 max_py_depth = 128;     /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
 const volatile __u32 max_py_threads = 4096;  /* thread states visited when searching a thread's state */
 const volatile __u64 tstate_retry_ns = 1000000000ULL; /* how long a "no thread state" answer is trusted */
+const volatile bool measure_cost = false;   /* time each target sample (kernel.bpf_stats_enabled=1 asks for it) */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -452,6 +453,9 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 		stat_inc(PF_STAT_LOST_RINGBUF);
 	else
 		stat_inc(PF_STAT_SAMPLES);
+	/* bpf_stats times every run, the many cheap ones on other processes too: this is the targets' share. */
+	if (measure_cost)
+		stat_add(PF_STAT_TARGET_NS, bpf_ktime_get_ns() - SAMPLE(s)->time_ns);
 	return 0;
 }
 

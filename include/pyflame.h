@@ -27,6 +27,7 @@ enum pf_stat {
 	PF_STAT_PY_FRAMES,      /* Python frames walked (shims included) */
 	PF_STAT_PY_READS,       /* reads of the target's memory those walks made */
 	PF_STAT_PY_TAG_ERR,     /* code tags that could not be read */
+	PF_STAT_TARGET_NS,      /* with measure_cost: ns the program spent on targets' samples, after the target check */
 	PF_STAT__COUNT,
 };
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,17 @@ static int check_environment(void)
 	return 0;
 }
 
+/* kernel.bpf_stats_enabled=1: the user is measuring the sampler's cost, so the program times its samples too. */
+static bool bpf_stats_enabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	int c = f ? fgetc(f) : EOF;
+
+	if (f)
+		fclose(f);
+	return c == '1';
+}
+
 static int load_sampler(struct session *s)
 {
 	const struct pf_options *o = s->opts;
@@ -218,6 +230,7 @@ static int load_sampler(struct session *s)
 		return err;
 	}
 	s->skel->rodata->max_py_depth = o->max_depth;
+	s->skel->rodata->measure_cost = bpf_stats_enabled();
 	if (o->verbose) /* verifier statistics (instructions processed, states) in libbpf's log */
 		bpf_program__set_log_level(s->skel->progs.pf_sample, 4);
 	bpf_map__set_max_entries(s->skel->maps.samples, o->buffer_size);
@@ -529,10 +542,13 @@ void session__summary(const struct session *s)
 		fprintf(stderr, "pyflame-bpf: Python walk: %" PRIu64 " frames visited, %" PRIu64 " memory reads (%.2f per frame)\n",
 			st[PF_STAT_PY_FRAMES], st[PF_STAT_PY_READS],
 			(double)st[PF_STAT_PY_READS] / st[PF_STAT_PY_FRAMES]);
-	if (s->prog_runs && st[PF_STAT_SAMPLES])
-		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (%" PRIu64
-				" runs on all CPUs, %" PRIu64 " ns per run)\n",
-			s->prog_run_ns / st[PF_STAT_SAMPLES], s->prog_runs, s->prog_run_ns / s->prog_runs);
+	if (s->prog_runs && st[PF_STAT_SAMPLES] && st[PF_STAT_TARGET_NS])
+		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (timed in the program), "
+				"%" PRIu64 " runs on all CPUs at %" PRIu64 " ns per run (kernel.bpf_stats_enabled)\n",
+			st[PF_STAT_TARGET_NS] / st[PF_STAT_SAMPLES], s->prog_runs, s->prog_run_ns / s->prog_runs);
+	else if (s->prog_runs && st[PF_STAT_SAMPLES])
+		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " runs on all CPUs at %" PRIu64 " ns per run "
+				"(kernel.bpf_stats_enabled)\n", s->prog_runs, s->prog_run_ns / s->prog_runs);
 	if (s->collector.bad_records)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.bad_records);
 	if (s->opts->verbose) {

@@ -1,11 +1,12 @@
-"""2. Cost per sample in the kernel: BPF run time (kernel.bpf_stats_enabled) per sample of the target.
+"""2. Cost per sample in the kernel: the BPF program's time per sample of the target.
 
-pyflame-bpf reads its own program's run_time_ns at the end and divides by the target's samples (it prints the figure
-when bpf_stats is on): the native chain target, and CPython stacks 10, 50 and 120 frames deep, without and with code
-tags. Dividing by all runs instead would average in the ~150 ns runs on other processes' samples and halve the figure.
-For comparison, bpftrace's profile:hz program collecting ustack + kstack into a map, on the same native target: its
-run time over a window divided by the target's samples in it (rate × the target's CPU seconds, which the achieved-rate
-section shows is what the cpu-clock event delivers).
+With kernel.bpf_stats_enabled=1 pyflame-bpf times each of its targets' samples inside the program (from the target
+check to the record's submission) and prints the mean; bpf_stats' own run_time_ns / run_cnt covers every run, most
+of them the cheap ones on other processes' samples, so it is shown beside it, not used. Cases: the native chain
+target, and CPython stacks 10, 50 and 120 frames deep, without and with code tags. For comparison, bpftrace's
+profile:hz program collecting ustack + kstack into a map on the same native target: its run time over a window
+divided by the target's samples in it (rate × the target's CPU seconds, which the achieved-rate section shows is what
+the cpu-clock event delivers), an upper bound since its runs on other processes' samples are counted too.
 """
 import json
 import os
@@ -106,8 +107,8 @@ def run(ctx):
     if not py:
         rows.append(["pyflame-bpf", "CPython stacks", "not measured: no CPython %s installed" % PYTHON, ""])
     return {
-        "method": ("%d Hz, %d runs of %.1f s per case; BPF run time (kernel.bpf_stats_enabled=1) divided by the "
-                   "target's samples. Median ns per sample [quartiles]; 'frames seen' is the deepest stack in the "
+        "method": ("%d Hz, %d runs of %.1f s per case; ns per sample of the target, timed in the program "
+                   "(kernel.bpf_stats_enabled=1). Median [quartiles]; 'frames seen' is the deepest stack in the "
                    "profile (Python frames plus the native leaf or kernel frames)." % (RATE, runs, seconds)),
         "columns": ["program", "target", "ns per sample", "frames seen"],
         "rows": rows,
