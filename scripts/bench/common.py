@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -123,6 +124,36 @@ def cpu_ns(pid):
     return sum(task_cpu_ns(pid).values())
 
 
+class CpuPoller:
+    """Polls every thread's CPU time of pid every few milliseconds in the background, so that the CPU time at any
+    moment of the run (a recording's attach and detach) can be read back by interpolation."""
+
+    def __init__(self, pid, period=0.01):
+        self.pid, self.period, self.points = pid, period, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.points.append((time.monotonic(), task_cpu_ns(self.pid)))
+            self._stop.wait(self.period)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+    def at(self, t):
+        """{tid: ns on CPU} at monotonic time t, interpolated between the polls around it."""
+        pts = self.points
+        after = next((i for i, (pt, _) in enumerate(pts) if pt >= t), len(pts) - 1)
+        before = max(0, after - 1)
+        (t0, a), (t1, b) = pts[before], pts[after]
+        f = (t - t0) / (t1 - t0) if t1 > t0 else 1.0
+        f = min(1.0, max(0.0, f))
+        return {tid: a.get(tid, b[tid]) + (b[tid] - a.get(tid, b[tid])) * f for tid in b}
+
+
 def thread_comm(pid, tid):
     try:
         with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
@@ -188,6 +219,16 @@ class PyflameRun:
     @property
     def lost(self):
         return self.figure(r"(\d+) lost \(ring buffer full\)", int)
+
+    @property
+    def attach_window(self):
+        """(attached, detached) in CLOCK_MONOTONIC seconds, from the -v start-up line and the elapsed time."""
+        m = re.search(r"sampling attached ([\d.]+) ms after start, .* counted at ([\d.]+) ms "
+                      r"\(CLOCK_MONOTONIC ([\d.]+) s\)", self.err)
+        if not m or self.elapsed is None:
+            return None
+        attached = float(m.group(3)) - (float(m.group(2)) - float(m.group(1))) / 1e3
+        return attached, attached + self.elapsed
 
     @property
     def bpf_ns_per_sample(self):

@@ -252,12 +252,14 @@ class Austin(Profiler):
     several_pids = False
 
     # -s: on-CPU samples only (austin's CPU mode; by default it samples idle threads too, as wall-clock time).
+    # -t: wait up to a second for the interpreter's state (default 100 ms, too short when the machine is busy).
     def launch(self, rate, argv, out):
-        return ["austin", "-s", "-i", str(max(1, round(1e6 / rate))), "-o", out] + list(argv)
+        return ["austin", "-s", "-t", "1000", "-i", str(max(1, round(1e6 / rate))), "-o", out] + list(argv)
 
     def attach(self, rate, pids, seconds, out):
         (pid,) = pids
-        return run_for(["austin", "-s", "-i", str(max(1, round(1e6 / rate))), "-o", out, "-p", str(pid)], seconds)
+        return run_for(["austin", "-s", "-t", "1000", "-i", str(max(1, round(1e6 / rate))), "-o", out, "-p",
+                        str(pid)], seconds)
 
     def samples(self, out):
         """Austin's lines: `Thread ID;FUNC (FILE);L<line>;... MICROSECONDS`, one per thread per sample.

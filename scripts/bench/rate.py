@@ -2,13 +2,12 @@
 
 The cpu-clock event fires every 1/F s of CPU time on each CPU, whichever task runs there: a thread gets F samples per
 second it spends on a CPU, not per second of wall time. So each thread's samples are divided both by the recording's
-wall time and by the thread's own CPU time over the recording (/proc/PID/task/TID/schedstat, scaled to the recording's
-length). Targets: one busy Python thread (tests/targets/py/ratio.py) and four busy threads sharing the GIL
+wall time and by the thread's own CPU time while sampling was attached (/proc/PID/task/TID/schedstat polled every
+10 ms, read at the attach and detach times that pyflame-bpf -v reports on the same clock). Targets: one busy Python thread (tests/targets/py/ratio.py) and four busy threads sharing the GIL
 (tests/targets/py/threads.py). kernel.perf_event_max_sample_rate is read before and after every run: the kernel lowers
 it when sampling interrupts take too long (kernel.perf_cpu_time_max_percent), which would cap the rate.
 """
 import os
-import time
 
 import common
 
@@ -19,30 +18,31 @@ PYTHON = "3.12"
 
 
 def one(ctx, t, rate, seconds):
-    before, t0 = common.task_cpu_ns(t.pid), time.monotonic()
     max_before = common.read_sysctl("kernel.perf_event_max_sample_rate")
-    run = common.pyflame(["--threads", "-p", t.pid, "-d", seconds, "-F", rate])
-    after, t1 = common.task_cpu_ns(t.pid), time.monotonic()
+    poller = common.CpuPoller(t.pid)
+    try:
+        run = common.pyflame(["-v", "--threads", "-p", t.pid, "-d", seconds, "-F", rate])
+    finally:
+        poller.stop()
     max_after = common.read_sysctl("kernel.perf_event_max_sample_rate")
     ctx.runs += 1
+    window = run.attach_window
+    if not window:
+        raise RuntimeError("no start-up line from pyflame-bpf -v: " + run.err[-500:])
+    before, after = poller.at(window[0]), poller.at(window[1])
     per_tid = {}
-    for s in common.parse_folded(run.out):
-        frames, count = s
+    for frames, count in common.parse_folded(run.out):
         if frames and frames[0].startswith("thread "):
             tid = int(frames[0].rsplit("(", 1)[1].rstrip(")"))
             per_tid[tid] = per_tid.get(tid, 0) + count
-    # Busy threads: those that used at least a tenth of a CPU over the window.
-    window = t1 - t0
     rows = []
     for tid, ns in after.items():
-        cpu = (ns - before.get(tid, ns)) / 1e9
-        if cpu < 0.1 * window:
+        cpu = (ns - before.get(tid, ns)) / 1e9  # this thread's CPU seconds while sampling was attached
+        if cpu < 0.1 * run.elapsed:  # busy threads only: at least a tenth of a CPU
             continue
-        cpu_in_recording = cpu * run.elapsed / window
         n = per_tid.get(tid, 0)
-        rows.append({"tid": tid, "samples": n, "per_wall_s": n / run.elapsed,
-                     "per_cpu_s": n / cpu_in_recording if cpu_in_recording else None,
-                     "cpu_share": cpu / window})
+        rows.append({"tid": tid, "samples": n, "per_wall_s": n / run.elapsed, "per_cpu_s": n / cpu,
+                     "cpu_share": cpu / run.elapsed})
     return {"threads": rows, "lost": run.lost, "max_rate_before": max_before, "max_rate_after": max_after}
 
 

@@ -167,9 +167,9 @@ def goals(result):
         if not es:
             continue
         ks = [e["kernel_estimate"]["fraction"] for e in es if "kernel_estimate" in e]
-        wall = ", ".join("%s %+.1f%% (CI %.1f–%.1f)" % (e["target"], (e["ratio"]["median"] - 1) * 100,
-                                                       e["ratio"]["ci90"][0] * 100, e["ratio"]["ci90"][1] * 100)
-                         for e in es)
+        wall = ", ".join("%s %+.1f%% (CI %.1f–%.1f%s)" % (
+            e["target"], (e["ratio"]["median"] - 1) * 100, e["ratio"]["ci90"][0] * 100, e["ratio"]["ci90"][1] * 100,
+            ", too noisy to tell" if e["ratio"]["iqr_rel"] > NOISE_IQR else "") for e in es)
         # Met when the direct kernel-side cost is under the limit and no wall-time interval excludes it.
         met = bool(ks) and max(ks) < limit and all(e["ratio"]["ci90"][0] <= 1 + limit for e in es)
         out.append(("slowdown at %d Hz < %g%%" % (rate, limit * 100),
