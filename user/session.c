@@ -410,13 +410,31 @@ static void progress(struct session *s, int done)
 		duration, s->profile.total, s->profile.nstacks, lost);
 }
 
+/* Sleeps until the next drain is due: drains keep a fixed schedule from the attach, so the first one comes at
+ * once when the start-up's last steps (kernel symbols) already took a drain interval. */
+static void wait_for_drain(double *due)
+{
+	struct timespec ts;
+	double wait;
+
+	*due += DRAIN_INTERVAL_MS / 1e3;
+	wait = *due - now_s();
+	if (wait <= 0) {
+		*due = now_s(); /* behind schedule: drain now, and count the next interval from here */
+		return;
+	}
+	ts.tv_sec = (time_t)wait;
+	ts.tv_nsec = (long)((wait - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);
+}
+
 int session__run(struct session *s, volatile int *stop_signal)
 {
-	const struct timespec tick = { 0, DRAIN_INTERVAL_MS * 1000000L };
+	double due = s->start;
 
 	s->progress = !s->opts->quiet && isatty(STDERR_FILENO);
 	for (;;) {
-		nanosleep(&tick, NULL);
+		wait_for_drain(&due);
 		drain(s);
 		progress(s, 0);
 		enable_code_tags(s);
