@@ -1,7 +1,7 @@
 """The profilers compared: pyflame-bpf and its peers (perf, bpftrace, austin, bcc's profile), how to install, run and read each.
 
 Every profiler can (a) start a command under itself at a rate (the slowdown runs) and (b) attach to a running
-process for some seconds (the accuracy runs), and turns its own output into [(frames root first, weight)], where
+process for some seconds (the accuracy runs), and turns its own output into a list of `Sample`s (frames root first, weight), where
 each frame is a `Frame` saying whether it names a Python function and which. A peer that cannot be installed or
 cannot run here says why in `status`.
 """
@@ -117,7 +117,7 @@ class Profiler:
 
 def run_for(argv, seconds, stop_signal=signal.SIGINT, grace=30):
     """Runs argv, sends stop_signal after seconds, waits for it to finish writing; returns the exit code."""
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         p.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
@@ -127,7 +127,6 @@ def run_for(argv, seconds, stop_signal=signal.SIGINT, grace=30):
     except subprocess.TimeoutExpired:
         p.kill()
         p.wait()
-    p.stderr.close()
     return p.returncode
 
 
