@@ -99,7 +99,7 @@ def main():
     }
     print("\n== Goals ==")
     print(report.table_text(["goal", "measured", "met"],
-                            [[g, m, "yes" if ok else "NO"] for g, m, ok in goals]))
+                            [[g, m, "–" if ok is None else "yes" if ok else "NO"] for g, m, ok in goals]))
     report.write(run, args.markdown, args.json)
     print("\nwrote %s and %s (%.0f s)" % (args.markdown, args.json, run["seconds"]))
     return 0
