@@ -2,7 +2,9 @@
 
 The suite reads CLOCK_MONOTONIC just before it starts the profiler; with -v the profiler prints when it counted its
 first sample on the same clock (and, relative to its own set-up, when sampling was attached and when that first
-sample was taken). Counting happens at a drain, every 50 ms, so the figure includes up to one drain interval.
+sample was taken). Counting happens at a drain: the first one comes once the kernel symbols have been read (after
+attaching, while the sampler already runs) or 50 ms after attaching, whichever is later. -v itself adds a little:
+libbpf's log is printed.
 """
 import os
 import re
