@@ -88,7 +88,6 @@ static int handle_sample(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	const struct pf_sample *rec = data;
-
 	uint64_t before = s->profile.total;
 
 	if (s->window_end_ns && size >= sizeof(*rec) && rec->time_ns >= s->window_end_ns)
