@@ -173,13 +173,12 @@ static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sampl
 {
 	uint64_t key[2] = { s->tgid, s->user_ip };
 	struct frame_ids *f = hashmap__get(&c->leaves, key, sizeof(key));
-	const struct proc_map *map;
-	char name[512];
-	int64_t id;
 
 	if (!s->user_ip)
 		return 0;
 	if (!f) {
+		const struct proc_map *map;
+
 		f = calloc(1, sizeof(*f) + sizeof(uint32_t));
 		if (!f)
 			return -ENOMEM;
@@ -195,6 +194,9 @@ static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sampl
 		return 0;
 	/* Named only when shown: the interpreter's many leaf addresses under Python frames never need a symbol. */
 	if (!f->n) {
+		char name[512];
+		int64_t id;
+
 		user_symbols__name(c->usyms, (pid_t)s->tgid, s->user_ip, 0, name, sizeof(name));
 		id = profile__frame(c->profile, FRAME_NATIVE, name);
 		if (id < 0)
