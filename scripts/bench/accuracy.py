@@ -127,22 +127,23 @@ def run(ctx):
             t.stop()
     for r in data["ratio"]:
         if r.get("unreadable"):
-            rows.append([r["profiler"], r["python"], "does not read this CPython", "", "", "", ""])
+            rows.append([r["profiler"], r["python"], "does not read this CPython", "", "", "", "", ""])
             continue
         err = abs(r["share"] - TRUTH) * 100 if r["share"] is not None else None
-        rows.append([r["profiler"], r["python"], r["samples"],
+        rows.append([r["profiler"], r["python"], r["samples"], r["counted"],
                      "%.1f ± %.1f" % (r["share"] * 100, r["ci95"] * 100) if r["share"] is not None else
                      "no Python frames", "–" if err is None else "%.1f" % err, pct(r["complete"]),
                      pct(r["lines_ok"])])
     for p in ctx.profilers:
         if p.status is not None:
-            rows.append([p.name, "all", "missing (see Profilers)", "", "", "", ""])
+            rows.append([p.name, "all", "missing (see Profilers)", "", "", "", "", ""])
     threads_rows = threads(ctx, profs, seconds, data)
     return {
         "method": ("%d Hz, %.1f s recordings (austin: one process at a time, half as long each)." % (RATE, seconds)),
         "tables": [
             {"caption": "3:1 target (truth: hot_three 75.0 %):",
-             "columns": ["profiler", "CPython", "samples", "hot_three share (%, ± sampling error)",
+             "columns": ["profiler", "CPython", "samples", "in hot_three or cold_one",
+                         "hot_three share (%, ± sampling error)",
                          "error (points)", "complete, named Python stacks (%)", "right leaf line (%)"],
              "rows": rows},
             {"caption": "Threads target, CPython %s: each worker's share of the samples (%%) against its share of "
