@@ -6,6 +6,7 @@ Usage: scripts/bench/run.py [--quick] [--only SECTION,...] [--no-install] [--mar
 with NAME, TITLE, run(ctx) -> result and optionally goals(result); adding a section is adding it to SECTIONS.
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -28,6 +29,26 @@ SECTIONS = [slowdown, kernel_cost, self_cost, startup, writers, accuracy, rate]
 RUN_ORDER = [kernel_cost, slowdown, self_cost, startup, writers, accuracy, rate]
 
 
+def check_goals(results):
+    """Every section's goal rows, in the sections' order: [(goal, measured, met: True/False/None)]."""
+    goals = []
+    for section in SECTIONS:
+        res = results.get(section.NAME)
+        if res and not res.get("skipped") and hasattr(section, "goals"):
+            goals += section.goals(res)
+    return goals
+
+
+def render(args):
+    with open(args.render, encoding="utf-8") as f:
+        run = json.load(f)
+    by_title = {s.TITLE: s.NAME for s in SECTIONS}
+    run["goals"] = check_goals({by_title[t]: r for t, r in run["sections"] if t in by_title})
+    report.write(run, args.markdown or os.path.join(common.ROOT, "BENCHMARKS.md"), args.render)
+    print("wrote %s from %s" % (args.markdown or os.path.join(common.ROOT, "BENCHMARKS.md"), args.render))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer pairs and shorter runs (development)")
@@ -36,7 +57,11 @@ def main():
     ap.add_argument("--markdown", help="default: BENCHMARKS.md at the top of the tree; with --only, "
                     "BENCHMARKS.partial.md beside the JSON, so a partial run never replaces the whole report")
     ap.add_argument("--json", default=os.path.join(common.BUILD, "bench.json"))
+    ap.add_argument("--render", metavar="JSON", help="measure nothing: write the report of a saved run again "
+                    "(goals re-checked), e.g. after changing how it is presented")
     args = ap.parse_args()
+    if args.render:
+        return render(args)
     if not args.markdown:
         args.markdown = (os.path.join(os.path.dirname(args.json), "BENCHMARKS.partial.md") if args.only else
                          os.path.join(common.ROOT, "BENCHMARKS.md"))
@@ -81,11 +106,7 @@ def main():
             res["seconds"] = time.monotonic() - t0
             results[section.NAME] = res
             report.print_section(SECTIONS.index(section) + 1, section.TITLE, res)
-    goals = []
-    for section in SECTIONS:
-        res = results.get(section.NAME)
-        if res and not res.get("skipped") and hasattr(section, "goals"):
-            goals += section.goals(res)
+    goals = check_goals(results)
     run = {
         "started": started,
         "quick": args.quick,
