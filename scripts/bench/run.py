@@ -44,6 +44,7 @@ def render(args):
         run = json.load(f)
     by_title = {s.TITLE: s.NAME for s in SECTIONS}
     run["goals"] = check_goals({by_title[t]: r for t, r in run["sections"] if t in by_title})
+    run["rendered"] = {"date": report.today(), "commit": report.machine()["tools"]["commit"]}
     report.write(run, args.markdown or os.path.join(common.ROOT, "BENCHMARKS.md"), args.render)
     print("wrote %s from %s" % (args.markdown or os.path.join(common.ROOT, "BENCHMARKS.md"), args.render))
     return 0
