@@ -102,7 +102,11 @@ def markdown(run):
         "",
         "Written by `make bench` (`scripts/bench/run.py%s`) on %s; every figure below comes from that one run, "
         "which took %.1f minutes. Regenerate with `sudo make bench`; the goals are checked at the end of its "
-        "output too." % (" --quick" if run["quick"] else "", run["started"], run["seconds"] / 60),
+        "output too." % (" --quick" if run["quick"] else "", run["started"], run["seconds"] / 60) +
+        (" This report was written again from that run's data (`run.py --render`) by commit %s on %s, which "
+         "re-checked the goals; the measurements are those of commit %s." %
+         (run["rendered"]["commit"], run["rendered"]["date"], m["tools"].get("commit"))
+         if run.get("rendered") else ""),
         "",
         "**%s run**: %s. Machine: %s, kernel %s, %s CPUs (%s), %s GiB%s; load average %s at the start, %s at "
         "the end (other work shares this machine: expect noise). kernel.perf_event_max_sample_rate=%s, "
