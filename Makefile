@@ -144,9 +144,11 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON3) -u scripts/demo/run.py
 
+# Benchmarks beside perf, bpftrace and austin (apt-get installs those missing): prints the tables, writes
+# BENCHMARKS.md and $(BUILD)/bench.json. Never part of `make test`. `make bench BENCH_FLAGS=--quick` for a short run.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all targets
-	$(Q)$(PYTHON3) scripts/bench_walk.py
+	$(Q)BUILD=$(BUILD) $(PYTHON3) -u scripts/bench/run.py $(BENCH_FLAGS)
 
 # Production objects instrumented for coverage (-fsanitize=fuzzer-no-link), in an archive: each harness links only
 # what it calls.

@@ -19,6 +19,7 @@
 const volatile __u32 max_py_depth = 128;     /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
 const volatile __u32 max_py_threads = 4096;  /* thread states visited when searching a thread's state */
 const volatile __u64 tstate_retry_ns = 1000000000ULL; /* how long a "no thread state" answer is trusted */
+const volatile bool measure_cost = false;   /* time each target sample (kernel.bpf_stats_enabled=1 asks for it) */
 const volatile __u32 read_gil = 0;           /* mark on-CPU samples of threads holding the GIL (--gil) */
 
 /* Set by userspace before the scheduler program attaches: the recording's start, in bpf_ktime_get_ns() time. */
@@ -562,6 +563,9 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 		SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
 	n = record_user_current(ctx, s, target);
 	record_send(s, n, 0, PF_STAT_SAMPLES);
+	/* bpf_stats times every run, the many cheap ones on other processes too: this is the targets' share. */
+	if (measure_cost)
+		stat_add(PF_STAT_TARGET_NS, bpf_ktime_get_ns() - SAMPLE(s)->time_ns);
 	return 0;
 }
 

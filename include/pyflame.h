@@ -29,6 +29,7 @@ enum pf_stat {
 	PF_STAT_PY_TAG_ERR,     /* code tags that could not be read */
 	PF_STAT_OFF_BLOCKS,     /* off-CPU interval starts of a target that reached the ring buffer */
 	PF_STAT_OFF_OPEN,       /* of them, threads already off CPU at the start (the start pass) */
+	PF_STAT_TARGET_NS,      /* with measure_cost: ns the program spent on targets' samples, after the target check */
 	PF_STAT__COUNT,
 };
 

@@ -175,30 +175,37 @@ static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sampl
 {
 	uint64_t key[2] = { s->tgid, s->user_ip };
 	struct frame_ids *f = hashmap__get(&c->leaves, key, sizeof(key));
-	const struct proc_map *map;
-	char name[512];
-	int64_t id;
 
 	if (!s->user_ip)
 		return 0;
 	if (!f) {
+		const struct proc_map *map;
+
 		f = calloc(1, sizeof(*f) + sizeof(uint32_t));
 		if (!f)
 			return -ENOMEM;
-		user_symbols__name(c->usyms, (pid_t)s->tgid, s->user_ip, 0, name, sizeof(name));
-		id = profile__frame(c->profile, FRAME_NATIVE, name);
-		if (id < 0 || hashmap__set(&c->leaves, key, sizeof(key), f)) {
+		if (hashmap__set(&c->leaves, key, sizeof(key), f)) {
 			free(f);
-			return id < 0 ? (int)id : -ENOMEM;
+			return -ENOMEM;
 		}
-		f->n = 1;
-		f->ids[0] = (uint32_t)id;
 		map = user_symbols__map(c->usyms, s->tgid, s->user_ip);
 		f->leaf_in_interpreter = py_symbols__in_interpreter(c->py, s->tgid, map) || is_dynamic_linker(map);
 	}
 	/* Inside the interpreter the Python frames say it all; with no Python frame the leaf is all there is. */
 	if (f->leaf_in_interpreter && s->py_nframes)
 		return 0;
+	/* Named only when shown: the interpreter's many leaf addresses under Python frames never need a symbol. */
+	if (!f->n) {
+		char name[512];
+		int64_t id;
+
+		user_symbols__name(c->usyms, (pid_t)s->tgid, s->user_ip, 0, name, sizeof(name));
+		id = profile__frame(c->profile, FRAME_NATIVE, name);
+		if (id < 0)
+			return (int)id;
+		f->n = 1;
+		f->ids[0] = (uint32_t)id;
+	}
 	return push(c, n, f->ids[0]);
 }
 

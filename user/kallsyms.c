@@ -19,15 +19,19 @@ int kallsyms__parse(struct kallsyms *k, FILE *f)
 	char *line = NULL, *name, type;
 	size_t line_cap = 0;
 	uint64_t addr;
-	int nonzero = 0, used;
+	int nonzero = 0;
 
 	memset(k, 0, sizeof(*k));
 	/* getline: symbol names can be up to KSYM_NAME_LEN (512) characters since Linux 6.1. */
 	while (getline(&line, &line_cap, f) > 0) {
-		used = 0;
-		if (sscanf(line, "%" SCNx64 " %c %n", &addr, &type, &used) != 2 || !used)
+		char *end;
+
+		/* "ADDR TYPE NAME [MODULE]", parsed by hand: sscanf made up half the start-up's parsing time. */
+		addr = strtoull(line, &end, 16);
+		if (end == line || *end != ' ' || !end[1] || end[2] != ' ')
 			continue;
-		name = line + used;
+		type = end[1];
+		name = end + 3;
 		name[strcspn(name, " \t\n")] = '\0';
 		if (!*name)
 			continue;

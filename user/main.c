@@ -152,8 +152,12 @@ static void write_window(void *ctx, struct session *s, double start_wall)
 	}
 	profile_subtitle(o, s->profile.total - s->profile.total_mark, o->interval, "", subtitle, sizeof(subtitle));
 	err = output__open(&out, path, o->compress);
-	if (!err)
+	if (!err) {
+		double t = session__cpu_s();
+
 		err = write_profile(NULL, &s->profile, &vo, o, subtitle, &out, &lines);
+		s->write_s += session__cpu_s() - t;
+	}
 	if (err)
 		ww->err = err;
 	else if (!o->quiet)
@@ -196,6 +200,7 @@ static int record(const struct pf_options *o, struct output *out)
 	char subtitle[160];
 	struct view_options vo;
 	struct session s;
+	double t;
 	int err;
 
 	/* Never fetch debug info over the network from a production host (libdw would, with 90 s timeouts). */
@@ -229,7 +234,9 @@ static int record(const struct pf_options *o, struct output *out)
 	}
 	vo = record_view(o, &s);
 	profile_subtitle(o, s.profile.total, s.elapsed, "", subtitle, sizeof(subtitle));
+	t = session__cpu_s();
 	err = write_profile(NULL, &s.profile, &vo, o, subtitle, out, &s.lines_written);
+	s.write_s += session__cpu_s() - t;
 	if (!o->quiet)
 		session__summary(&s);
 	session__free(&s);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +38,20 @@ static double now_s(void)
 	return (double)now_ns() / 1e9;
 }
 
+/* CPU time of this thread: what draining costs, whatever else the machine runs. */
+double session__cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 void session__init(struct session *s, const struct pf_options *opts)
 {
 	memset(s, 0, sizeof(*s));
 	s->opts = opts;
+	s->launched = now_s();
 	targets__init(&s->targets);
 	profile__init(&s->profile);
 	offcpu_intervals__init(&s->intervals);
@@ -82,11 +93,19 @@ static int defer(struct session *s, const void *data, size_t size)
 /* A record in stream order: a process event (see include/lifecycle.h), or a sample. */
 static int consume(struct session *s, const void *data, size_t size)
 {
+	uint64_t before = s->profile.total;
+	int err;
+
 	if (process_tracker__is_event(size))
 		return process_tracker__event(&s->tracker, data);
 	if (size >= sizeof(struct pf_sample))
 		process_tracker__sample(&s->tracker, data);
-	return collector__add(&s->collector, data, size);
+	err = collector__add(&s->collector, data, size);
+	if (!before && s->profile.total && !s->first_counted) { /* start-up, for -v */
+		s->first_counted = now_s();
+		s->first_sample_ns = ((const struct pf_sample *)data)->time_ns;
+	}
+	return err;
 }
 
 /* A complete record into the current window, or held for a later one. An event waits behind held-back records, so
@@ -183,6 +202,17 @@ static int check_environment(void)
 	return 0;
 }
 
+/* kernel.bpf_stats_enabled=1: the user is measuring the sampler's cost, so the program times its samples too. */
+static bool bpf_stats_enabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	int c = f ? fgetc(f) : EOF;
+
+	if (f)
+		fclose(f);
+	return c == '1';
+}
+
 static int load_sampler(struct session *s)
 {
 	const struct pf_options *o = s->opts;
@@ -203,6 +233,7 @@ static int load_sampler(struct session *s)
 		bpf_program__set_autoload(s->skel->progs.pf_switch, false);
 		bpf_program__set_autoload(s->skel->progs.pf_start_pass, false);
 	}
+	s->skel->rodata->measure_cost = bpf_stats_enabled();
 	if (o->verbose) /* verifier statistics (instructions processed, states) in libbpf's log */
 		bpf_program__set_log_level(s->skel->progs.pf_sample, 4);
 	bpf_map__set_max_entries(s->skel->maps.samples, o->buffer_size);
@@ -232,19 +263,13 @@ int session__start(struct session *s)
 		return err;
 	if (geteuid() != 0 && !o->quiet)
 		fprintf(stderr, "pyflame-bpf: not running as root: loading will fail without CAP_BPF and CAP_PERFMON\n");
-	err = kallsyms__load(&s->ksyms, "/proc/kallsyms");
-	if (err)
-		fprintf(stderr, "pyflame-bpf: kernel symbols unavailable (%s): kernel frames shown as addresses\n",
-			strerror(-err));
-	s->have_ksyms = !err;
 	err = load_sampler(s);
 	if (err)
 		return err;
 	s->py = py_symbols__new(&s->elves, &s->usyms, &py_opts);
 	if (!s->py)
 		return -ENOMEM;
-	collector__init(&s->collector, &s->profile, s->have_ksyms ? &s->ksyms : NULL, &s->usyms,
-			bpf_map__fd(s->skel->maps.stacks));
+	collector__init(&s->collector, &s->profile, NULL, &s->usyms, bpf_map__fd(s->skel->maps.stacks));
 	s->collector.py = s->py;
 	s->collector.time_weighted = o->mode != MODE_CPU;
 	s->collector.period_us = (1000000 + o->frequency / 2) / o->frequency;
@@ -300,13 +325,24 @@ int session__start(struct session *s)
 	}
 	if (o->command && (err = targets__release(&s->targets, o->command[0])))
 		return err;
+	/* Kernel symbols are first needed at the first drain: reading /proc/kallsyms (~100k lines, tens of ms)
+	 * while the sampler already runs keeps it out of the start-up. */
+	err = kallsyms__load(&s->ksyms, "/proc/kallsyms");
+	if (err)
+		fprintf(stderr, "pyflame-bpf: kernel symbols unavailable (%s): kernel frames shown as addresses\n",
+			strerror(-err));
+	s->have_ksyms = !err;
+	s->collector.ksyms = s->have_ksyms ? &s->ksyms : NULL;
 	return 0;
 }
 
 static void drain(struct session *s)
 {
+	double t = session__cpu_s();
+
 	py_symbols__begin_drain(s->py);
 	ring_buffer__consume(s->rb);
+	s->drain_s += session__cpu_s() - t;
 	close_windows(s, 0);
 }
 
@@ -349,7 +385,9 @@ static void progress(struct session *s, int done)
 
 int session__run(struct session *s, volatile int *stop_signal)
 {
-	double next_drain = now_s() + DRAIN_INTERVAL_MS / 1e3;
+	/* Drains keep a fixed schedule from the attach: the first comes at once when the start-up's last steps
+	 * (kernel symbols) already took a drain interval. */
+	double next_drain = s->start + DRAIN_INTERVAL_MS / 1e3;
 	size_t alive;
 
 	s->progress = !s->opts->quiet && isatty(STDERR_FILENO);
@@ -535,10 +573,13 @@ void session__summary(const struct session *s)
 		fprintf(stderr, "pyflame-bpf: Python walk: %" PRIu64 " frames visited, %" PRIu64 " memory reads (%.2f per frame)\n",
 			st[PF_STAT_PY_FRAMES], st[PF_STAT_PY_READS],
 			(double)st[PF_STAT_PY_READS] / st[PF_STAT_PY_FRAMES]);
-	if (s->prog_runs && st[PF_STAT_SAMPLES])
-		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (%" PRIu64
-				" runs on all CPUs, %" PRIu64 " ns per run)\n",
-			s->prog_run_ns / st[PF_STAT_SAMPLES], s->prog_runs, s->prog_run_ns / s->prog_runs);
+	if (s->prog_runs && st[PF_STAT_SAMPLES] && st[PF_STAT_TARGET_NS])
+		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (timed in the program), "
+				"%" PRIu64 " runs on all CPUs at %" PRIu64 " ns per run (kernel.bpf_stats_enabled)\n",
+			st[PF_STAT_TARGET_NS] / st[PF_STAT_SAMPLES], s->prog_runs, s->prog_run_ns / s->prog_runs);
+	else if (s->prog_runs && st[PF_STAT_SAMPLES])
+		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " runs on all CPUs at %" PRIu64 " ns per run "
+				"(kernel.bpf_stats_enabled)\n", s->prog_runs, s->prog_run_ns / s->prog_runs);
 	if (s->switch_runs)
 		fprintf(stderr, "pyflame-bpf: BPF scheduler program: %" PRIu64 " ns per context switch on all CPUs (%" PRIu64
 				" switches, %" PRIu64 " of them a target thread leaving)\n",
@@ -553,6 +594,17 @@ void session__summary(const struct session *s)
 				" lost (ring buffer full)\n",
 			st[PF_STAT_SAMPLES] + lost, st[PF_STAT_SAMPLES], timer_records, s->collector.bad_records, lost);
 	process_tracker__summary(&s->tracker);
+	if (s->opts->verbose) {
+		fprintf(stderr, "pyflame-bpf: userspace CPU: %.1f ms counting and naming %" PRIu64 " samples into %zu "
+				"stacks (%.2f us per sample), %.1f ms writing the output\n",
+			s->drain_s * 1e3, s->profile.total, s->profile.nstacks,
+			s->profile.total ? s->drain_s * 1e6 / s->profile.total : 0.0, s->write_s * 1e3);
+		if (s->first_counted)
+			fprintf(stderr, "pyflame-bpf: start-up: sampling attached %.1f ms after start, first sample taken at "
+					"%.1f ms, counted at %.1f ms (CLOCK_MONOTONIC %.6f s)\n",
+				(s->start - s->launched) * 1e3, (s->first_sample_ns / 1e9 - s->launched) * 1e3,
+				(s->first_counted - s->launched) * 1e3, s->first_counted);
+	}
 	for (size_t i = 0; i < s->targets.n; i++) {
 		const struct target *t = &s->targets.list[i];
 		const struct profile_process *pp = profile__find_process(&s->profile, t->pid);

@@ -59,6 +59,12 @@ struct session {
 	uint64_t prog_run_ns, prog_runs; /* from the kernel when kernel.bpf_stats_enabled=1 */
 	uint64_t switch_run_ns, switch_runs; /* the same for the scheduler program (off, wall) */
 	int callback_err;               /* first error while collecting (printed when it happened) */
+	/* what the recording cost in userspace and how soon it started, for -v (and `make bench`) */
+	double launched;                /* monotonic seconds when the session was set up (≈ process start) */
+	double first_counted;           /* monotonic seconds when the first sample was counted, 0 before */
+	uint64_t first_sample_ns;       /* that sample's kernel timestamp (CLOCK_MONOTONIC) */
+	double drain_s;                 /* CPU time spent draining: counting records and naming what they hold */
+	double write_s;                 /* CPU time spent writing the output, added by the writer's caller */
 	/* --interval: windows of the recording, each written when it closes */
 	uint64_t window_end_ns;         /* CLOCK_MONOTONIC end of the current window, 0 without --interval */
 	double window_start_wall;       /* its start, wall clock (names the file) */
@@ -87,5 +93,7 @@ double session__elapsed(const struct session *s);
 /* Prints the run summary on stderr. */
 void session__summary(const struct session *s);
 void session__free(struct session *s);
+/* This thread's CPU time in seconds (CLOCK_THREAD_CPUTIME_ID), for the -v cost figures. */
+double session__cpu_s(void);
 
 #endif
