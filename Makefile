@@ -53,7 +53,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SANITIZE) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE \
 	-Iinclude -Iuser -Itests/fuzz -I$(BUILD) -MMD -MP
-FUZZ_HELPERS := tests/fuzz/mem_image.c tests/fuzz/driver.c
+FUZZ_HELPERS := tests/fuzz/mem_image.c tests/fuzz/driver.c tests/fuzz/asan_options.c
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(filter-out $(FUZZ_HELPERS),$(wildcard tests/fuzz/*.c)))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
 FUZZ_REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz/replay/%,$(FUZZ_NAMES))
@@ -162,13 +162,14 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 # The fuzzer: libFuzzer's main.
-$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(FUZZ_LIB)
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/asan_options.o $(FUZZ_LIB)
 	$(call msg,FUZZLD,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(LDLIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/fuzz/asan_options.o $(FUZZ_LIB) $(LDLIBS)
 # The same harness with a plain main that runs given inputs once: the corpus regression test of `make test`.
-$(BUILD)/fuzz/replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/driver.o $(FUZZ_LIB) | $(BUILD)/fuzz/replay
+$(BUILD)/fuzz/replay/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz/driver.o $(BUILD)/fuzz/asan_options.o $(FUZZ_LIB) \
+		| $(BUILD)/fuzz/replay
 	$(call msg,FUZZLD,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/driver.o $(FUZZ_LIB) $(LDLIBS)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(BUILD)/fuzz/driver.o $(BUILD)/fuzz/asan_options.o $(FUZZ_LIB) $(LDLIBS)
 $(BUILD)/fuzz/user $(BUILD)/fuzz/replay:
 	$(Q)mkdir -p $@
 

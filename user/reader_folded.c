@@ -9,6 +9,7 @@
 
 #define MAX_PROFILE_BYTES (4UL << 30) /* a profile bigger than this is not a profile */
 
+/* Reads all of f into a new buffer, NUL-terminated at *len: the last line may have no newline to end it. */
 static int read_all(FILE *f, char **data, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
@@ -38,7 +39,7 @@ static int read_all(FILE *f, char **data, size_t *len)
 	return 0;
 }
 
-/* Decompresses a whole zstd stream (one or more frames) into a new buffer. */
+/* Decompresses a whole zstd stream (one or more frames) into a new buffer, NUL-terminated at *len. */
 static int unzstd(const char *in, size_t in_len, char **data, size_t *len)
 {
 	ZSTD_DStream *ds = ZSTD_createDStream();

@@ -61,7 +61,8 @@ def sanitize(log_dir):
     lib.SANITIZER_LOGS = log_dir
     lib.sanitizer_reports()  # a previous run's
     report = os.path.join(log_dir, "report")
-    os.environ["ASAN_OPTIONS"] = "log_path=%s:detect_leaks=1" % report
+    # Allocations filled whole with a non-zero byte: a read past the data into uninitialised heap reaches the redzone.
+    os.environ["ASAN_OPTIONS"] = "log_path=%s:detect_leaks=1:max_malloc_fill_size=268435456" % report
     os.environ["UBSAN_OPTIONS"] = "log_path=%s:print_stacktrace=1:halt_on_error=1" % report
 
 

@@ -88,6 +88,10 @@ def test_valgrind_memcheck_is_clean_recording_and_writing_every_format_and_readi
         memcheck(["report", os.path.join(d, "x.folded.zst"), "-o", back])
         memcheck(["diff", saved, back, "-o", os.path.join(d, "diff.svg")])
         memcheck(["diff", saved, back, "--format", "folded", "-o", os.path.join(d, "diff.folded")])
+        cut = os.path.join(d, "cut.folded")  # a last line without its newline
+        with open(back) as f, open(cut, "w") as out:
+            out.write(f.read().rstrip("\n"))
+        memcheck(["report", cut, "-o", os.path.join(d, "cut.svg")])
         memcheck(["report", os.path.join(d, "x.svg")], expect_rc=1)  # not a folded file: an error path
     finally:
         shutil.rmtree(d)

@@ -3,6 +3,7 @@
 #include <criterion/redirect.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reader_folded.h"
@@ -75,4 +76,25 @@ Test(reader_folded, one_count_of_2_64_minus_1_is_a_profile)
 
 	cr_expect_eq(read_text(text, strlen(text)), 0);
 	cr_expect_eq(prof.total, UINT64_MAX);
+}
+
+/*
+ * Found by tests/fuzz/reader_folded.c once its allocations were filled whole (tests/fuzz/asan_options.c): the text
+ * was not NUL-terminated, so a last line without a newline ran on into uninitialised heap. The buffer the reader
+ * allocates is first filled and freed here, so that it is not zero past the text whatever the allocator.
+ */
+Test(reader_folded, a_last_line_without_a_newline_ends_at_the_end_of_the_file)
+{
+	static const char text[] = "main;work 5\nmain;idle 3";
+	char *garbage = malloc(1 << 16);
+
+	cr_assert_not_null(garbage);
+	for (size_t i = 0; i + 4 <= 1 << 16; i += 4)
+		memcpy(garbage + i, ";x 7", 4);
+	free(garbage);
+	cr_assert_eq(read_text(text, strlen(text)), 0);
+	cr_assert_eq(prof.nstacks, 2);
+	cr_expect_eq(prof.stacks[1]->count, 3);
+	cr_expect_eq(prof.stacks[1]->nframes, 2);
+	cr_expect_eq(prof.total, 8);
 }
