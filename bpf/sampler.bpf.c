@@ -75,6 +75,7 @@ struct {
  * sample than one per frame. Must be a power of two.
  */
 #define WINDOW 1024
+#define PAGE 4096
 
 #define RECORD_FRAMES_END (sizeof(struct pf_sample) + PF_MAX_PY_FRAMES * sizeof(struct pf_py_frame))
 
@@ -309,7 +310,7 @@ struct frame_walk {
 static __always_inline const __u8 *frame_block(struct frame_walk *w, const int remote)
 {
 	struct scratch *s = w->s;
-	__u64 f = w->frame, base, off;
+	__u64 f = w->frame, base, off, len;
 
 	w->walked++;
 	if (w->l.instr_kind != PF_INSTR_POINTER) {
@@ -317,11 +318,17 @@ static __always_inline const __u8 *frame_block(struct frame_walk *w, const int r
 		return block_read(s->block, w->size, f, w->task, remote) ? NULL : s->block;
 	}
 	if (f < w->wbase || f + w->size > w->wbase + w->wlen) {
+		/* Not below the frame's page: a data-stack chunk starts on a page, with maybe nothing mapped before it,
+		 * and a read that fails costs as much as one that does not. */
 		base = f + w->size - WINDOW;
+		if (f + w->size < WINDOW || base < (f & ~(PAGE - 1)))
+			base = f & ~(PAGE - 1);
+		len = f + w->size - base;
+		asm volatile("" : "+r"(len)); /* as in block_read: the verifier checks this register's bounds */
 		w->reads++;
-		if (f + w->size > WINDOW && !target_read(s->window, WINDOW, base, w->task, remote)) {
+		if (len <= WINDOW && !target_read(s->window, len, base, w->task, remote)) {
 			w->wbase = base;
-			w->wlen = WINDOW;
+			w->wlen = len;
 		} else if (!block_read(s->window, w->size, f, w->task, remote)) {
 			w->wbase = f; /* the window would start in an unmapped page: just this frame */
 			w->wlen = w->size;

@@ -23,10 +23,11 @@ import startup  # noqa: E402
 import writers  # noqa: E402
 import accuracy  # noqa: E402
 import rate  # noqa: E402
+import sched_cost  # noqa: E402
 
 # In the order of the list; the kernel cost goes first since the slowdown table reads it beside its own.
-SECTIONS = [slowdown, kernel_cost, self_cost, startup, writers, accuracy, rate]
-RUN_ORDER = [kernel_cost, slowdown, self_cost, startup, writers, accuracy, rate]
+SECTIONS = [slowdown, kernel_cost, self_cost, startup, writers, accuracy, rate, sched_cost]
+RUN_ORDER = [kernel_cost, slowdown, self_cost, startup, writers, accuracy, rate, sched_cost]
 
 
 def check_goals(results):

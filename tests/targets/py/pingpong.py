@@ -1,5 +1,6 @@
 # Context-switch target: two threads hand a token back and forth through pipes (two switches per round trip,
-# GIL released while blocked). Usage: pingpong.py [SECONDS] (default: forever). Prints the round trips at the end.
+# GIL released while blocked). Usage: pingpong.py [SECONDS [go]] (default: forever). With `go` it waits for a line
+# on stdin after `ready` before it starts counting. Prints the round trips at the end.
 import os
 import sys
 import threading
@@ -31,8 +32,12 @@ def main():
     t.start()
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    if len(sys.argv) > 2 and sys.argv[2] == "go":
+        sys.stdin.readline()
+        deadline = time.time() + float(sys.argv[1])
     n = ping(b_r, a_w, deadline)
     sys.stdout.write("round trips %d\n" % n)
+    sys.stdout.flush()
 
 
 main()
