@@ -113,10 +113,13 @@ def test_children_prefork_master_every_worker_named_from_its_first_sample():
         if pid in during:
             first += count(mine, has_fn("first_steps", PREFORK, "first_steps"))
     # A worker is walked from its first sample: its first 0.2 s (first_steps) carry Python frames, and samples
-    # without any Python frame are rare (a profiler finding children from userspace would lose ~50 ms of each).
+    # without any Python frame are next to none (inheriting the layout in userspace instead, one drain later, leaves
+    # a dozen such samples in four workers).
     check(first >= 3 * len(during), "%d first_steps samples in %d workers forked while recording" %
           (first, len(during)))
-    check(native <= max(3, total * 0.03), "%d of %d worker samples without Python frames" % (native, total))
+    print("  %d workers forked while recording: %d samples, %d in first_steps, %d without Python frames" %
+          (len(during), total, first, native), flush=True)
+    check(native <= 2 + total // 200, "%d of %d worker samples without Python frames" % (native, total))
     check(re.search(r"processes: \d+ followed \((\d+) forked", run.err), "no follow summary: %r" % run.err[-800:])
 
 
