@@ -139,6 +139,29 @@ def go(target):
 
 
 @test
+def test_children_includes_the_descendants_running_before_the_start():
+    minor, exe = python()
+    # A shell whose child is a master with two long-lived workers: its grandchildren, found by walking /proc.
+    with Target(["/bin/sh", "-c", "%s %s 2 30 0; true" % (exe, PREFORK)]) as sh:
+        tree = descendants(sh.pid)
+        try:
+            run = profile(["-p", str(sh.pid), "--children", "-F", "499", "-d", "2"])
+        finally:
+            for pid in tree:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+    workers = [int(l.split()[1]) for l in sh.lines if l.startswith("worker ")]
+    roots = by_root(run)
+    check(len(workers) == 2 and set(workers) <= pids_of(roots), "workers %r, records %r" % (workers, sorted(roots)))
+    for pid in workers:
+        check(count(roots[("python%s" % minor, pid)], has_fn("serve", PREFORK, "serve")) > 0,
+              "worker %d not named: %r" % (pid, roots[("python%s" % minor, pid)][:3]))
+    check(len(tree) == 3, "the shell's descendants: %r" % tree)  # the master, asleep, and its two workers
+
+
+@test
 def test_exec_of_a_target_into_other_programs_gives_each_program_its_record():
     new_minor, new_exe = python()
     old_minor, old_exe = older_python(new_minor)
