@@ -393,7 +393,9 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 		return -ENOMEM;
 	memcpy(t->comm, s->comm, sizeof(t->comm));
 	t->comm[sizeof(t->comm) - 1] = '\0';
-	if (s->tid == s->tgid)
+	/* A process keeps the name it had when it started or exec'd (set from /proc or its event): an exec renames
+	 * the task before its event, and samples of that instant must not rename the program before it. */
+	if (s->tid == s->tgid && !proc->comm[0])
 		memcpy(proc->comm, t->comm, sizeof(proc->comm));
 	err = python && (s->py_nframes || (s->flags & PF_SAMPLE_PY_ERROR)) ? add_python(c, &n, s) : 0;
 	if (python && s->py_nframes)

@@ -108,6 +108,31 @@ int elf_file__find_symbol(const struct elf_file *f, const char *name, uint64_t *
 	return -ENOENT;
 }
 
+int elf_file__needs(const struct elf_file *f, const char *prefix)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			const char *name;
+			GElf_Dyn dyn;
+
+			if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag != DT_NEEDED)
+				continue;
+			name = elf_strptr(f->elf, sh.sh_link, dyn.d_un.d_val);
+			if (name && !strncmp(name, prefix, strlen(prefix)))
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int elf_file__section(const struct elf_file *f, const char *name, uint64_t *vaddr, uint64_t *size)
 {
 	size_t shstrndx;

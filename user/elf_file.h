@@ -25,6 +25,8 @@ int elf_file__vaddr(const struct elf_file *f, uint64_t file_offset, uint64_t *va
 const char *elf_file__symbolize(const struct elf_file *f, uint64_t vaddr);
 /* Link-time address of a named symbol (any table, debug files included). */
 int elf_file__find_symbol(const struct elf_file *f, const char *name, uint64_t *vaddr, uint64_t *size);
+/* Whether the file names a library starting with prefix among its DT_NEEDED entries. */
+int elf_file__needs(const struct elf_file *f, const char *prefix);
 /* A section's link-time address and size, by name. */
 int elf_file__section(const struct elf_file *f, const char *name, uint64_t *vaddr, uint64_t *size);
 

@@ -28,6 +28,7 @@ struct tracked_process {
 	int named;              /* by -p or as the command: the summary reports it by PID */
 	int python;             /* the sampler walks its Python frames */
 	int discovering;        /* its interpreter is still to be found */
+	int expects;            /* its executable links a libpython: the interpreter is due within milliseconds */
 	double discover_from, discover_until, next_try;
 	uint64_t exec_ns;       /* when it exec'd (CLOCK_MONOTONIC ns), for the discovery latency; 0 unknown */
 	uint64_t python_since_ns; /* when its Python entry went into the targets map */
@@ -190,6 +191,13 @@ static void set_python_name(struct process_tracker *t, pid_t pid)
 		pp->python = strdup(version);
 }
 
+static void stop_discovery(struct process_tracker *t, struct tracked_process *tr)
+{
+	if (tr->discovering)
+		t->ndiscovering--;
+	tr->discovering = 0;
+}
+
 /* Tries to find tr's interpreter once. final: give up (and say why) if it is not there. */
 static void discover(struct process_tracker *t, struct tracked_process *tr, int final)
 {
@@ -198,7 +206,7 @@ static void discover(struct process_tracker *t, struct tracked_process *tr, int 
 	int err = py_symbols__discover(t->py, tr->pid, &proc, why, sizeof(why));
 
 	if (!err) {
-		tr->discovering = 0;
+		stop_discovery(t, tr);
 		tr->bpf.flags = PF_TARGET_PYTHON | (t->opts->code_tags ? PF_TARGET_CODE_TAGS : 0);
 		tr->bpf.py = proc;
 		if (target_write(t, tr, 0)) {
@@ -227,7 +235,7 @@ static void discover(struct process_tracker *t, struct tracked_process *tr, int 
 	}
 	if (!final && err == -ENOENT)
 		return; /* not yet: a shared libpython is mapped a little after the exec */
-	tr->discovering = 0;
+	stop_discovery(t, tr);
 	if (err == -ESRCH) {
 		t->stats.gone_undiscovered++;
 		return;
@@ -237,22 +245,30 @@ static void discover(struct process_tracker *t, struct tracked_process *tr, int 
 		fprintf(stderr, "pyflame-bpf: PID %d: no Python frames: %s\n", (int)tr->pid, why);
 }
 
-/* When to look again for an interpreter not found `since` seconds after the search began: ld.so maps a shared
- * libpython within a few ms of the exec when the process gets the CPU, so often at first, then less and less (a
- * failed look, before the library is mapped, reads a short maps file and costs ~50 us). */
-static double retry_delay(double since)
+/* When to look again for an interpreter not found `since` seconds after the search began. An executable that links
+ * a libpython gets it from ld.so within milliseconds of the exec once it has the CPU: often at first, then less
+ * (a failed look reads a short maps file, ~50 us). Any other program (a shell, or one that may dlopen() an
+ * interpreter later, as uwsgi does) is looked at twice a second: an exec'ing host costs little. */
+static double retry_delay(const struct tracked_process *tr, double since)
 {
-	return since < 0.05 ? 0.002 : since < 0.5 ? 0.01 : 0.1;
+	if (!tr->expects)
+		return 0.5;
+	return since < 0.2 ? 0.002 : since < 1.0 ? 0.01 : 0.1;
 }
 
 /* Looks for tr's interpreter now and, until found, again and again for a while. */
 static void start_discovery(struct process_tracker *t, struct tracked_process *tr)
 {
+	if (!tr->discovering)
+		t->ndiscovering++;
 	tr->discovering = 1;
 	tr->discover_from = now_s();
 	tr->discover_until = tr->discover_from + DISCOVERY_WINDOW_S;
-	tr->next_try = tr->discover_from + retry_delay(0);
 	discover(t, tr, 0);
+	if (tr->discovering) {
+		tr->expects = py_symbols__expects_libpython(t->py, tr->pid);
+		tr->next_try = tr->discover_from + retry_delay(tr, 0);
+	}
 }
 
 int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_command)
@@ -362,6 +378,7 @@ static void gone(struct process_tracker *t, pid_t pid, uint64_t time_ns, int exi
 		return;
 	if (tr->discovering)
 		t->stats.gone_undiscovered++;
+	stop_discovery(t, tr);
 	tracked_del(t, tr);
 }
 
@@ -483,6 +500,8 @@ int process_tracker__retry(struct process_tracker *t, int max_ms)
 	struct hashmap_entry *e;
 	size_t it = 0;
 
+	if (!t->ndiscovering)
+		return max_ms;
 	while (hashmap__next(&t->procs, &it, &e)) {
 		struct tracked_process *tr = e->value;
 
@@ -490,7 +509,7 @@ int process_tracker__retry(struct process_tracker *t, int max_ms)
 			continue;
 		if (now >= tr->next_try) {
 			discover(t, tr, now >= tr->discover_until);
-			tr->next_try = now + retry_delay(now - tr->discover_from);
+			tr->next_try = now + retry_delay(tr, now - tr->discover_from);
 		}
 		if (tr->discovering && tr->next_try < next)
 			next = tr->next_try;

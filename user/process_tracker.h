@@ -44,6 +44,7 @@ struct process_tracker {
 	double start;                   /* CLOCK_MONOTONIC seconds when sampling started */
 	struct hashmap procs;           /* pid -> struct tracked_process: every live target */
 	size_t followed_alive;          /* live targets not named on the command line */
+	size_t ndiscovering;            /* live targets whose interpreter is still looked for */
 	double next_sweep;              /* next look at /proc for exits whose events were lost */
 	uint64_t lost_seen;
 	struct process_tracker_stats stats;

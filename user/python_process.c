@@ -301,6 +301,26 @@ int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elv
 	return err;
 }
 
+int py_process__links_libpython(pid_t pid, struct elf_cache *elves)
+{
+	char exe_link[64], exe[PATH_MAX];
+	struct proc_maps maps;
+	struct elf_file *elf;
+	int links = 0;
+	ssize_t n;
+
+	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)pid);
+	n = readlink(exe_link, exe, sizeof(exe) - 1);
+	if (n <= 0 || proc_maps__read(&maps, pid))
+		return 0;
+	exe[n] = '\0';
+	for (size_t i = 0; i < maps.n && !links; i++)
+		if (!strcmp(maps.maps[i].path, exe) && (elf = elf_cache__get(elves, pid, &maps.maps[i])))
+			links = elf_file__needs(elf, "libpython");
+	proc_maps__free(&maps);
+	return links;
+}
+
 void py_process__free(struct py_process *py)
 {
 	free(py->stdlib_dir);

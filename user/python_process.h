@@ -30,6 +30,8 @@ struct py_process {
 /* Finds pid's interpreter; 0, or -ENOENT (not Python), -ENOTSUP (a Python we cannot read), -ESRCH; why says it. */
 int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elves, char *why, size_t why_size);
 void py_process__free(struct py_process *py);
+/* Whether pid's executable links a libpython (DT_NEEDED): its interpreter shows up once ld.so mapped it. */
+int py_process__links_libpython(pid_t pid, struct elf_cache *elves);
 /* A file name as shown: relative to its sys.path root (site-packages, the stdlib, the script's directory). */
 const char *py_process__short_filename(const struct py_process *py, const char *file);
 /* Python version from the exported symbols of an interpreter without Py_Version (< 3.11): major << 8 | minor, 0 if none fit. */

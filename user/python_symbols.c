@@ -191,6 +191,11 @@ int py_symbols__inherit(struct py_symbols *py, pid_t child, pid_t parent, struct
 	return err;
 }
 
+int py_symbols__expects_libpython(struct py_symbols *py, pid_t pid)
+{
+	return py_process__links_libpython(pid, py->elves);
+}
+
 const char *py_symbols__version(struct py_symbols *py, pid_t pid)
 {
 	struct py_proc *pp = proc_of(py, pid);

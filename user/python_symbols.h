@@ -35,6 +35,8 @@ int py_symbols__discover(struct py_symbols *py, pid_t pid, struct pf_py_proc *ou
 int py_symbols__inherit(struct py_symbols *py, pid_t child, pid_t parent, struct pf_py_proc *out);
 /* Drops everything known about pid (it exited or exec'd): every sample it took before must have been named. */
 void py_symbols__forget(struct py_symbols *py, pid_t pid);
+/* Whether pid's executable links a libpython: an interpreter not found yet is due within milliseconds. */
+int py_symbols__expects_libpython(struct py_symbols *py, pid_t pid);
 /* "3.12" for a discovered process, else NULL. */
 const char *py_symbols__version(struct py_symbols *py, pid_t pid);
 /* Whether a mapping of pid belongs to its interpreter (executable or libpython). */

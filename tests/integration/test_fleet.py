@@ -113,10 +113,13 @@ def test_children_prefork_master_every_worker_named_from_its_first_sample():
         if pid in during:
             first += count(mine, has_fn("first_steps", PREFORK, "first_steps"))
     # A worker is walked from its first sample: its first 0.2 s (first_steps) carry Python frames, and samples
-    # without any Python frame are rare (a profiler finding children from userspace would lose ~50 ms of each).
+    # without any Python frame are next to none (inheriting the layout in userspace instead, one drain later, leaves
+    # a dozen such samples in four workers).
     check(first >= 3 * len(during), "%d first_steps samples in %d workers forked while recording" %
           (first, len(during)))
-    check(native <= max(3, total * 0.03), "%d of %d worker samples without Python frames" % (native, total))
+    print("  %d workers forked while recording: %d samples, %d in first_steps, %d without Python frames" %
+          (len(during), total, first, native), flush=True)
+    check(native <= 2 + total // 200, "%d of %d worker samples without Python frames" % (native, total))
     check(re.search(r"processes: \d+ followed \((\d+) forked", run.err), "no follow summary: %r" % run.err[-800:])
 
 
@@ -133,6 +136,29 @@ def go(target):
     """Lets a target waiting on its stdin (--wait, pid_reuse.py) start."""
     target.proc.stdin.write(b"\n")
     target.proc.stdin.flush()
+
+
+@test
+def test_children_includes_the_descendants_running_before_the_start():
+    minor, exe = python()
+    # A shell whose child is a master with two long-lived workers: its grandchildren, found by walking /proc.
+    with Target(["/bin/sh", "-c", "%s %s 2 30 0; true" % (exe, PREFORK)]) as sh:
+        tree = descendants(sh.pid)
+        try:
+            run = profile(["-p", str(sh.pid), "--children", "-F", "499", "-d", "2"])
+        finally:
+            for pid in tree:
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
+    workers = [int(l.split()[1]) for l in sh.lines if l.startswith("worker ")]
+    roots = by_root(run)
+    check(len(workers) == 2 and set(workers) <= pids_of(roots), "workers %r, records %r" % (workers, sorted(roots)))
+    for pid in workers:
+        check(count(roots[("python%s" % minor, pid)], has_fn("serve", PREFORK, "serve")) > 0,
+              "worker %d not named: %r" % (pid, roots[("python%s" % minor, pid)][:3]))
+    check(len(tree) == 3, "the shell's descendants: %r" % tree)  # the master, asleep, and its two workers
 
 
 @test

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,8 +285,10 @@ Test(cli, help_lists_every_option_and_returns_1)
 	static const char *const flags[] = {"--pid",	     "--duration",   "--frequency",	 "--output",
 					    "--buffer-size", "--max-stacks", "--max-depth",	 "--per-process",
 					    "--threads",     "--no-kernel",  "--full-filenames", "--function",
-					    "--quiet",	     "--verbose",    "--help",		 "--version"};
-	char text[8192];
+					    "--quiet",	     "--verbose",    "--help",		 "--version",
+					    "--children",    "--all",	     "--cgroup",	 "--comm",
+					    "--max-processes"};
+	char text[16384];
 	size_t n;
 	FILE *f;
 
@@ -337,4 +340,89 @@ Test(cli, off_cpu_filters_without_an_off_cpu_mode_are_einval, .init = cr_redirec
 	fflush(stderr);
 	cr_expect_stderr_eq_str("pyflame-bpf: --no-idle applies to off-CPU time: add --mode off or --mode wall\n"
 				"pyflame-bpf: --min-block applies to off-CPU time: add --mode off or --mode wall\n");
+
+Test(cli, children_follows_the_pids_or_the_command)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "--children"), 0);
+	cr_expect(opts.children);
+	cr_assert_eq(PARSE(&opts, "--children", "--", "true"), 0);
+	cr_expect(opts.children);
+	cr_expect_eq(opts.max_processes, 8192);
+}
+
+Test(cli, all_needs_no_pid_and_comm_compiles_its_pattern)
+{
+	cr_assert_eq(PARSE(&opts, "--all"), 0);
+	cr_expect(opts.all);
+	cr_expect_not(opts.comm_glob.active, "no --comm: every process");
+	cr_assert_eq(PARSE(&opts, "--all", "--comm", "python3.1[0-3]*"), 0);
+	cr_expect_str_eq(opts.comm, "python3.1[0-3]*");
+	cr_expect(opts.comm_glob.active);
+	cr_expect_eq(opts.comm_glob.ntokens, 11); /* 9 characters, a bracket expression, a star */
+}
+
+Test(cli, scopes_that_contradict_each_other_are_einval)
+{
+	cr_expect_eq(PARSE(&opts, "--all", "-p", self), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "--all", "--children"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "--all", "--", "true"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "--comm", "python*", "-p", self), -EINVAL, "--comm filters --all or --cgroup");
+	cr_expect_eq(PARSE(&opts, "--all", "--comm", "[b-a]"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "--all", "--comm", ""), -EINVAL);
+}
+
+Test(cli, max_processes_out_of_range_is_einval)
+{
+	cr_expect_eq(PARSE(&opts, "--all", "--max-processes", "15"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "--all", "--max-processes", "4194305"), -EINVAL);
+	cr_assert_eq(PARSE(&opts, "--all", "--max-processes", "100000"), 0);
+	cr_expect_eq(opts.max_processes, 100000);
+}
+
+/* Where the cgroup v2 hierarchy is mounted, or NULL. */
+static char *cgroup2_mount(void)
+{
+	static char dir[4096];
+	char line[8192], type[64];
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	if (!f)
+		return NULL;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %4095s %63s", dir, type) == 2 && !strcmp(type, "cgroup2")) {
+			fclose(f);
+			return dir;
+		}
+	}
+	fclose(f);
+	return NULL;
+}
+
+Test(cli, cgroup_must_be_a_cgroup_v2_directory)
+{
+	cr_expect_eq(PARSE(&opts, "--cgroup", "/tmp"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "--cgroup", "/nonexistent/cgroup"), -EINVAL);
+}
+
+Test(cli, cgroup_resolves_to_its_inode_and_depth)
+{
+	char *root = cgroup2_mount();
+	char sub[4200];
+	struct stat st;
+
+	if (!root)
+		cr_skip_test("no cgroup v2 hierarchy mounted");
+	cr_assert_eq(PARSE(&opts, "--cgroup", root), 0);
+	cr_assert_eq(stat(root, &st), 0);
+	cr_expect_eq(opts.cgroup_id, (uint64_t)st.st_ino);
+	cr_expect_eq(opts.cgroup_level, 0);
+	snprintf(sub, sizeof(sub), "%s/pyflame-unit-%d", root, (int)getpid());
+	if (mkdir(sub, 0755))
+		cr_skip_test("cannot create a cgroup under %s", root);
+	cr_expect_eq(PARSE(&opts, "--cgroup", sub, "--comm", "py*"), 0);
+	cr_assert_eq(stat(sub, &st), 0);
+	cr_expect_eq(opts.cgroup_id, (uint64_t)st.st_ino);
+	cr_expect_eq(opts.cgroup_level, 1);
+	cr_expect_eq(PARSE(&opts, "--cgroup", sub, "--all"), -EINVAL);
+	rmdir(sub);
 }
