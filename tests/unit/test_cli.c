@@ -340,6 +340,7 @@ Test(cli, off_cpu_filters_without_an_off_cpu_mode_are_einval, .init = cr_redirec
 	fflush(stderr);
 	cr_expect_stderr_eq_str("pyflame-bpf: --no-idle applies to off-CPU time: add --mode off or --mode wall\n"
 				"pyflame-bpf: --min-block applies to off-CPU time: add --mode off or --mode wall\n");
+}
 
 Test(cli, children_follows_the_pids_or_the_command)
 {
