@@ -303,18 +303,23 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 static int take_on(struct process_tracker *t, const struct proc_stat *st, int create)
 {
 	struct tracked_process *tr = tracked_get(t, st->pid);
+	struct pf_target cur;
 	int err;
 
 	if (tr)
 		return 0;
+	/* Not a target (any more): the kernel removed it since it took that sample. */
+	if (!create && bpf_map_lookup_elem(t->targets_fd, &st->pid, &cur))
+		return 1;
 	tr = tracked_new(t, st->pid, st->start_ticks, 0);
 	if (!tr || !record_for(t, st->pid, st->start_ticks, st->comm, 0))
 		return -ENOMEM;
 	err = target_write(t, tr, create);
 	if (err) {
 		tracked_del(t, tr);
+		t->stats.followed--;
 		if (err == -E2BIG || err == -ENOMEM)
-			t->stats.lc[PF_LC_STAT_MAP_FULL]++;
+			t->stats.map_full++;
 		return err == -E2BIG || err == -ENOMEM || err == -ENOENT ? 1 : err;
 	}
 	user_symbols__snapshot(t->usyms, st->pid);
@@ -629,9 +634,9 @@ void process_tracker__summary(const struct process_tracker *t)
 	if (st->lc[PF_LC_STAT_EVENT_LOST])
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " process events lost (ring buffer full): caught up from samples "
 				"and /proc; raise --buffer-size\n", st->lc[PF_LC_STAT_EVENT_LOST]);
-	if (st->lc[PF_LC_STAT_MAP_FULL])
+	if (st->lc[PF_LC_STAT_MAP_FULL] + st->map_full)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " processes not profiled: the targets map was full "
-				"(raise --max-processes)\n", st->lc[PF_LC_STAT_MAP_FULL]);
+				"(raise --max-processes)\n", st->lc[PF_LC_STAT_MAP_FULL] + st->map_full);
 }
 
 void process_tracker__free(struct process_tracker *t)
