@@ -618,14 +618,17 @@ void process_tracker__summary(const struct process_tracker *t)
 			" entered the cgroup, %" PRIu64 " found by their samples), %" PRIu64 " exited, %" PRIu64
 			" left the scope, %" PRIu64 " PIDs reused\n",
 			st->followed, st->forks, st->execs, st->entered, st->adopted, st->exits, st->left, st->pid_reuses);
+		char timed[128] = "";
+
+		if (st->discovery_timed)
+			snprintf(timed, sizeof(timed),
+				 " (%" PRIu64 " after an exec or a move into the cgroup: %.1f ms later on average, at most"
+				 " %.1f ms)", st->discovery_timed, st->discovery_ns / 1e6 / (double)st->discovery_timed,
+				 st->discovery_max_ns / 1e6);
 		fprintf(stderr,
-			"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64 " found (%" PRIu64
-			" after an exec or a move into the cgroup: %.1f ms later on average, at most %.1f ms), %" PRIu64
-			" processes without one, %" PRIu64
-			" exited before it could be found\n",
-			st->inherited, st->discovered, st->discovery_timed,
-			st->discovery_timed ? st->discovery_ns / 1e6 / (double)st->discovery_timed : 0.0,
-			st->discovery_max_ns / 1e6, st->not_python, st->gone_undiscovered);
+			"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64 " found%s, %" PRIu64
+			" processes without one, %" PRIu64 " exited before it could be found\n",
+			st->inherited, st->discovered, timed, st->not_python, st->gone_undiscovered);
 		py_symbols__stats(t->py, &py);
 		if (py.code_from_parent)
 			fprintf(stderr, "pyflame-bpf: %" PRIu64 " code objects of forked children that exited first were "
