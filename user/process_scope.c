@@ -153,8 +153,6 @@ static int snapshot_one(void *ctx, const struct proc_stat *st)
 {
 	struct snapshot *s = ctx;
 
-	if (!worth_profiling(st))
-		return 0;
 	if (array__grow((void **)&s->procs, &s->cap, s->n + 1, sizeof(*s->procs)))
 		return -ENOMEM;
 	s->procs[s->n++] = *st;
@@ -171,7 +169,8 @@ int process_scope__scan_children(int (*is_root)(void *ctx, pid_t pid), process_s
 	for (size_t i = 0; !err && i < s.n; i++)
 		if (is_root(ctx, s.procs[i].pid))
 			err = hashmap__set(&in, &s.procs[i].pid, sizeof(pid_t), (void *)1);
-	/* Parents before children: each round takes the processes whose parent is in. */
+	/* Parents before children: each round takes the processes whose parent is in (a zombie parent too: its
+	 * children still run). */
 	while (!err && grew) {
 		grew = 0;
 		for (size_t i = 0; !err && i < s.n; i++) {
@@ -179,7 +178,9 @@ int process_scope__scan_children(int (*is_root)(void *ctx, pid_t pid), process_s
 			    !hashmap__get(&in, &s.procs[i].ppid, sizeof(pid_t)))
 				continue;
 			grew = 1;
-			err = hashmap__set(&in, &s.procs[i].pid, sizeof(pid_t), (void *)1) ?: fn(ctx, &s.procs[i]);
+			err = hashmap__set(&in, &s.procs[i].pid, sizeof(pid_t), (void *)1);
+			if (!err && worth_profiling(&s.procs[i]))
+				err = fn(ctx, &s.procs[i]);
 		}
 	}
 	hashmap__free(&in);

@@ -303,18 +303,23 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 static int take_on(struct process_tracker *t, const struct proc_stat *st, int create)
 {
 	struct tracked_process *tr = tracked_get(t, st->pid);
+	struct pf_target cur;
 	int err;
 
 	if (tr)
 		return 0;
+	/* Not a target (any more): the kernel removed it since it took that sample. */
+	if (!create && bpf_map_lookup_elem(t->targets_fd, &st->pid, &cur))
+		return 1;
 	tr = tracked_new(t, st->pid, st->start_ticks, 0);
 	if (!tr || !record_for(t, st->pid, st->start_ticks, st->comm, 0))
 		return -ENOMEM;
 	err = target_write(t, tr, create);
 	if (err) {
 		tracked_del(t, tr);
+		t->stats.followed--;
 		if (err == -E2BIG || err == -ENOMEM)
-			t->stats.lc[PF_LC_STAT_MAP_FULL]++;
+			t->stats.map_full++;
 		return err == -E2BIG || err == -ENOMEM || err == -ENOENT ? 1 : err;
 	}
 	user_symbols__snapshot(t->usyms, st->pid);
@@ -613,14 +618,17 @@ void process_tracker__summary(const struct process_tracker *t)
 			" entered the cgroup, %" PRIu64 " found by their samples), %" PRIu64 " exited, %" PRIu64
 			" left the scope, %" PRIu64 " PIDs reused\n",
 			st->followed, st->forks, st->execs, st->entered, st->adopted, st->exits, st->left, st->pid_reuses);
+		char timed[128] = "";
+
+		if (st->discovery_timed)
+			snprintf(timed, sizeof(timed),
+				 " (%" PRIu64 " after an exec or a move into the cgroup: %.1f ms later on average, at most"
+				 " %.1f ms)", st->discovery_timed, st->discovery_ns / 1e6 / (double)st->discovery_timed,
+				 st->discovery_max_ns / 1e6);
 		fprintf(stderr,
-			"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64 " found (%" PRIu64
-			" after an exec or a move into the cgroup: %.1f ms later on average, at most %.1f ms), %" PRIu64
-			" processes without one, %" PRIu64
-			" exited before it could be found\n",
-			st->inherited, st->discovered, st->discovery_timed,
-			st->discovery_timed ? st->discovery_ns / 1e6 / (double)st->discovery_timed : 0.0,
-			st->discovery_max_ns / 1e6, st->not_python, st->gone_undiscovered);
+			"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64 " found%s, %" PRIu64
+			" processes without one, %" PRIu64 " exited before it could be found\n",
+			st->inherited, st->discovered, timed, st->not_python, st->gone_undiscovered);
 		py_symbols__stats(t->py, &py);
 		if (py.code_from_parent)
 			fprintf(stderr, "pyflame-bpf: %" PRIu64 " code objects of forked children that exited first were "
@@ -629,9 +637,9 @@ void process_tracker__summary(const struct process_tracker *t)
 	if (st->lc[PF_LC_STAT_EVENT_LOST])
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " process events lost (ring buffer full): caught up from samples "
 				"and /proc; raise --buffer-size\n", st->lc[PF_LC_STAT_EVENT_LOST]);
-	if (st->lc[PF_LC_STAT_MAP_FULL])
+	if (st->lc[PF_LC_STAT_MAP_FULL] + st->map_full)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " processes not profiled: the targets map was full "
-				"(raise --max-processes)\n", st->lc[PF_LC_STAT_MAP_FULL]);
+				"(raise --max-processes)\n", st->lc[PF_LC_STAT_MAP_FULL] + st->map_full);
 }
 
 void process_tracker__free(struct process_tracker *t)

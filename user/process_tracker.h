@@ -30,6 +30,7 @@ struct process_tracker_stats {
 	uint64_t not_python;            /* no interpreter found before giving up */
 	uint64_t gone_undiscovered;     /* exited before its interpreter could be found */
 	uint64_t pid_reuses;            /* a PID that came back as another process during the run */
+	uint64_t map_full;              /* processes running at the start that the targets map had no room for */
 	uint64_t lc[PF_LC_STAT__COUNT]; /* the kernel side's counters */
 };
 

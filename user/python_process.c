@@ -305,7 +305,6 @@ int py_process__links_libpython(pid_t pid, struct elf_cache *elves)
 {
 	char exe_link[64], exe[PATH_MAX];
 	struct proc_maps maps;
-	struct elf_file *elf;
 	int links = 0;
 	ssize_t n;
 
@@ -314,9 +313,12 @@ int py_process__links_libpython(pid_t pid, struct elf_cache *elves)
 	if (n <= 0 || proc_maps__read(&maps, pid))
 		return 0;
 	exe[n] = '\0';
-	for (size_t i = 0; i < maps.n && !links; i++)
+	for (size_t i = 0; i < maps.n && !links; i++) {
+		struct elf_file *elf;
+
 		if (!strcmp(maps.maps[i].path, exe) && (elf = elf_cache__get(elves, pid, &maps.maps[i])))
 			links = elf_file__needs(elf, "libpython");
+	}
 	proc_maps__free(&maps);
 	return links;
 }

@@ -294,7 +294,7 @@ static struct code_entry *inherited_entry(struct py_symbols *py, struct py_proc 
 {
 	struct py_proc *parent = parent_of(py, pp);
 	struct code_entry *e;
-	int err, same;
+	int err;
 
 	if (!parent)
 		return NULL;
@@ -302,7 +302,8 @@ static struct code_entry *inherited_entry(struct py_symbols *py, struct py_proc 
 	if (!child_gone && (!e || !e->code))
 		return NULL; /* the child is alive: read its own */
 	if (!child_gone) {
-		same = py_code__still(&pp->proc, addr, e->code);
+		int same = py_code__still(&pp->proc, addr, e->code);
+
 		if (!same)
 			return NULL;
 		child_gone = same < 0;
@@ -323,7 +324,7 @@ static struct code_entry *inherited_entry(struct py_symbols *py, struct py_proc 
 static struct code_entry *code_entry(struct py_symbols *py, struct py_proc *pp, uint64_t addr)
 {
 	struct py_process *proc = &pp->proc;
-	struct code_entry *e = index_get(py, proc->pid, 0, addr), *fresh;
+	struct code_entry *e = index_get(py, proc->pid, 0, addr);
 	int err;
 
 	if (e && e->checked_epoch == py->epoch)
@@ -339,6 +340,8 @@ static struct code_entry *code_entry(struct py_symbols *py, struct py_proc *pp, 
 		return e;
 	}
 	if (e) {
+		struct code_entry *fresh;
+
 		/* Unreadable means the process is gone: keep the name we have. */
 		if (py_code__still(proc, addr, e->code)) {
 			e->checked_epoch = py->epoch;

@@ -505,6 +505,19 @@ def test_all_with_comm_profiles_exactly_the_processes_whose_name_matches():
 
 
 @test
+def test_all_with_a_full_targets_map_counts_the_processes_left_out():
+    sleepers = [subprocess.Popen(["sleep", "60"]) for _ in range(24)]
+    try:
+        run = profile(["--all", "--max-processes", "16", "-F", "49", "-d", "0.5"])
+    finally:
+        for p in sleepers:
+            p.kill()
+            p.wait()
+    m = re.search(r"(\d+) processes not profiled: the targets map was full \(raise --max-processes\)", run.err)
+    check(m and int(m.group(1)) >= 24 - 16, "no count of the processes left out: %r" % run.err[-800:])
+
+
+@test
 def test_process_in_its_own_pid_and_mount_namespace_by_its_host_pid():
     if not shutil.which("unshare"):
         raise Skip("util-linux unshare is not installed")
