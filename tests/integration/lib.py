@@ -184,6 +184,15 @@ def our_programs():
                       out.decode(errors="replace"), re.M)
 
 
+def no_programs_left(timeout=10):
+    """Whether no program of ours is loaded, allowing the kernel time to free those of runs that just ended
+    (tracing programs are freed after an RCU-tasks grace period, slow on a busy machine)."""
+    deadline = time.time() + timeout
+    while our_programs() and time.time() < deadline:
+        time.sleep(0.1)
+    return not our_programs()
+
+
 def pyenv_root():
     root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
     return root if os.path.isdir(os.path.join(root, "versions")) else None
