@@ -15,6 +15,8 @@ BUILD = os.path.abspath(os.environ.get("BUILD") or os.path.join(ROOT, "build"))
 PLAIN_PYFLAME = os.path.join(ROOT, "pyflame-bpf")
 # The binary under test: PYFLAME=build/asan/pyflame-bpf runs the suite against the sanitizer build (make check-asan).
 PYFLAME = os.path.abspath(os.environ.get("PYFLAME") or PLAIN_PYFLAME)
+# Memory bounds hold for the plain build only: ASan's shadow memory and quarantine of freed blocks add their own.
+SANITIZED = PYFLAME != os.path.abspath(PLAIN_PYFLAME)
 # Where sanitized programs write their reports (run.py --sanitizer-logs): a test during which one appears fails.
 SANITIZER_LOGS = None
 TARGETS = os.path.join(BUILD, "targets")

@@ -9,6 +9,7 @@ import tempfile
 import threading
 import time
 
+import lib
 from lib import BUILD, PY_TARGETS, TARGETS, Recording, Skip, Target, check, marked_line, profile, pythons, test
 
 PREFORK = os.path.join(PY_TARGETS, "prefork.py")
@@ -377,7 +378,7 @@ def test_churn_of_50_processes_a_second_bounded_memory_every_sample_accounted():
     growth = late[-1] - late[0]
     print("  %d processes followed; RSS %d KB at 4 s, %d KB at the end, max %d KB; targets map %r" %
           (followed, late[0], late[-1], max(kb for _, kb in rss), entries), flush=True)
-    check(growth < 12 * 1024, "RSS grew %d KB while processes churned: %r" % (growth, rss))
+    check(lib.SANITIZED or growth < 12 * 1024, "RSS grew %d KB while processes churned: %r" % (growth, rss))
     # Forked children are named from their parent when they exit before a drain: no child_work left unnamed.
     roots = by_root(run)
     child = [s for (comm, pid), stacks in roots.items() for s in stacks]

@@ -132,7 +132,7 @@ def test_thousand_threads_every_busy_thread_seen_in_bounded_memory():
     check_accounting(err, 999 * cpu, "1000 threads")
     print("  1000 threads: %d samples, %.2f s CPU, min %d per thread, peak RSS %.1f MB" %
           (sum(seen.values()), cpu, min(seen.values()), maxrss / 1024.0), flush=True)
-    check(maxrss < MAX_RSS_MB * 1024, "peak RSS %.1f MB" % (maxrss / 1024.0))
+    check(lib.SANITIZED or maxrss < MAX_RSS_MB * 1024, "peak RSS %.1f MB" % (maxrss / 1024.0))
 
 
 @test
@@ -169,5 +169,5 @@ def test_64_processes_of_8_threads_at_999hz_count_every_sample_in_bounded_memory
     rss = prof.rss_samples
     print("  64x8 for %.0f s: %d samples counted, %d lost, %.2f s CPU, RSS %s MB, peak %.1f MB" %
           (seconds, counted, lost, cpu, "/".join("%.1f" % (r / 1024.0) for r in rss), maxrss / 1024.0), flush=True)
-    check(maxrss < MAX_RSS_MB * 1024, "peak RSS %.1f MB" % (maxrss / 1024.0))
-    check(len(rss) >= 3 and rss[-1] - rss[1] < 4096, "RSS grows in the second half: %r kB" % rss)
+    check(lib.SANITIZED or maxrss < MAX_RSS_MB * 1024, "peak RSS %.1f MB" % (maxrss / 1024.0))
+    check(len(rss) >= 3 and (lib.SANITIZED or rss[-1] - rss[1] < 4096), "RSS grows in the second half: %r kB" % rss)
