@@ -81,7 +81,7 @@ struct {
 
 /* Per-CPU scratch: the record being built and the blocks last read from the target. */
 struct scratch {
-	/* header, frames, and room for an inline kernel stack (end-of-run pass) */
+	/* header, frames, and room for an inline kernel stack (the start pass) */
 	__u8 record[RECORD_FRAMES_END + PF_MAX_KIPS * sizeof(__u64)];
 	__u8 block[PF_READ_BLOCK];
 	/* A window of the thread's frame stack (3.11+): WINDOW bytes read at once, plus room for a frame's fields. */
@@ -91,7 +91,7 @@ struct scratch {
 /* The record at the start of the scratch: header, then its frames. */
 #define SAMPLE(s) ((struct pf_sample *)(s)->record)
 
-/* Event programs use slot 0 (they never interleave on a CPU); the sleepable end-of-run pass, which they can
+/* Event programs use slot 0 (they never interleave on a CPU); the sleepable start pass, which they can
  * interrupt, uses slot 1. */
 #define SCRATCH_EVENT 0
 #define SCRATCH_PASS 1
@@ -123,7 +123,7 @@ static __always_inline struct scratch *scratch_get(__u32 slot)
 
 /*
  * Reads the target's memory: the current task's from event programs, another task's from the sleepable
- * end-of-run pass. `remote` is a constant at every call, so an event program never sees the sleepable helper.
+ * start pass. `remote` is a constant at every call, so an event program never sees the sleepable helper.
  */
 static __always_inline long target_read(void *dst, __u32 size, __u64 addr, struct task_struct *task, const int remote)
 {

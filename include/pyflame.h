@@ -131,10 +131,6 @@ static inline __u32 pf_code_tag(const __u32 *words, __u64 name_hash)
 #define PF_NO_USTACK (-2)             /* ustack_id of a Python process's sample: see user_ip */
 #define PF_MAX_KIPS 127               /* kernel.perf_event_max_stack: inline kernel addresses of a record */
 
-/* The kinds of event programs: which ones the session attaches (--mode). */
-#define PF_MODE_CPU  (1u << 0)        /* timer samples on CPU */
-#define PF_MODE_OFF  (1u << 1)        /* off-CPU intervals, from the scheduler */
-
 /*
  * One sample, streamed through the ring buffer: header, py_nframes frames (leaf first), then with PF_SAMPLE_KIPS
  * kips_n kernel addresses (leaf first).

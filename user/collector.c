@@ -243,7 +243,7 @@ static void trim_switch_internals(struct collector *c, size_t from, size_t *n)
 		(*n)--;
 }
 
-/* A kernel stack sent inline (end-of-run pass over sleeping threads): addresses after the Python frames. */
+/* A kernel stack sent inline (the start pass over threads already off CPU): addresses after the Python frames. */
 static int add_kernel_inline(struct collector *c, size_t *n, const struct pf_sample *s)
 {
 	const uint64_t *ips = (const uint64_t *)&s->frames[s->py_nframes];
