@@ -15,7 +15,7 @@ PYTHON3 ?= python3
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 DEB_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev libdw-dev libzstd-dev zlib1g-dev libcriterion-dev pkg-config \
-	python3 valgrind zstd libxml2-utils chromium firefox-esr man-db golang-go strace
+	python3 valgrind zstd libxml2-utils chromium firefox-esr man-db golang-go strace debootstrap
 
 ifeq ($(V),1)
 Q :=

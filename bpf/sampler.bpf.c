@@ -373,9 +373,9 @@ static __always_inline long frame_walk_body(struct frame_walk *w, const int remo
 		return 1;
 	}
 	w->frame = block_u64(b, w->l.frame_back);
-	code = block_u64(b, w->l.frame_code);
-	/* 3.12+: a frame owned by the C stack is an entry shim, not Python code. */
-	if (w->l.frame_owner >= 0 && block_u8(b, w->l.frame_owner) == w->l.owner_cstack)
+	code = pf_frame_code(&w->l, block_u64(b, w->l.frame_code));
+	/* 3.12+: a frame owned by the C stack or the interpreter is an entry shim, not Python code. */
+	if (w->l.frame_owner >= 0 && pf_frame_skipped(&w->l, block_u8(b, w->l.frame_owner)))
 		return 0;
 	/* 3.13+: a frame executing None is not code. */
 	if (!code || code == w->none)

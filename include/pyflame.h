@@ -60,8 +60,9 @@ struct pf_py_layout {
 	__s16 code_adaptive;        /* PyCodeObject.co_code_adaptive (3.11+) */
 	__u8 frame_link;            /* enum pf_frame_link */
 	__u8 instr_kind;            /* enum pf_instr_kind */
-	__u8 owner_cstack;          /* value of owner that marks a C-stack shim frame */
-	__u8 pad;
+	__u8 owner_skip;            /* bit per owner value whose frames run no Python code (C-stack and
+	                               interpreter entry frames, 3.12+) */
+	__u8 exec_ref_bits;         /* low bits of frame_code that tag a _PyStackRef (3.14+), masked off */
 	__s16 gil_locked;           /* _gil_runtime_state.locked (int), -1: GIL state unknown */
 	__s16 gil_holder;           /* _gil_runtime_state.last_holder (PyThreadState *) */
 	__s16 gil_wait_begin;       /* futex words in [begin, end) of the GIL struct are waits for the GIL: */
@@ -69,6 +70,19 @@ struct pf_py_layout {
 	__s16 code_tag;             /* start of PF_CODE_TAG_BYTES immutable bytes of a code object, ending with co_name */
 	__s16 str_hash;             /* offset of the cached hash in a str object (the name's) */
 };
+
+/* The code object a frame runs, from its f_code / f_executable word: 3.14+ store a _PyStackRef, whose low bits tag
+ * the reference (deferred, immortal) and are not part of the address. */
+static inline __u64 pf_frame_code(const struct pf_py_layout *l, __u64 word)
+{
+	return word & ~(__u64)l->exec_ref_bits;
+}
+
+/* Whether a frame of this owner runs no Python code: a C-stack or interpreter entry frame (3.12+). */
+static inline int pf_frame_skipped(const struct pf_py_layout *l, __u8 owner)
+{
+	return (l->owner_skip >> (owner & 7)) & 1;
+}
 
 /* Bytes of a code object hashed into a frame's tag, the last 8 being its co_name pointer; 3.11+ they include
  * co_firstlineno, 3.12+ co_version (unique per code object). The name's own hash is mixed in. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # Writes the seed inputs of the fuzz harnesses under tests/fuzz/corpus/ from real data on this machine:
-#   python_linetable, python_code, python_offsets  from every CPython under $PYENV_ROOT/versions (this same file,
+#   python_linetable, python_code, python_offsets  from every CPython under $PYENV_ROOT/versions and 3.14+ in the
+#                       Debian unstable root of scripts/sid-root.sh (this same file,
 #                       run by each interpreter with --dump, reads its own code objects through ctypes);
 #   proc_maps           /proc/PID/maps of `cat` and of the system's python3;
 #   kallsyms            an excerpt of /proc/kallsyms (with and without addresses);
@@ -134,6 +135,25 @@ def main():
         if re.search(r"/versions/\d+\.\d+\.\d+/bin/python\d\.\d+$", exe):
             subprocess.check_call([exe, os.path.abspath(__file__), "--dump", corpus])
             print("dumped code objects of", exe)
+
+    # 3.14+ are Debian unstable's, run in the root of scripts/sid-root.sh: the dump is written inside it, then moved.
+    sid = subprocess.run([os.path.join(root, "scripts", "sid-root.sh")], stdout=subprocess.PIPE).stdout.decode().strip()
+    for minor in ("3.14", "3.15"):
+        if not sid or not os.path.exists(os.path.join(sid, "usr", "bin", "python" + minor)):
+            print("skipped %s: no Debian unstable root with it" % minor)
+            continue
+        inside = tempfile.mkdtemp(dir=os.path.join(sid, "tmp"))
+        import shutil
+        shutil.copy(os.path.abspath(__file__), inside)
+        rel = inside[len(sid):]
+        subprocess.check_call(["chroot", sid, "/usr/bin/python" + minor, rel + "/" + os.path.basename(__file__),
+                               "--dump", rel + "/corpus"])
+        for dirpath, _, files in os.walk(os.path.join(inside, "corpus")):
+            for name in files:
+                with open(os.path.join(dirpath, name), "rb") as f:
+                    write(os.path.basename(dirpath), name[len("seed-"):], f.read())
+        shutil.rmtree(inside)
+        print("dumped code objects of python%s in %s" % (minor, sid))
 
     maps = subprocess.check_output(["cat", "/proc/self/maps"])
     write("proc_maps", "cat", maps)

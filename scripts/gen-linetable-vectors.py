@@ -4,6 +4,7 @@
 #
 # Usage: run once per interpreter (2.7 and 3.6+; the same source works everywhere) and paste the output:
 #	for py in python2.7 python3.6 ... python3.13; do $py scripts/gen-linetable-vectors.py; done
+# (3.14+ run in the Debian unstable root: chroot "$(scripts/sid-root.sh)" python3.14 /PATH/IN/ROOT/gen-linetable-vectors.py)
 #
 # The oracle is the interpreter's own C decoder, PyCode_Addr2Line(code, byte_offset), reached through
 # ctypes: it is what f_lineno and tracebacks use. Its answer is checked against the Python-level view

@@ -57,7 +57,7 @@ cat >"$tmp/probe.c" <<'EOF'
 int main(void)
 {
 	int runtime_interp_head = -1, interp_tstate_head, tstate_frame, cframe_current_frame = -1;
-	int frame_back, frame_code, frame_instr, frame_owner = -1, owner_cstack = 0, code_adaptive = -1;
+	int frame_back, frame_code, frame_instr, frame_owner = -1, owner_skip = 0, code_adaptive = -1;
 	int code_qualname = -1, code_linetable, bytes_size, bytes_data, str_is_bytes = 0;
 	int unicode_state = -1, unicode_length = -1, unicode_ascii_data = -1, unicode_compact_data = -1;
 	const char *frame_link, *instr_kind;
@@ -120,7 +120,7 @@ int main(void)
 	/* 3.11 has an owner field but no C-stack shims (is_entry marks the entry frame): nothing to skip. */
 #if PY_VERSION_HEX >= 0x030c0000
 	frame_owner = OFF(_PyInterpreterFrame, owner);
-	owner_cstack = FRAME_OWNED_BY_CSTACK;
+	owner_skip = 1 << FRAME_OWNED_BY_CSTACK;
 #endif
 
 #if PY_VERSION_HEX >= 0x030a0000
@@ -167,7 +167,7 @@ int main(void)
 	printf("\t\t\t.code_adaptive = %d,\n", code_adaptive);
 	printf("\t\t\t.frame_link = %s,\n", frame_link);
 	printf("\t\t\t.instr_kind = %s,\n", instr_kind);
-	printf("\t\t\t.owner_cstack = %d,\n", owner_cstack);
+	printf("\t\t\t.owner_skip = 0x%02x,\n", owner_skip);
 	printf("\t\t\t.gil_locked = %d,\n", gil_locked);
 	printf("\t\t\t.gil_holder = %d,\n", gil_holder);
 	printf("\t\t\t.gil_wait_begin = %d,\n", gil_wait_begin);

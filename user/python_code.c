@@ -302,7 +302,7 @@ static int read_live_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
 	if (err)
 		return err;
 	err = check_type(py, get_u64(hdr, o->object_type), "code", &py->code_type);
-	if (!err && !o->free_threaded && (get_u64(hdr, 0) == 0 || get_u64(hdr, 0) >= (1ULL << 40)))
+	if (!err && (get_u64(hdr, 0) == 0 || get_u64(hdr, 0) >= (1ULL << 40)))
 		err = -EINVAL; /* ob_refcnt 0 or a free-list pointer: a freed object whose type field survived */
 	return err;
 }

@@ -1,4 +1,4 @@
-/* Per-version CPython memory layouts: the generated table (≤ 3.12) and the _Py_DebugOffsets parser (3.13). */
+/* Per-version CPython memory layouts: the generated table (≤ 3.12) and the _Py_DebugOffsets parser (3.13+). */
 #ifndef PYTHON_OFFSETS_H
 #define PYTHON_OFFSETS_H
 
@@ -31,7 +31,6 @@ struct py_offsets {
 	int unicode_compact_data;      /* sizeof(PyCompactUnicodeObject): data of other compact strings */
 	int code_size;                 /* bytes of code object header to read in one block to get every code_* field
 	                                  (furthest field offset + 8, rounded up to 8) */
-	int free_threaded;             /* 1 for a free-threaded (--disable-gil) build; only known from _Py_DebugOffsets */
 };
 
 /* The generated table (user/python_offsets_table.c, by scripts/gen-python-offsets.sh), ascending by version. */
@@ -46,10 +45,15 @@ extern const unsigned int py_offsets_table_len;
 const struct py_offsets *py_offsets__find(unsigned int version);
 
 /*
- * 3.13+: fill @out from the _Py_DebugOffsets that starts _PyRuntime (cookie "xdebugpy"), e.g. the bytes
- * of the ELF section .PyRuntime. Returns 0, -EINVAL for a bad cookie or a short buffer, -ENOTSUP for a
- * table layout we do not know (anything but a final 3.13.x release).
+ * 3.13+: fill @out from the _Py_DebugOffsets that starts _PyRuntime (cookie "xdebugpy"), e.g. the bytes of the ELF
+ * section .PyRuntime, through the generated slot map of its minor version (python_debug_offsets.h). Returns 0;
+ * -EINVAL for a bad cookie, a short buffer or an offset outside its struct; -ENOTSUP for a version without a map
+ * (or a pre-release) and for a free-threaded build. On failure @why (if not NULL) gets one line saying why, and
+ * @out is left alone.
  */
-int py_offsets__from_debug(const void *buf, size_t len, struct py_offsets *out);
+int py_offsets__from_debug(const void *buf, size_t len, struct py_offsets *out, char *why, size_t why_size);
+
+/* The versions pyflame-bpf walks, as "2.7, 3.6-3.15": from the generated tables, never written by hand. */
+void py_offsets__supported(char *buf, size_t size);
 
 #endif

@@ -10,7 +10,8 @@
 #include "proc_mem.h"
 #include "python_process.h"
 
-#define DEBUG_OFFSETS_READ 2048 /* more than sizeof(_Py_DebugOffsets) in 3.13 (584), less than _PyRuntime */
+#define DEBUG_OFFSETS_READ 2048 /* more than sizeof(_Py_DebugOffsets) (3.13: 584, 3.14: 760, 3.15: 888 bytes), less
+                                  than _PyRuntime */
 
 static int fail(char *why, size_t size, int err, const char *fmt, ...)
 {
@@ -81,6 +82,25 @@ static int interp_head_from_function(pid_t pid, struct elf_file *elf, uint64_t b
 	return 0;
 }
 
+/*
+ * A path as the target sees it: /proc/PID/maps and /proc/PID/cwd show a chrooted process's files under its root
+ * ("/srv/root/usr/bin/python3"), while its code objects name them from inside ("/usr/lib/python3.14/os.py").
+ * Strips that root in place when the path lies under it.
+ */
+static void target_view(pid_t pid, char *path)
+{
+	char link[64], root[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/root", (int)pid);
+	n = readlink(link, root, sizeof(root) - 1);
+	if (n <= 1) /* "/" or unreadable: the same view as ours */
+		return;
+	root[n] = '\0';
+	if (!strncmp(path, root, (size_t)n) && path[n] == '/')
+		memmove(path, path + n, strlen(path + n) + 1);
+}
+
 /* Directory of the main script from the command line (`python [opts] dir/app.py`), as the interpreter saw it. */
 static char *script_dir(pid_t pid, char **given)
 {
@@ -121,6 +141,7 @@ static char *script_dir(pid_t pid, char **given)
 			if (len_cwd <= 0)
 				break;
 			cwd[len_cwd] = '\0';
+			target_view(pid, cwd);
 			slash = strrchr(arg, '/');
 			if (slash)
 				*given = strndup(arg, slash - arg + 1); /* before 3.9 co_filename is as given */
@@ -162,6 +183,7 @@ static int read_layout(struct py_process *py, uint64_t runtime, unsigned version
 {
 	const struct py_offsets *table;
 	unsigned char buf[DEBUG_OFFSETS_READ];
+	char supported[64];
 	int err;
 
 	if (version >= 0x030d) {
@@ -171,17 +193,21 @@ static int read_layout(struct py_process *py, uint64_t runtime, unsigned version
 		err = proc_mem__read(py->pid, runtime, buf, sizeof(buf));
 		if (err)
 			return fail(why, why_size, err, "cannot read _PyRuntime: %s", strerror(-err));
-		err = py_offsets__from_debug(buf, sizeof(buf), &py->off);
-		if (err)
-			return fail(why, why_size, -ENOTSUP,
-				    "CPython %u.%u: its _Py_DebugOffsets layout is not one we know (supported: 2.7, 3.6-3.13)",
-				    version >> 8, version & 0xff);
-		return 0;
+		err = py_offsets__from_debug(buf, sizeof(buf), &py->off, why, why_size);
+		if (err && why && strncmp(why, "CPython ", 8)) {
+			char detail[160];
+
+			snprintf(detail, sizeof(detail), "%s", why);
+			fail(why, why_size, err, "CPython %u.%u: %s", version >> 8, version & 0xff, detail);
+		}
+		return err ? -ENOTSUP : 0;
 	}
 	table = py_offsets__find(version);
-	if (!table)
-		return fail(why, why_size, -ENOTSUP, "CPython %u.%u is not supported (supported: 2.7, 3.6-3.13)",
-			    version >> 8, version & 0xff);
+	if (!table) {
+		py_offsets__supported(supported, sizeof(supported));
+		return fail(why, why_size, -ENOTSUP, "CPython %u.%u is not supported (supported: %s)", version >> 8,
+			    version & 0xff, supported);
+	}
 	py->off = *table;
 	return 0;
 }
@@ -213,6 +239,7 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 		       size_t why_size)
 {
 	uint64_t vaddr, bias, runtime = 0, addr;
+	char file[PATH_MAX];
 	uint32_t hex;
 	unsigned version;
 	int err;
@@ -230,8 +257,12 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 		version = (hex >> 24) << 8 | ((hex >> 16) & 0xff); /* PY_VERSION_HEX */
 	} else {
 		version = py_version__from_symbols(elf_has, elf);
-		if (!version)
-			return fail(why, why_size, -ENOTSUP, "a CPython older than 2.7/3.6 (supported: 2.7, 3.6-3.13)");
+		if (!version) {
+			char supported[64];
+
+			py_offsets__supported(supported, sizeof(supported));
+			return fail(why, why_size, -ENOTSUP, "a CPython older than 2.7/3.6 (supported: %s)", supported);
+		}
 	}
 	snprintf(py->version, sizeof(py->version), "%u.%u", version >> 8, version & 0xff);
 	err = read_layout(py, runtime, version, why, why_size);
@@ -256,7 +287,9 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 	py->dev_major = map->dev_major;
 	py->dev_minor = map->dev_minor;
 	py->inode = map->inode;
-	py->stdlib_dir = stdlib_dir(map->path, py->version);
+	snprintf(file, sizeof(file), "%s", map->path);
+	target_view(py->pid, file);
+	py->stdlib_dir = stdlib_dir(file, py->version);
 	py->script_dir = script_dir(py->pid, &py->script_dir_given);
 	return 0;
 }

@@ -21,6 +21,9 @@ TITLE = "Cost per sample in the kernel"
 RATE = 999
 DEPTHS = (10, 50, 120)
 PYTHON = "3.12"
+# The layouts read from _Py_DebugOffsets, side by side at one depth: 3.14+ must cost what 3.13 costs (within 10 %).
+VERSIONS = ("3.13", "3.14", "3.15")
+VERSION_DEPTH = 50
 
 
 def one(ctx, argv, seconds, extra, depth=None):
@@ -96,6 +99,7 @@ def run(ctx):
                 rows.append(["pyflame-bpf" + (" " + tags if tags else ""), label, common.fmt_dist(s, 1, 0),
                              deepest])
                 ctx.log("kernel cost %s %s: %s ns" % (label, tags, common.fmt_dist(s, 1, 0)))
+        versions(ctx, runs, seconds, rows, data)
         bt = next((p for p in ctx.profilers if p.name == "bpftrace"), None)
         if bt and bt.status is None:
             ns = [bpftrace_cost(ctx, cases[0][1], seconds) for _ in range(runs)]
@@ -116,9 +120,47 @@ def run(ctx):
     }
 
 
+def versions(ctx, runs, seconds, rows, data):
+    """VERSIONS at VERSION_DEPTH frames, their runs interleaved (one of each per round) so that drift hits all alike."""
+    found = [(m, common.python(m)) for m in VERSIONS if common.python(m)]
+    got = dict((m, []) for m, _ in found)
+    for _ in range(runs + 1):
+        for minor, exe in found:
+            got[minor].append(one(ctx, [exe, os.path.join(common.BENCH_TARGETS, "deep.py"), str(VERSION_DEPTH)],
+                                  seconds, []))
+    for minor, _ in found:
+        s = common.summarize([g[0] for g in got[minor] if g[0] is not None])
+        label = "CPython %s, %d Python frames (interleaved)" % (minor, VERSION_DEPTH)
+        data["results"].append({"case": label, "version": minor, "depth": VERSION_DEPTH, "tags": False, "ns": s,
+                                "deepest_stack": max(g[1] for g in got[minor])})
+        rows.append(["pyflame-bpf", label, common.fmt_dist(s, 1, 0), max(g[1] for g in got[minor])])
+        ctx.log("kernel cost %s: %s ns" % (label, common.fmt_dist(s, 1, 0)))
+    for minor in VERSIONS:
+        if minor not in got:
+            rows.append(["pyflame-bpf", "CPython %s" % minor, "not measured: not installed", ""])
+
+
+def version_goals(result):
+    by = dict((e["version"], e["ns"]) for e in result.get("data", {}).get("results", [])
+              if e.get("version") and e["ns"].get("n"))
+    base = by.get(VERSIONS[0])
+    out = []
+    for minor in VERSIONS[1:]:
+        if base and minor in by:
+            ratio = by[minor]["median"] / base["median"]
+            out.append(("kernel cost at %d frames on %s within 10 %% of %s" % (VERSION_DEPTH, minor, VERSIONS[0]),
+                        "%.2f µs vs %.2f µs (%+.0f %%)" % (by[minor]["median"] / 1e3, base["median"] / 1e3,
+                                                          (ratio - 1) * 100), ratio <= 1.10))
+    return out
+
+
 def goals(result):
+    return depth_goal(result) + version_goals(result)
+
+
+def depth_goal(result):
     for e in result.get("data", {}).get("results", []):
-        if e.get("depth") == 50 and not e.get("tags") and e["ns"].get("n"):
+        if e.get("depth") == 50 and not e.get("tags") and not e.get("version") and e["ns"].get("n"):
             med = e["ns"]["median"]
             return [("kernel cost per sample < 5 µs at 50 Python frames", "%.2f µs%s" % (
                 med / 1e3, "" if med < 5000 else ", over by %.2f µs (%.0f %%)" % ((med - 5000) / 1e3,

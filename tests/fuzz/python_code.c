@@ -25,7 +25,7 @@ static int layout_of(struct py_process *py, unsigned version, uint64_t runtime)
 		static uint8_t buf[DEBUG_OFFSETS_READ];
 
 		if (proc_mem__read(py->pid, runtime, buf, sizeof(buf)) ||
-		    py_offsets__from_debug(buf, sizeof(buf), &py->off))
+		    py_offsets__from_debug(buf, sizeof(buf), &py->off, NULL, 0))
 			return -1;
 		return 0;
 	}

@@ -1,5 +1,5 @@
 /*
- * Fuzzes the _Py_DebugOffsets parser (user/python_offsets.c), which reads the start of a 3.13+ target's _PyRuntime.
+ * Fuzzes the _Py_DebugOffsets parser (user/python_debug_offsets.c), which reads the start of a 3.13+ target's _PyRuntime.
  * The corpus holds the .PyRuntime section of the installed CPython 3.13 (scripts/gen-fuzz-corpus.py).
  */
 #include <stdint.h>
@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size); /* exactly sized: a read past the end is caught */
-	if (!py_offsets__from_debug(copy, size, &o)) {
+	if (!py_offsets__from_debug(copy, size, &o, NULL, 0)) {
 		/* Accepted offsets are inside their structs: never negative. */
 		if (o.code_name < 0 || o.code_filename < 0 || o.code_linetable < 0 || o.code_firstlineno < 0 ||
 		    o.object_type < 0 || o.type_name < 0 || o.unicode_state < 0 || o.unicode_length < 0 ||

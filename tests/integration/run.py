@@ -81,6 +81,10 @@ def main():
     if os.geteuid() != 0:
         print("the integration tests load BPF programs: run them as root", file=sys.stderr)
         return 1
+    # The unit tests read the 3.14/3.15 builds of the same root the integration tests run.
+    os.environ["PYFLAME_SID_ROOT"] = lib.sid_root() or ""
+    if not lib.sid_root():
+        print("  no Debian unstable root, CPython 3.14+ tests skip: %s" % lib.sid_root_why(), flush=True)
     up, uf = run_unit(units) if units else (0, 0)
     ip, if_, skipped = lib.run_all(selected)
     print("%d passed, %d failed, %d skipped" % (up + ip, uf + if_, skipped))

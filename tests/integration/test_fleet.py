@@ -85,7 +85,13 @@ class LineReader:
 
 @test
 def test_children_prefork_master_every_worker_named_from_its_first_sample():
-    minor, exe = python()
+    # One pyenv build, and the newest layouts (3.14+, run in the Debian unstable root) where they are here.
+    found = dict(pythons())
+    for minor, exe in [python()] + [(m, found[m]) for m in lib.SID_VERSIONS if m in found]:
+        check_prefork(minor, exe)
+
+
+def check_prefork(minor, exe):
     with Target([exe, PREFORK, "2", "1", "0"]) as master:
         initial = [int(l.split()[1]) for l in master.lines if l.startswith("worker ")]
         workers = LineReader(master)
@@ -118,9 +124,9 @@ def test_children_prefork_master_every_worker_named_from_its_first_sample():
     # a dozen such samples in four workers).
     check(first >= 3 * len(during), "%d first_steps samples in %d workers forked while recording" %
           (first, len(during)))
-    print("  %d workers forked while recording: %d samples, %d in first_steps, %d without Python frames" %
-          (len(during), total, first, native), flush=True)
-    check(native <= 2 + total // 200, "%d of %d worker samples without Python frames" % (native, total))
+    print("  %s: %d workers forked while recording: %d samples, %d in first_steps, %d without Python frames" %
+          (minor, len(during), total, first, native), flush=True)
+    check(native <= 2 + total // 200, "%s: %d of %d worker samples without Python frames" % (minor, native, total))
     check(re.search(r"processes: \d+ followed \((\d+) forked", run.err), "no follow summary: %r" % run.err[-800:])
 
 

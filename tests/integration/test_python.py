@@ -17,6 +17,7 @@ KINDS = os.path.join(PY_TARGETS, "kinds.py")
 KINDS_PY3 = os.path.join(PY_TARGETS, "kinds_py3.py")
 CHURN = os.path.join(PY_TARGETS, "churn_code.py")
 EXIT_EARLY = os.path.join(PY_TARGETS, "exit_early.py")
+NAMED_THREADS = os.path.join(PY_TARGETS, "named_threads.py")
 
 ROOT_FRAME = re.compile(r"^(.+) \((\d+)\)$")
 # NAME (FILE:LINE), or NAME (FILE) when the code object had no line for the instruction.
@@ -40,7 +41,7 @@ def installed():
     have = set(m for m, _ in found)
     for minor in lib.SUPPORTED:
         if minor not in have:
-            print("  skip %s: no CPython %s under $PYENV_ROOT/versions" % (minor, minor), flush=True)
+            print("  skip %s: %s" % (minor, lib.missing_python_why(minor)), flush=True)
     if not found:
         raise Skip("no supported CPython installed under $PYENV_ROOT (see lib.pythons())")
     return found
@@ -327,6 +328,28 @@ def test_four_threads_under_their_roots():
         check(any(py and parse_py(py[0]) and parse_py(py[0])[1] == "threading.py" and
                   any(p and p[0] == run_frame for p in map(parse_py, py)) for _, py, _, _ in stacks[pid]),
               "%s: no %s (threading.py:N) above the workers" % (minor, run_frame))
+
+
+@test
+def test_thread_names_set_by_python_3_14_and_later_show_under_threads():
+    # 3.14+ set the OS thread name from threading.Thread.name, cut to 15 bytes: --threads shows it as the comm.
+    pythons = [(m, exe) for m, exe in installed() if at_least(m, (3, 14))]
+    if not pythons:
+        raise Skip("no CPython 3.14+ (%s)" % "; ".join(lib.missing_python_why(m) for m in lib.SID_VERSIONS))
+    with Group([(m, [exe, NAMED_THREADS]) for m, exe in pythons]) as g:
+        run = g.record(["-d", "2", "-F", "499", "--threads"])
+        labels = g.label_of()
+    stacks = by_pid(run, threads=True)
+    want = {"api-handler-1", "api-handler-2", "a-very-long-thr"}
+    for pid, minor in sorted(labels.items()):
+        spinning = {}
+        for thread, py, _, c in stacks.get(pid, []):
+            if any(p and p[0] == "spin" for p in map(parse_py, py)):
+                name = re.match(r"^thread (.*) \((\d+)\)$", thread).group(1)
+                spinning[name] = spinning.get(name, 0) + c
+        check(set(spinning) == want, "%s: threads running spin: %r, want %r" % (minor, spinning, sorted(want)))
+        check(min(spinning.values()) >= 50, "%s: %r" % (minor, spinning))
+        print("  %s: %s" % (minor, ", ".join("%s %d" % kv for kv in sorted(spinning.items()))), flush=True)
 
 
 def check_known_line(stacks, label, filename="known_line.py", min_samples=50):
@@ -700,7 +723,8 @@ FAKE_PYTHON = r"""
 #include <stdio.h>
 
 const unsigned long Py_Version = PY_VERSION_HEX;
-char _PyRuntime[4096];
+/* 3.13+ start _PyRuntime with _Py_DebugOffsets: its cookie, then the version. */
+struct { char cookie[8]; unsigned long version; char rest[4080]; } _PyRuntime = { "xdebugpy", PY_VERSION_HEX };
 static volatile unsigned long sink;
 
 __attribute__((noinline)) static void fake_spin(void)

@@ -31,9 +31,11 @@ CHUNK = 20000
 V = sys.version_info[:2]
 WORD = ctypes.sizeof(ctypes.c_void_p)
 F_BACK = 24  # PyFrameObject.f_back (2.7-3.10: after PyObject_VAR_HEAD)
-F_FRAME = 24  # PyFrameObject.f_frame (3.11-3.13: after PyObject_HEAD and f_back)
+F_FRAME = 24  # PyFrameObject.f_frame (3.11-3.15: after PyObject_HEAD and f_back)
 # _PyInterpreterFrame: (offset of previous, offset of the code pointer) by version.
-IFRAME = {(3, 11): (48, 32), (3, 12): (8, 0), (3, 13): (8, 0)}
+IFRAME = {(3, 11): (48, 32), (3, 12): (8, 0), (3, 13): (8, 0), (3, 14): (8, 0), (3, 15): (8, 0)}
+# 3.14+: the code pointer is a _PyStackRef, its low bits a tag.
+CODE_MASK = ~3 if V >= (3, 14) else ~0
 STOP = []
 
 
@@ -58,7 +60,8 @@ def link_of(frame):
     prev, code = IFRAME[V]
     iframe = word(id(frame) + F_FRAME).value
     caller = word(iframe + prev).value
-    if word(iframe + code).value != id(frame.f_code) or word(caller + code).value != id(frame.f_back.f_code):
+    if ((word(iframe + code).value & CODE_MASK) != id(frame.f_code) or
+            (word(caller + code).value & CODE_MASK) != id(frame.f_back.f_code)):
         fail("_PyInterpreterFrame layout of %d.%d does not match" % V)
     return iframe + prev
 
