@@ -122,7 +122,7 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 		return 0;
 	}
 	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || !inside(o->unicode_state, 4, o->unicode_compact_data) ||
-	    !inside(o->unicode_length, 8, o->unicode_compact_data))
+	    !inside(o->unicode_length, 8, o->unicode_compact_data) || !inside(o->object_type, 8, o->unicode_compact_data))
 		return -EINVAL;
 	err = proc_mem__read(py->pid, addr, hdr, o->unicode_compact_data);
 	if (err)
