@@ -15,6 +15,7 @@ import test_native  # noqa: E402,F401
 import test_memcheck  # noqa: E402,F401
 import test_python  # noqa: E402,F401
 import test_formats  # noqa: E402,F401
+import test_docs  # noqa: E402,F401
 import test_svg  # noqa: E402,F401
 import test_browser  # noqa: E402,F401
 import test_pprof  # noqa: E402,F401

@@ -4,7 +4,7 @@ import shutil
 import subprocess
 import tempfile
 
-from lib import PYFLAME, ROOT, TARGETS, Skip, Target, check, parse_folded, profile, test
+from lib import PYFLAME, TARGETS, Skip, Target, check, parse_folded, profile, test
 
 CHAIN = os.path.join(TARGETS, "chain")
 
@@ -81,20 +81,6 @@ def test_report_round_trips_folded_and_reads_zstd_without_privileges():
         check("bad.folded:2" in run.err, "error does not name the line: %r" % run.err)
     finally:
         shutil.rmtree(d)
-
-
-@test
-def test_man_page_renders_and_documents_every_option():
-    if not shutil.which("man"):
-        raise Skip("man is not installed")
-    page = subprocess.run(["man", "-l", os.path.join(ROOT, "docs", "pyflame-bpf.1")], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=dict(os.environ, MANWIDTH="100"))
-    check(page.returncode == 0 and not page.stderr.strip(), "man: %r" % page.stderr)
-    text = page.stdout.decode(errors="replace").replace("\u2010", "-").replace("\u2011", "-")
-    helptext = subprocess.run([PYFLAME, "--help"], stdout=subprocess.PIPE).stdout.decode()
-    import re
-    for opt in sorted(set(re.findall(r"--[a-z][a-z-]+", helptext))):
-        check(opt in text, "the man page does not document %s" % opt)
 
 
 def frame_fills(svg_text):

@@ -11,7 +11,7 @@ import lib
 from lib import PY_TARGETS, PYFLAME, Failure, Skip, Target, check, test
 
 BUSY = os.path.join(PY_TARGETS, "busy_threads.py")
-# The profiler's peak resident memory in these runs stays under this (README, "Memory"): about 35 MB of it is
+# The profiler's peak resident memory in these runs stays under this (docs/COST.md, "Memory"): about 35 MB of it is
 # there for any run (the 8 MiB ring buffer mapped twice, kallsyms, libbpf, libdw), the rest grows with distinct
 # stacks and code objects, not with time or samples.
 MAX_RSS_MB = 64
