@@ -21,12 +21,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);   /* tgid */
 	__type(value, struct pf_target);
-	__uint(max_entries, 1);
+	__uint(max_entries, 1); /* placeholder: the sampler's map is reused (bpf_map__reuse_fd) */
 } targets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4096);
+	__uint(max_entries, 4096); /* placeholder (one page): the sampler's ring buffer is reused */
 } samples SEC(".maps");
 
 struct {
@@ -98,6 +98,7 @@ static __always_inline void emit(__u32 type, struct task_struct *task, __u32 ppi
 {
 	struct pf_proc_event ev = {};
 
+	ev.kind = PF_REC_PROC_EVENT;
 	ev.time_ns = bpf_ktime_get_ns();
 	ev.start_ns = BPF_CORE_READ(task, group_leader, start_boottime);
 	ev.type = type;

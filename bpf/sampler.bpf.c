@@ -16,7 +16,7 @@
 #define EEXIST 17
 
 /* Set by userspace before load. */
-const volatile __u32 max_py_depth = 128;     /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
+const volatile __u32 max_py_depth = PF_DEFAULT_MAX_DEPTH;     /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
 const volatile __u32 max_py_threads = 4096;  /* thread states visited when searching a thread's state */
 const volatile __u64 tstate_retry_ns = 1000000000ULL; /* how long a "no thread state" answer is trusted */
 const volatile bool measure_cost = false;   /* time each target sample (kernel.bpf_stats_enabled=1 asks for it) */
@@ -29,19 +29,19 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u32);   /* tgid */
 	__type(value, struct pf_target);
-	__uint(max_entries, 4096);
+	__uint(max_entries, PF_DEFAULT_MAX_PROCESSES); /* userspace sets --max-processes before load */
 } targets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-	__uint(max_entries, 16384);
+	__uint(value_size, PF_MAX_STACK_ADDRS * sizeof(__u64));
+	__uint(max_entries, PF_DEFAULT_MAX_STACKS);
 } stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, PF_DEFAULT_BUFFER_MB << 20);
 } samples SEC(".maps");
 
 struct {
@@ -82,7 +82,7 @@ struct {
 /* Per-CPU scratch: the record being built and the blocks last read from the target. */
 struct scratch {
 	/* header, frames, and room for an inline kernel stack (the start pass) */
-	__u8 record[RECORD_FRAMES_END + PF_MAX_KIPS * sizeof(__u64)];
+	__u8 record[RECORD_FRAMES_END + PF_MAX_STACK_ADDRS * sizeof(__u64)];
 	__u8 block[PF_READ_BLOCK];
 	/* A window of the thread's frame stack (3.11+): WINDOW bytes read at once, plus room for a frame's fields. */
 	__u8 window[WINDOW + PF_READ_BLOCK];
@@ -493,6 +493,7 @@ static __always_inline struct pt_regs *user_regs(struct task_struct *task)
 static __always_inline void record_begin(struct scratch *s, struct task_struct *task, __u32 tgid, __u32 tid, __u64 now,
 					 __u64 weight, __u32 flags)
 {
+	SAMPLE(s)->kind = PF_REC_SAMPLE;
 	SAMPLE(s)->time_ns = now;
 	SAMPLE(s)->weight_ns = weight;
 	SAMPLE(s)->tgid = tgid;
@@ -667,6 +668,7 @@ static __always_inline void off_cpu_end(struct task_struct *next, __u64 now)
 	e = bpf_task_storage_get(&task_state, next, 0, 0);
 	if (!e || !e->off_at_ns)
 		return;
+	end.kind = PF_REC_SAMPLE;
 	end.time_ns = now;
 	end.weight_ns = now - e->off_at_ns;
 	end.tgid = tgid;
@@ -733,9 +735,9 @@ int pf_start_pass(struct bpf_iter__task *ctx)
 		n = walk_python(s, &target->py, task, target->flags & PF_TARGET_CODE_TAGS, PF_MAX_PY_FRAMES - 1, 1);
 	}
 	off = sizeof(struct pf_sample) + (__u64)(n & (PF_MAX_PY_FRAMES - 1)) * sizeof(struct pf_py_frame);
-	len = bpf_get_task_stack(task, s->record + off, PF_MAX_KIPS * sizeof(__u64), 0);
-	if (len > PF_MAX_KIPS * sizeof(__u64))
-		len = PF_MAX_KIPS * sizeof(__u64);
+	len = bpf_get_task_stack(task, s->record + off, PF_MAX_STACK_ADDRS * sizeof(__u64), 0);
+	if (len > PF_MAX_STACK_ADDRS * sizeof(__u64))
+		len = PF_MAX_STACK_ADDRS * sizeof(__u64);
 	if (len > 0) {
 		SAMPLE(s)->flags |= PF_SAMPLE_KIPS;
 		SAMPLE(s)->kips_n = len / sizeof(__u64);

@@ -25,19 +25,19 @@ enum pf_proc_event_type {
 /*
  * One process event, streamed through the sampler's ring buffer in order with the samples: every sample a process
  * took before it exec'd or exited is read before the event, every sample of the next program or of a later process
- * with the same PID after it. A record of exactly this size is an event; a sample is always longer.
+ * with the same PID after it.
  */
 struct pf_proc_event {
+	__u32 kind;             /* PF_REC_PROC_EVENT */
+	__u32 type;             /* enum pf_proc_event_type */
 	__u64 time_ns;          /* bpf_ktime_get_ns(), as a sample's */
 	__u64 start_ns;         /* the process's start, ns since boot (task->start_boottime): PID + start = identity */
-	__u32 type;             /* enum pf_proc_event_type */
 	__u32 pid;              /* tgid */
 	__u32 ppid;             /* PF_PROC_FORK: the forking target */
 	__u32 flags;            /* PF_TARGET_* of the entry the kernel made (a fork inherits PF_TARGET_PYTHON) */
+	__u32 pad;
 	char comm[PF_TASK_COMM_LEN]; /* the process's name now */
 };
-
-_Static_assert(sizeof(struct pf_proc_event) < sizeof(struct pf_sample), "events are told from samples by size");
 
 /* Counted per CPU in the lifecycle's `lifecycle_stats` map. */
 enum pf_lifecycle_stat {

@@ -8,6 +8,17 @@
 #endif
 
 #define PF_TASK_COMM_LEN 16
+
+/* Limits and defaults the BPF programs, the command line and its help share: each is defined here only. */
+#define PF_MAX_STACK_ADDRS 127          /* kernel.perf_event_max_stack: addresses of a stack-map entry, and of a
+					 * record's inline kernel stack */
+#define PF_DEFAULT_MAX_PROCESSES 8192   /* `targets` entries (--max-processes) */
+#define PF_DEFAULT_MAX_STACKS 16384     /* stack map entries (--max-stacks) */
+#define PF_DEFAULT_BUFFER_MB 8          /* ring buffer in MiB (--buffer-size) */
+#define PF_DEFAULT_MAX_DEPTH 128        /* Python frames kept per sample (--max-depth) */
+#define PF_DEFAULT_FREQUENCY 99         /* samples per second per CPU (-F) */
+#define PF_STR_(x) #x
+#define PF_STR(x) PF_STR_(x)            /* a default as text, for help strings */
 /* Hard ceiling for --max-depth: bounds the per-CPU scratch record and the verifier's view of the walk. */
 #define PF_MAX_PY_FRAMES 512
 /* Largest block read for one frame or thread state (FACTS.md: ≤ 3.10 needs up to 124 B, tstate up to 184 B). */
@@ -143,13 +154,20 @@ static inline __u32 pf_code_tag(const __u32 *words, __u64 name_hash)
 #define PF_SAMPLE_EVENT_WAIT (1u << 13)/* off-CPU: in epoll, or select/poll on descriptors (an event loop's wait) */
 
 #define PF_NO_USTACK (-2)             /* ustack_id of a Python process's sample: see user_ip */
-#define PF_MAX_KIPS 127               /* kernel.perf_event_max_stack: inline kernel addresses of a record */
+
+/* What a ring-buffer record is: the first field of every record, so none is told apart by its size. */
+enum pf_record_kind {
+	PF_REC_SAMPLE = 1,          /* struct pf_sample: a sample, or an off-CPU start or end (its flags say which) */
+	PF_REC_PROC_EVENT = 2,      /* struct pf_proc_event (include/lifecycle.h): a target came, went or exec'd */
+};
 
 /*
  * One sample, streamed through the ring buffer: header, py_nframes frames (leaf first), then with PF_SAMPLE_KIPS
  * kips_n kernel addresses (leaf first).
  */
 struct pf_sample {
+	__u32 kind;                 /* PF_REC_SAMPLE */
+	__u32 flags;                /* PF_SAMPLE_* */
 	__u64 time_ns;              /* bpf_ktime_get_ns() */
 	__u64 weight_ns;            /* off-CPU: how long the thread was off CPU (known at its end); else 0 */
 	__u32 tgid;
@@ -157,11 +175,9 @@ struct pf_sample {
 	__u32 cpu;
 	__s32 kstack_id;            /* < 0: no kernel stack (-EFAULT for user-mode samples is normal) */
 	__s32 ustack_id;            /* < 0: none; Python processes send user_ip instead (libpython has no frame pointers) */
-	__u32 flags;                /* PF_SAMPLE_* */
-	__u64 user_ip;              /* the user-mode instruction pointer (Python processes only) */
 	__u16 py_nframes;
 	__u16 kips_n;               /* with PF_SAMPLE_KIPS */
-	__u32 pad;
+	__u64 user_ip;              /* the user-mode instruction pointer (Python processes only) */
 	char comm[PF_TASK_COMM_LEN];/* the thread's comm */
 	struct pf_py_frame frames[];
 };

@@ -11,6 +11,7 @@
 #include "comm_glob.h"
 #include "output_format.h"
 #include "process_scope.h"
+#include "pyflame.h"
 
 #define PF_VERSION "0.1.0"
 
@@ -56,10 +57,10 @@ static const struct option_doc options[] = {
 	{ { "comm", required_argument, NULL, OPT_COMM }, "GLOB",
 	  "with --all or --cgroup: only processes whose name (comm) matches this shell pattern" },
 	{ { "max-processes", required_argument, NULL, OPT_MAX_PROCESSES }, "N",
-	  "processes profiled at once, 16-4194304 (default 8192)" },
+	  "processes profiled at once, 16-4194304 (default " PF_STR(PF_DEFAULT_MAX_PROCESSES) ")" },
 	{ { "duration", required_argument, NULL, 'd' }, "SECONDS",
 	  "stop after this long (fractions allowed); default: until Ctrl-C or every target exited" },
-	{ { "frequency", required_argument, NULL, 'F' }, "HZ", "samples per second per CPU (default 99)" },
+	{ { "frequency", required_argument, NULL, 'F' }, "HZ", "samples per second per CPU (default " PF_STR(PF_DEFAULT_FREQUENCY) ")" },
 	{ { "output", required_argument, NULL, 'o' }, "FILE", "write the profile here (default: stdout)" },
 	{ { "mode", required_argument, NULL, OPT_MODE }, "MODE",
 	  "cpu (default: on-CPU samples), off (time blocked, in us) or wall (both, in us)" },
@@ -70,11 +71,11 @@ static const struct option_doc options[] = {
 	{ { "gil", no_argument, NULL, OPT_GIL }, NULL,
 	  "only samples of threads holding the GIL, plus [GIL wait] time in off/wall (CPython 3.7+)" },
 	{ { "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE }, "BYTES",
-	  "ring buffer between kernel and userspace, K/M suffix, power of two (default 8M)" },
+	  "ring buffer between kernel and userspace, K/M/G suffix, power of two (default " PF_STR(PF_DEFAULT_BUFFER_MB) "M)" },
 	{ { "max-stacks", required_argument, NULL, OPT_MAX_STACKS }, "N",
-	  "distinct kernel+user stacks the stack map holds (default 16384)" },
+	  "distinct kernel+user stacks the stack map holds (default " PF_STR(PF_DEFAULT_MAX_STACKS) ")" },
 	{ { "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, "N",
-	  "Python frames kept per sample, 1-512 (default 128); deeper stacks are cut at the root" },
+	  "Python frames kept per sample, 1-" PF_STR(PF_MAX_PY_FRAMES) " (default " PF_STR(PF_DEFAULT_MAX_DEPTH) "); deeper stacks are cut at the root" },
 	{ { "format", required_argument, NULL, OPT_FORMAT }, "FORMAT",
 	  "folded, svg, pprof or speedscope (default: from -o's suffix: .svg, .pb.gz, .speedscope.json, else folded)" },
 	{ { "title", required_argument, NULL, OPT_TITLE }, "TEXT", "title of the picture (svg)" },
@@ -266,11 +267,11 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	int c, err, word, min_block_given = 0;
 
 	memset(o, 0, sizeof(*o));
-	o->frequency = 99;
-	o->buffer_size = 8UL << 20;
-	o->max_stacks = 16384;
-	o->max_depth = 128;
-	o->max_processes = 8192;
+	o->frequency = PF_DEFAULT_FREQUENCY;
+	o->buffer_size = (unsigned long)PF_DEFAULT_BUFFER_MB << 20;
+	o->max_stacks = PF_DEFAULT_MAX_STACKS;
+	o->max_depth = PF_DEFAULT_MAX_DEPTH;
+	o->max_processes = PF_DEFAULT_MAX_PROCESSES;
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof(struct option));
@@ -332,8 +333,8 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 			o->max_stacks = (unsigned)v;
 			break;
 		case OPT_MAX_DEPTH:
-			if (parse_ulong(optarg, 1, 512, &v))
-				return bad("max depth (1-512)", optarg);
+			if (parse_ulong(optarg, 1, PF_MAX_PY_FRAMES, &v))
+				return bad("max depth (1-" PF_STR(PF_MAX_PY_FRAMES) ")", optarg);
 			o->max_depth = (unsigned)v;
 			break;
 		case OPT_PER_PROCESS: o->per_process = 1; break;

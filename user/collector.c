@@ -9,8 +9,6 @@
 #include "python_frame_name.h"
 #include "python_symbols.h"
 
-#define MAX_NATIVE 127  /* kernel.perf_event_max_stack */
-
 /* A resolved native stack: frame ids root first; for a Python leaf also whether it is the interpreter's. */
 struct frame_ids {
 	uint32_t n;
@@ -18,18 +16,29 @@ struct frame_ids {
 	uint32_t ids[];
 };
 
-int collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,
-		    int stack_map_fd)
+/* A target's resolved user stacks and native leaves (struct target_process.stacks): its addresses mean nothing elsewhere. */
+struct stack_cache {
+	struct hashmap ustacks; /* stack id -> struct frame_ids */
+	struct hashmap leaves;  /* user ip -> struct frame_ids of one frame (Python processes) */
+};
+
+/* The sampler's stack map: addresses leaf first, zero-filled after the last. */
+static int map_read_stack(void *ctx, int32_t id, uint64_t *ips)
+{
+	return bpf_map_lookup_elem(*(int *)ctx, &id, ips) ? -errno : 0;
+}
+
+void collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,
+		     int stack_map_fd)
 {
 	memset(c, 0, sizeof(*c));
 	c->profile = p;
 	c->ksyms = ksyms;
 	c->usyms = usyms;
 	c->stack_map_fd = stack_map_fd;
+	c->stacks.read = map_read_stack;
+	c->stacks.ctx = &c->stack_map_fd;
 	hashmap__init(&c->kstacks);
-	hashmap__init(&c->ustacks);
-	hashmap__init(&c->leaves);
-	return 0;
 }
 
 static void free_values(struct hashmap *m)
@@ -45,9 +54,26 @@ static void free_values(struct hashmap *m)
 void collector__free(struct collector *c)
 {
 	free_values(&c->kstacks);
-	free_values(&c->ustacks);
-	free_values(&c->leaves);
 	free(c->buf);
+}
+
+void stack_cache__free(struct stack_cache *sc)
+{
+	if (!sc)
+		return;
+	free_values(&sc->ustacks);
+	free_values(&sc->leaves);
+	free(sc);
+}
+
+/* t's cache, made on first use; NULL on -ENOMEM. */
+static struct stack_cache *cache_of(struct target_process *t)
+{
+	if (!t->stacks && t->alive && (t->stacks = calloc(1, sizeof(*t->stacks)))) {
+		hashmap__init(&t->stacks->ustacks);
+		hashmap__init(&t->stacks->leaves);
+	}
+	return t->stacks;
 }
 
 static int push(struct collector *c, size_t *n, int64_t id)
@@ -77,41 +103,43 @@ static int read_stack(struct collector *c, int32_t id, uint64_t *ips)
 {
 	int n = 0;
 
-	memset(ips, 0, MAX_NATIVE * sizeof(*ips));
-	if (bpf_map_lookup_elem(c->stack_map_fd, &id, ips))
-		return -errno;
-	while (n < MAX_NATIVE && ips[n])
+	int err;
+
+	memset(ips, 0, PF_MAX_STACK_ADDRS * sizeof(*ips));
+	err = c->stacks.read(c->stacks.ctx, id, ips);
+	if (err)
+		return err;
+	while (n < PF_MAX_STACK_ADDRS && ips[n])
 		n++;
 	return n;
 }
 
 /* Name of address ips[i] of a stack, written into buf. */
-typedef void (*name_fn)(struct collector *c, uint32_t tgid, const uint64_t *ips, int i, char *buf, size_t size);
+typedef void (*name_fn)(struct collector *c, struct target_process *t, const uint64_t *ips, int i, char *buf, size_t size);
 
-static void kernel_name(struct collector *c, uint32_t tgid, const uint64_t *ips, int i, char *buf, size_t size)
+static void kernel_name(struct collector *c, struct target_process *t, const uint64_t *ips, int i, char *buf, size_t size)
 {
 	const char *name = c->ksyms ? kallsyms__lookup(c->ksyms, ips[i]) : NULL;
 
-	(void)tgid;
+	(void)t;
 	if (name)
 		snprintf(buf, size, "%s", name);
 	else
 		snprintf(buf, size, "0x%llx", (unsigned long long)ips[i]);
 }
 
-static void user_name(struct collector *c, uint32_t tgid, const uint64_t *ips, int i, char *buf, size_t size)
+static void user_name(struct collector *c, struct target_process *t, const uint64_t *ips, int i, char *buf, size_t size)
 {
 	/* Every frame but the leaf holds a return address: look it up at ip - 1. */
-	user_symbols__name(c->usyms, (pid_t)tgid, ips[i], i > 0, buf, size);
+	user_symbols__name(c->usyms, t, ips[i], i > 0, buf, size);
 }
 
-/* A stack id resolved to frame ids (root first), once per cache key. */
-static struct frame_ids *resolve_stack(struct collector *c, struct hashmap *cache, uint32_t tgid, int32_t id,
+/* A stack id resolved to frame ids (root first), once per cache (the kernel's, or a target's). */
+static struct frame_ids *resolve_stack(struct collector *c, struct hashmap *cache, struct target_process *t, int32_t id,
 				       enum frame_kind kind, name_fn name_of)
 {
-	uint32_t key[2] = { tgid, (uint32_t)id };
-	struct frame_ids *f = hashmap__get(cache, key, sizeof(key));
-	uint64_t ips[MAX_NATIVE];
+	struct frame_ids *f = hashmap__get(cache, &id, sizeof(id));
+	uint64_t ips[PF_MAX_STACK_ADDRS];
 	char name[512];
 	int n;
 
@@ -126,7 +154,7 @@ static struct frame_ids *resolve_stack(struct collector *c, struct hashmap *cach
 	for (int i = 0; i < n; i++) {
 		int64_t fid;
 
-		name_of(c, tgid, ips, i, name, sizeof(name));
+		name_of(c, t, ips, i, name, sizeof(name));
 		fid = profile__frame(c->profile, kind, name);
 		if (fid < 0) {
 			free(f);
@@ -135,14 +163,14 @@ static struct frame_ids *resolve_stack(struct collector *c, struct hashmap *cach
 		f->ids[n - 1 - i] = (uint32_t)fid; /* the map holds the leaf first */
 	}
 	f->n = n;
-	if (hashmap__set(cache, key, sizeof(key), f)) {
+	if (hashmap__set(cache, &id, sizeof(id), f)) {
 		free(f);
 		return NULL;
 	}
 	return f;
 }
 
-static int add_python(struct collector *c, size_t *n, const struct pf_sample *s)
+static int add_python(struct collector *c, struct target_process *t, size_t *n, const struct pf_sample *s)
 {
 	int err = 0;
 
@@ -153,7 +181,7 @@ static int add_python(struct collector *c, size_t *n, const struct pf_sample *s)
 		err = marker(c, n, "[read error]");
 	/* The record holds the leaf first: the profile wants the root first. */
 	for (int i = (int)s->py_nframes - 1; !err && i >= 0; i--) {
-		int64_t id = py_symbols__frame(c->py, c->profile, s->tgid, &s->frames[i],
+		int64_t id = py_symbols__frame(c->py, c->profile, t, &s->frames[i],
 					       !!(s->flags & PF_SAMPLE_CODE_TAGS));
 
 		err = id == -ENOENT ? 0 : push(c, n, id);
@@ -171,25 +199,27 @@ static int is_dynamic_linker(const struct proc_map *map)
 }
 
 /* The native leaf of a Python process's sample, when it is outside the interpreter (libc, a C extension). */
-static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sample *s)
+static int add_python_leaf(struct collector *c, struct target_process *t, size_t *n, const struct pf_sample *s)
 {
-	uint64_t key[2] = { s->tgid, s->user_ip };
-	struct frame_ids *f = hashmap__get(&c->leaves, key, sizeof(key));
+	struct stack_cache *sc = t ? cache_of(t) : NULL;
+	struct frame_ids *f = sc ? hashmap__get(&sc->leaves, &s->user_ip, sizeof(s->user_ip)) : NULL;
 
 	if (!s->user_ip)
 		return 0;
+	if (!sc)
+		return t && t->alive ? -ENOMEM : marker(c, n, "[unknown]");
 	if (!f) {
 		const struct proc_map *map;
 
 		f = calloc(1, sizeof(*f) + sizeof(uint32_t));
 		if (!f)
 			return -ENOMEM;
-		if (hashmap__set(&c->leaves, key, sizeof(key), f)) {
+		if (hashmap__set(&sc->leaves, &s->user_ip, sizeof(s->user_ip), f)) {
 			free(f);
 			return -ENOMEM;
 		}
-		map = user_symbols__map(c->usyms, s->tgid, s->user_ip);
-		f->leaf_in_interpreter = py_symbols__in_interpreter(c->py, s->tgid, map) || is_dynamic_linker(map);
+		map = user_symbols__map(c->usyms, t, s->user_ip);
+		f->leaf_in_interpreter = py_symbols__in_interpreter(t, map) || is_dynamic_linker(map);
 	}
 	/* Inside the interpreter the Python frames say it all; with no Python frame the leaf is all there is. */
 	if (f->leaf_in_interpreter && s->py_nframes)
@@ -199,7 +229,7 @@ static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sampl
 		char name[512];
 		int64_t id;
 
-		user_symbols__name(c->usyms, (pid_t)s->tgid, s->user_ip, 0, name, sizeof(name));
+		user_symbols__name(c->usyms, t, s->user_ip, 0, name, sizeof(name));
 		id = profile__frame(c->profile, FRAME_NATIVE, name);
 		if (id < 0)
 			return (int)id;
@@ -211,16 +241,20 @@ static int add_python_leaf(struct collector *c, size_t *n, const struct pf_sampl
 
 /* Native user frames: the whole stack for native processes; for Python ones only a leaf outside the interpreter,
  * since libpython has no frame pointers and everything deeper is garbage. */
-static int add_native(struct collector *c, size_t *n, const struct pf_sample *s, int python)
+static int add_native(struct collector *c, struct target_process *t, size_t *n, const struct pf_sample *s, int python)
 {
+	struct stack_cache *sc;
 	struct frame_ids *u;
 	int err = 0;
 
 	if (python)
-		return add_python_leaf(c, n, s);
+		return add_python_leaf(c, t, n, s);
 	if (s->ustack_id < 0)
 		return marker(c, n, "[no user stack]");
-	u = resolve_stack(c, &c->ustacks, s->tgid, s->ustack_id, FRAME_NATIVE, user_name);
+	sc = t ? cache_of(t) : NULL;
+	if (!sc)
+		return t && t->alive ? -ENOMEM : marker(c, n, "[no user stack]");
+	u = resolve_stack(c, &sc->ustacks, t, s->ustack_id, FRAME_NATIVE, user_name);
 	if (!u)
 		return marker(c, n, "[no user stack]");
 	for (uint32_t i = 0; !err && i < u->n; i++)
@@ -266,7 +300,7 @@ static int add_kernel(struct collector *c, size_t *n, const struct pf_sample *s)
 	if (s->flags & PF_SAMPLE_KIPS) {
 		err = add_kernel_inline(c, n, s);
 	} else if (s->kstack_id >= 0) {
-		k = resolve_stack(c, &c->kstacks, 0, s->kstack_id, FRAME_KERNEL, kernel_name); /* kernel: any process */
+		k = resolve_stack(c, &c->kstacks, NULL, s->kstack_id, FRAME_KERNEL, kernel_name); /* kernel: any process */
 		for (uint32_t i = 0; k && !err && i < k->n; i++)
 			err = push(c, n, k->ids[i]);
 	}
@@ -347,21 +381,21 @@ static uint64_t record_weight(const struct collector *c, const struct pf_sample 
 }
 
 /* The leaf side of an off-CPU interval: what the thread waited for. */
-static int add_offcpu_leaf(struct collector *c, size_t *n, const struct pf_sample *s, int python)
+static int add_offcpu_leaf(struct collector *c, struct target_process *t, size_t *n, const struct pf_sample *s, int python)
 {
 	int err;
 
 	/* Waiting for the GIL: the futex under it is always the same, the Python stack says where. */
 	if (s->flags & PF_SAMPLE_GIL_WAIT)
 		return marker(c, n, "[GIL wait]");
-	err = add_native(c, n, s, python);
+	err = add_native(c, t, n, s, python);
 	/* Runnable but not running: no kernel stack of a wait, just the time without a CPU. */
 	if (!err && (s->flags & PF_SAMPLE_PREEMPTED))
 		return marker(c, n, "[waiting for CPU]");
 	return err ?: add_kernel(c, n, s);
 }
 
-int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
+int collector__add(struct collector *c, struct target_process *tg, const struct pf_sample *s, size_t size)
 {
 	int python = c->py && (s->flags & PF_SAMPLE_PYTHON);
 	int offcpu = !!(s->flags & PF_SAMPLE_OFFCPU);
@@ -371,7 +405,7 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 	size_t n = 0;
 	int err;
 
-	if (size < sizeof(*s) ||
+	if (size < sizeof(*s) || s->kind != PF_REC_SAMPLE ||
 	    size < sizeof(*s) + (size_t)s->py_nframes * sizeof(s->frames[0]) +
 			   (s->flags & PF_SAMPLE_KIPS ? (size_t)s->kips_n * sizeof(uint64_t) : 0)) {
 		c->bad_records++;
@@ -387,8 +421,8 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 		c->short_us += weight;
 		return 0;
 	}
-	proc = profile__process(c->profile, s->tgid);
-	t = profile__thread(c->profile, s->tid, s->tgid);
+	proc = tg && tg->record ? tg->record : profile__process(c->profile, s->tgid);
+	t = proc ? profile__thread(c->profile, s->tid, proc->key) : NULL;
 	if (!proc || !t)
 		return -ENOMEM;
 	memcpy(t->comm, s->comm, sizeof(t->comm));
@@ -397,11 +431,11 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 	 * the task before its event, and samples of that instant must not rename the program before it. */
 	if (s->tid == s->tgid && !proc->comm[0])
 		memcpy(proc->comm, t->comm, sizeof(proc->comm));
-	err = python && (s->py_nframes || (s->flags & PF_SAMPLE_PY_ERROR)) ? add_python(c, &n, s) : 0;
+	err = python && (s->py_nframes || (s->flags & PF_SAMPLE_PY_ERROR)) ? add_python(c, tg, &n, s) : 0;
 	if (python && s->py_nframes)
 		c->py_samples++;
 	if (offcpu) {
-		err = err ?: add_offcpu_leaf(c, &n, s, python);
+		err = err ?: add_offcpu_leaf(c, tg, &n, s, python);
 		if (err)
 			return err;
 		if (c->no_idle && !(s->flags & (PF_SAMPLE_GIL_WAIT | PF_SAMPLE_PREEMPTED)) &&
@@ -415,37 +449,8 @@ int collector__add(struct collector *c, const struct pf_sample *s, size_t size)
 		if (s->flags & PF_SAMPLE_GIL_WAIT)
 			c->gil_wait_us += weight;
 	} else {
-		err = err ?: add_native(c, &n, s, python);
+		err = err ?: add_native(c, tg, &n, s, python);
 		err = err ?: add_kernel(c, &n, s);
 	}
-	return err ?: profile__add(c->profile, s->tgid, s->tid, c->buf, (uint32_t)n, weight);
-}
-
-/* Drops the entries of cache whose key starts with tgid (keys of at most 16 bytes: (tgid, id) or (tgid, ip)). */
-static void forget_keys(struct hashmap *cache, uint32_t tgid)
-{
-	struct hashmap_entry *e;
-	unsigned char (*keys)[16] = NULL;
-	size_t it = 0, n = 0, cap = 0, len = 0;
-
-	while (hashmap__next(cache, &it, &e)) {
-		uint32_t owner;
-
-		memcpy(&owner, e->key, sizeof(owner));
-		if (owner != tgid || e->key_len > sizeof(keys[0]))
-			continue;
-		if (array__grow((void **)&keys, &cap, n + 1, sizeof(keys[0])))
-			break;
-		len = e->key_len;
-		memcpy(keys[n++], e->key, len);
-	}
-	for (size_t i = 0; i < n; i++)
-		free(hashmap__delete(cache, keys[i], len));
-	free(keys);
-}
-
-void collector__forget(struct collector *c, uint32_t tgid)
-{
-	forget_keys(&c->ustacks, tgid);
-	forget_keys(&c->leaves, tgid);
+	return err ?: profile__add(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight);
 }

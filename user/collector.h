@@ -9,8 +9,16 @@
 #include "profile.h"
 #include "user_symbols.h"
 #include "pyflame.h"
+#include "target_process.h"
 
 struct py_symbols;
+
+/* Where stack ids are turned into addresses: the sampler's stack map, or a test's fake. */
+struct stack_source {
+	/* Fills ips (PF_MAX_STACK_ADDRS entries, leaf first, zero after the last) for stack id; 0 or -errno. */
+	int (*read)(void *ctx, int32_t id, uint64_t *ips);
+	void *ctx;
+};
 
 struct collector {
 	struct profile *profile;
@@ -18,9 +26,8 @@ struct collector {
 	struct user_symbols *usyms;
 	struct py_symbols *py;          /* NULL: no Python naming */
 	int stack_map_fd;
-	struct hashmap kstacks;         /* (0, stack id) -> struct frame_ids */
-	struct hashmap ustacks;         /* (tgid, stack id) -> struct frame_ids */
-	struct hashmap leaves;          /* (tgid, user ip) -> struct frame_ids of one frame (Python processes) */
+	struct stack_source stacks;     /* reads stack_map_fd unless replaced */
+	struct hashmap kstacks;         /* stack id -> struct frame_ids (user stacks are each target's) */
 	uint32_t *buf;                  /* frame ids of the stack being built */
 	size_t buf_cap;
 	uint64_t records;               /* records handled */
@@ -43,16 +50,16 @@ struct collector {
 	uint64_t idle_us;               /* off-CPU time --no-idle dropped */
 };
 
-int collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,
-		    int stack_map_fd);
+void collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,
+		     int stack_map_fd);
 void collector__free(struct collector *c);
 /* Whether an off-CPU interval with these frames (root first) is a wait for work: an event loop's wait (event_wait:
  * the kernel saw epoll, or select/poll on descriptors), an empty queue, an idle pool worker. The rule --no-idle
  * applies; Python frame names as the profile has them. */
 int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, size_t n, int event_wait);
-/* Drops what was resolved for process tgid (it exited or exec'd: a later process with its PID maps other files). */
-void collector__forget(struct collector *c, uint32_t tgid);
-/* One record from the ring buffer. */
-int collector__add(struct collector *c, const struct pf_sample *s, size_t size);
+/* One sample record from the ring buffer, of target tp (NULL: a process the run does not know). */
+int collector__add(struct collector *c, struct target_process *tp, const struct pf_sample *s, size_t size);
+/* A target's resolved stacks, freed by target_process__forget(). */
+void stack_cache__free(struct stack_cache *sc);
 
 #endif

@@ -21,20 +21,6 @@
 #define DISCOVERY_WINDOW_S 5.0  /* how long a new program's interpreter is looked for (shared libpython loads late) */
 #define SWEEP_INTERVAL_S 1.0
 
-/* What the run knows of one live target. */
-struct tracked_process {
-	pid_t pid;
-	uint64_t start;         /* clock ticks since boot: the PID and this are the process */
-	int named;              /* by -p or as the command: the summary reports it by PID */
-	int python;             /* the sampler walks its Python frames */
-	int discovering;        /* its interpreter is still to be found */
-	int expects;            /* its executable links a libpython: the interpreter is due within milliseconds */
-	double discover_from, discover_until, next_try;
-	uint64_t exec_ns;       /* when it exec'd (CLOCK_MONOTONIC ns), for the discovery latency; 0 unknown */
-	uint64_t python_since_ns; /* when its Python entry went into the targets map */
-	struct pf_target bpf;   /* what the targets map holds for it */
-};
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -49,14 +35,13 @@ static double now_s(void)
 }
 
 void process_tracker__init(struct process_tracker *t, const struct pf_options *opts, struct profile *profile,
-			   struct py_symbols *py, struct user_symbols *usyms, struct collector *collector)
+			   struct py_symbols *py, struct user_symbols *usyms)
 {
 	memset(t, 0, sizeof(*t));
 	t->opts = opts;
 	t->profile = profile;
 	t->py = py;
 	t->usyms = usyms;
-	t->collector = collector;
 	t->targets_fd = -1;
 	hashmap__init(&t->procs);
 }
@@ -109,64 +94,68 @@ int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
 	return 0;
 }
 
-static struct tracked_process *tracked_get(struct process_tracker *t, pid_t pid)
+static struct target_process *tracked_get(struct process_tracker *t, pid_t pid)
+{
+	return hashmap__get(&t->procs, &pid, sizeof(pid));
+}
+
+struct target_process *process_tracker__find(const struct process_tracker *t, pid_t pid)
 {
 	return hashmap__get(&t->procs, &pid, sizeof(pid));
 }
 
 /* Writes tr's entry to the targets map. Userspace never re-creates an entry the kernel removed (the process exited
  * or left the scope meanwhile), except when it makes a process a target (create). */
-static int target_write(struct process_tracker *t, struct tracked_process *tr, int create)
+static int target_write(struct process_tracker *t, struct target_process *tr, int create)
 {
 	if (bpf_map_update_elem(t->targets_fd, &tr->pid, &tr->bpf, create ? BPF_ANY : BPF_EXIST))
 		return -errno;
 	return 0;
 }
 
-/* Drops what the symbolizers keep for pid: every sample it took before its exit or exec was counted already. */
-static void forget_symbols(struct process_tracker *t, pid_t pid)
-{
-	py_symbols__forget(t->py, pid);
-	user_symbols__forget(t->usyms, pid);
-	collector__forget(t->collector, (uint32_t)pid);
-}
-
-/* The profile record pid's samples go to from now on: a new one for a new program, or for a process that got the
- * PID of an earlier one. */
-static struct profile_process *record_for(struct process_tracker *t, pid_t pid, uint64_t start, const char *comm,
+/* The profile record tr's samples go to from now on: a new one for a new program, or for a process that got the
+ * PID of an earlier one (tr->record: the PID's record until now, if any). */
+static struct profile_process *record_for(struct process_tracker *t, struct target_process *tr, const char *comm,
 					  int exec)
 {
-	const struct profile_process *cur = profile__find_process(t->profile, (uint32_t)pid);
-	struct profile_process *pp;
+	struct profile_process *cur = tr->record, *pp;
 
-	if (cur && cur->samples && cur->start && start && cur->start != start)
+	if (cur && cur->samples && cur->start && tr->start && cur->start != tr->start)
 		t->stats.pid_reuses++;
-	if (cur && (exec || (cur->start && start && cur->start != start)))
-		pp = profile__new_process(t->profile, (uint32_t)pid);
+	if (cur && (exec || (cur->start && tr->start && cur->start != tr->start)))
+		pp = profile__new_process(t->profile, cur, (uint32_t)tr->pid);
 	else
-		pp = profile__process(t->profile, (uint32_t)pid);
+		pp = cur ? cur : profile__process(t->profile, (uint32_t)tr->pid);
 	if (!pp)
 		return NULL;
-	if (start)
-		pp->start = start;
+	if (tr->start)
+		pp->start = tr->start;
 	if (comm && comm[0])
 		snprintf(pp->comm, sizeof(pp->comm), "%s", comm);
+	tr->record = pp;
 	return pp;
 }
 
-static struct tracked_process *tracked_new(struct process_tracker *t, pid_t pid, uint64_t start, int named)
+/* A new live target with PID pid; an earlier process with that PID (gone) hands over its record, so that a reused
+ * PID gets a record of its own (record_for). */
+static struct target_process *tracked_new(struct process_tracker *t, pid_t pid, uint64_t start, int named)
 {
-	struct tracked_process *tr = calloc(1, sizeof(*tr));
+	struct target_process *old = tracked_get(t, pid), *tr = target_process__new(pid, start);
 
 	if (!tr)
 		return NULL;
-	tr->pid = pid;
-	tr->start = start;
 	tr->named = named;
+	tr->alive = 1;
+	if (old) {
+		tr->record = old->record;
+		hashmap__delete(&t->procs, &pid, sizeof(pid));
+		target_process__put(old);
+	}
 	if (hashmap__set(&t->procs, &pid, sizeof(pid), tr)) {
-		free(tr);
+		target_process__put(tr);
 		return NULL;
 	}
+	t->nalive++;
 	if (!named) {
 		t->followed_alive++;
 		t->stats.followed++;
@@ -174,63 +163,85 @@ static struct tracked_process *tracked_new(struct process_tracker *t, pid_t pid,
 	return tr;
 }
 
-static void tracked_del(struct process_tracker *t, struct tracked_process *tr)
+/* tr is gone (exited, or out of scope): what the modules kept of it is dropped; the entry stays, with its record,
+ * for the samples it took that are still to come and for a later process that gets its PID. */
+static void tracked_gone(struct process_tracker *t, struct target_process *tr)
 {
+	if (!tr->alive)
+		return;
 	if (!tr->named)
 		t->followed_alive--;
+	t->nalive--;
+	tr->alive = 0;
+	target_process__forget(tr);
+}
+
+/* A target the run took on by mistake (the targets map had no room): as if it had never been seen. */
+static void tracked_drop(struct process_tracker *t, struct target_process *tr)
+{
+	tracked_gone(t, tr);
 	hashmap__delete(&t->procs, &tr->pid, sizeof(tr->pid));
-	free(tr);
+	target_process__put(tr);
 }
 
-static void set_python_name(struct process_tracker *t, pid_t pid)
+/* The live target with PID pid, or NULL. */
+static struct target_process *live_get(struct process_tracker *t, pid_t pid)
 {
-	struct profile_process *pp = profile__process(t->profile, (uint32_t)pid);
-	const char *version = py_symbols__version(t->py, pid);
+	struct target_process *tr = tracked_get(t, pid);
 
-	if (pp && !pp->python && version)
-		pp->python = strdup(version);
+	return tr && tr->alive ? tr : NULL;
 }
 
-static void stop_discovery(struct process_tracker *t, struct tracked_process *tr)
+static void set_python_name(struct target_process *tr)
 {
-	if (tr->discovering)
+	const char *version = py_symbols__version(tr);
+
+	if (tr->record && !tr->record->python && version)
+		tr->record->python = strdup(version);
+}
+
+static void stop_discovery(struct process_tracker *t, struct target_process *tr)
+{
+	if (tr->discovery.active)
 		t->ndiscovering--;
-	tr->discovering = 0;
+	tr->discovery.active = 0;
 }
 
 /* Tries to find tr's interpreter once. final: give up (and say why) if it is not there. */
-static void discover(struct process_tracker *t, struct tracked_process *tr, int final)
+static void discover(struct process_tracker *t, struct target_process *tr, int final)
 {
+	struct discovery *d = &tr->discovery;
 	struct pf_py_proc proc;
 	char why[256] = "";
-	int err = py_symbols__discover(t->py, tr->pid, &proc, why, sizeof(why));
+	int err = py_symbols__discover(t->py, tr, &proc, why, sizeof(why));
 
 	if (!err) {
 		stop_discovery(t, tr);
 		tr->bpf.flags = PF_TARGET_PYTHON | (t->opts->code_tags ? PF_TARGET_CODE_TAGS : 0);
 		tr->bpf.py = proc;
-		if (target_write(t, tr, 0)) {
-			if (errno != ENOENT)
+		err = target_write(t, tr, 0);
+		if (err) {
+			if (err != -ENOENT)
 				fprintf(stderr, "pyflame-bpf: PID %d: cannot register its Python interpreter: %s\n",
-					(int)tr->pid, strerror(errno));
+					(int)tr->pid, strerror(-err));
 			return;
 		}
-		tr->python = 1;
-		tr->python_since_ns = now_ns();
+		d->python = 1;
+		d->python_since_ns = now_ns();
 		t->stats.discovered++;
-		if (tr->exec_ns && tr->python_since_ns > tr->exec_ns) {
-			uint64_t took = tr->python_since_ns - tr->exec_ns;
+		if (d->exec_ns && d->python_since_ns > d->exec_ns) {
+			uint64_t took = d->python_since_ns - d->exec_ns;
 
 			t->stats.discovery_timed++;
 			t->stats.discovery_ns += took;
 			if (took > t->stats.discovery_max_ns)
 				t->stats.discovery_max_ns = took;
 		}
-		set_python_name(t, tr->pid);
+		set_python_name(tr);
 		/* Its libraries are mapped by now: open them while the process lives. */
-		user_symbols__snapshot(t->usyms, tr->pid);
+		user_symbols__snapshot(t->usyms, tr);
 		if (t->opts->verbose)
-			fprintf(stderr, "pyflame-bpf: PID %d: CPython %s\n", (int)tr->pid, py_symbols__version(t->py, tr->pid));
+			fprintf(stderr, "pyflame-bpf: PID %d: CPython %s\n", (int)tr->pid, py_symbols__version(tr));
 		return;
 	}
 	if (!final && err == -ENOENT)
@@ -249,31 +260,33 @@ static void discover(struct process_tracker *t, struct tracked_process *tr, int 
  * a libpython gets it from ld.so within milliseconds of the exec once it has the CPU: often at first, then less
  * (a failed look reads a short maps file, ~50 us). Any other program (a shell, or one that may dlopen() an
  * interpreter later, as uwsgi does) is looked at twice a second: an exec'ing host costs little. */
-static double retry_delay(const struct tracked_process *tr, double since)
+static double retry_delay(const struct target_process *tr, double since)
 {
-	if (!tr->expects)
+	if (!tr->discovery.expects)
 		return 0.5;
 	return since < 0.2 ? 0.002 : since < 1.0 ? 0.01 : 0.1;
 }
 
 /* Looks for tr's interpreter now and, until found, again and again for a while. */
-static void start_discovery(struct process_tracker *t, struct tracked_process *tr)
+static void start_discovery(struct process_tracker *t, struct target_process *tr)
 {
-	if (!tr->discovering)
+	struct discovery *d = &tr->discovery;
+
+	if (!d->active)
 		t->ndiscovering++;
-	tr->discovering = 1;
-	tr->discover_from = now_s();
-	tr->discover_until = tr->discover_from + DISCOVERY_WINDOW_S;
+	d->active = 1;
+	d->from = now_s();
+	d->until = d->from + DISCOVERY_WINDOW_S;
 	discover(t, tr, 0);
-	if (tr->discovering) {
-		tr->expects = py_symbols__expects_libpython(t->py, tr->pid);
-		tr->next_try = tr->discover_from + retry_delay(tr, 0);
+	if (d->active) {
+		d->expects = py_symbols__expects_libpython(t->py, tr->pid);
+		d->next_try = d->from + retry_delay(tr, 0);
 	}
 }
 
 int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_command)
 {
-	struct tracked_process *tr = tracked_get(t, pid);
+	struct target_process *tr = live_get(t, pid);
 	struct proc_stat st = {};
 	int err;
 
@@ -281,8 +294,10 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 		return 0;
 	proc_stat__read(&st, pid);
 	tr = tracked_new(t, pid, st.start_ticks, 1);
-	if (!tr || !record_for(t, pid, st.start_ticks, is_command ? NULL : st.comm, 0))
+	if (!tr || !record_for(t, tr, is_command ? NULL : st.comm, 0)) {
+		fprintf(stderr, "pyflame-bpf: cannot track PID %d: %s\n", (int)pid, strerror(ENOMEM));
 		return -ENOMEM;
+	}
 	err = target_write(t, tr, 1);
 	if (err) {
 		fprintf(stderr, "pyflame-bpf: cannot register PID %d: %s\n", (int)pid, strerror(-err));
@@ -293,7 +308,7 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 		return 0;
 	}
 	/* Snapshot the maps now: a target that exits mid-run can still be symbolized. */
-	user_symbols__snapshot(t->usyms, pid);
+	user_symbols__snapshot(t->usyms, tr);
 	discover(t, tr, 1);
 	return 0;
 }
@@ -302,7 +317,7 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
  * any event about it (the kernel made it a target; its event was lost): taken on, its interpreter found. */
 static int take_on(struct process_tracker *t, const struct proc_stat *st, int create)
 {
-	struct tracked_process *tr = tracked_get(t, st->pid);
+	struct target_process *tr = live_get(t, st->pid);
 	struct pf_target cur;
 	int err;
 
@@ -312,17 +327,17 @@ static int take_on(struct process_tracker *t, const struct proc_stat *st, int cr
 	if (!create && bpf_map_lookup_elem(t->targets_fd, &st->pid, &cur))
 		return 1;
 	tr = tracked_new(t, st->pid, st->start_ticks, 0);
-	if (!tr || !record_for(t, st->pid, st->start_ticks, st->comm, 0))
+	if (!tr || !record_for(t, tr, st->comm, 0))
 		return -ENOMEM;
 	err = target_write(t, tr, create);
 	if (err) {
-		tracked_del(t, tr);
+		tracked_drop(t, tr);
 		t->stats.followed--;
 		if (err == -E2BIG || err == -ENOMEM)
 			t->stats.map_full++;
 		return err == -E2BIG || err == -ENOMEM || err == -ENOENT ? 1 : err;
 	}
-	user_symbols__snapshot(t->usyms, st->pid);
+	user_symbols__snapshot(t->usyms, tr);
 	discover(t, tr, 1);
 	return 0;
 }
@@ -336,7 +351,7 @@ static int scan_one(void *ctx, const struct proc_stat *st)
 
 static int is_tracked(void *ctx, pid_t pid)
 {
-	return tracked_get(ctx, pid) != NULL;
+	return live_get(ctx, pid) != NULL;
 }
 
 int process_tracker__scan(struct process_tracker *t)
@@ -367,31 +382,27 @@ void process_tracker__started(struct process_tracker *t, double start)
 /* A target gone (exited, or out of scope): forgotten, its record marked with its exit time. */
 static void gone(struct process_tracker *t, pid_t pid, uint64_t time_ns, int exited)
 {
-	struct tracked_process *tr = tracked_get(t, pid);
+	struct target_process *tr = live_get(t, pid);
 
-	forget_symbols(t, pid);
-	if (exited) {
-		struct profile_process *pp = profile__process(t->profile, (uint32_t)pid);
-
-		if (pp && pp->exited_after < 0)
-			pp->exited_after = time_ns / 1e9 - t->start;
+	if (exited)
 		t->stats.exits++;
-	} else {
+	else
 		t->stats.left++;
-	}
 	if (!tr)
 		return;
-	if (tr->discovering)
+	if (exited && tr->record && tr->record->exited_after < 0)
+		tr->record->exited_after = time_ns / 1e9 - t->start;
+	if (tr->discovery.active)
 		t->stats.gone_undiscovered++;
 	stop_discovery(t, tr);
-	tracked_del(t, tr);
+	tracked_gone(t, tr);
 }
 
 static void on_fork(struct process_tracker *t, const struct pf_proc_event *ev)
 {
 	pid_t pid = (pid_t)ev->pid, ppid = (pid_t)ev->ppid;
 	uint64_t start = proc_stat__ticks_from_ns(ev->start_ns);
-	struct tracked_process *tr = tracked_get(t, pid), *parent = tracked_get(t, ppid);
+	struct target_process *tr = live_get(t, pid), *parent = live_get(t, ppid);
 	struct pf_py_proc proc;
 
 	t->stats.forks++;
@@ -400,7 +411,7 @@ static void on_fork(struct process_tracker *t, const struct pf_proc_event *ev)
 	if (tr)
 		gone(t, pid, ev->time_ns, 1); /* an earlier process with this PID whose exit event was lost */
 	tr = tracked_new(t, pid, start, 0);
-	if (!tr || !record_for(t, pid, start, ev->comm, 0))
+	if (!tr || !record_for(t, tr, ev->comm, 0))
 		return;
 	tr->bpf.flags = ev->flags;
 	if (parent) {
@@ -412,14 +423,15 @@ static void on_fork(struct process_tracker *t, const struct pf_proc_event *ev)
 		} else {
 			tr->bpf = parent->bpf;
 		}
+		target_process__set_parent(tr, parent);
 	}
-	user_symbols__inherit(t->usyms, pid, ppid);
-	if ((tr->bpf.flags & PF_TARGET_PYTHON) && !py_symbols__inherit(t->py, pid, ppid, &proc)) {
-		tr->python = 1;
-		tr->python_since_ns = now_ns();
+	user_symbols__inherit(t->usyms, tr, parent);
+	if ((tr->bpf.flags & PF_TARGET_PYTHON) && !py_symbols__inherit(t->py, tr, &proc)) {
+		tr->discovery.python = 1;
+		tr->discovery.python_since_ns = now_ns();
 		t->stats.inherited++;
-		set_python_name(t, pid);
-	} else if (!parent || (tr->bpf.flags & PF_TARGET_PYTHON) || parent->discovering) {
+		set_python_name(tr);
+	} else if (!parent || (tr->bpf.flags & PF_TARGET_PYTHON) || parent->discovery.active) {
 		start_discovery(t, tr);
 	}
 }
@@ -427,17 +439,18 @@ static void on_fork(struct process_tracker *t, const struct pf_proc_event *ev)
 /* A new program in pid: everything known of the old one is dropped, its interpreter (if any) looked for at once. */
 static void on_exec(struct process_tracker *t, pid_t pid, uint64_t start, const char *comm, uint64_t time_ns)
 {
-	struct tracked_process *tr = tracked_get(t, pid);
+	struct target_process *tr = live_get(t, pid);
 
 	t->stats.execs++;
-	forget_symbols(t, pid);
-	if (!tr)
+	if (tr)
+		target_process__forget(tr);
+	else
 		tr = tracked_new(t, pid, start, 0); /* --all or --cgroup: in scope from its exec */
-	if (!tr || !record_for(t, pid, start, comm, 1))
+	if (!tr || !record_for(t, tr, comm, 1))
 		return;
 	memset(&tr->bpf, 0, sizeof(tr->bpf)); /* as the kernel reset it */
-	tr->python = 0;
-	tr->exec_ns = time_ns;
+	tr->discovery.python = 0;
+	tr->discovery.exec_ns = time_ns;
 	start_discovery(t, tr);
 }
 
@@ -445,16 +458,16 @@ static void on_enter(struct process_tracker *t, const struct pf_proc_event *ev)
 {
 	pid_t pid = (pid_t)ev->pid;
 	uint64_t start = proc_stat__ticks_from_ns(ev->start_ns);
-	struct tracked_process *tr = tracked_get(t, pid);
+	struct target_process *tr = live_get(t, pid);
 
 	t->stats.entered++;
 	if (tr)
 		return;
 	tr = tracked_new(t, pid, start, 0);
-	if (!tr || !record_for(t, pid, start, ev->comm, 0))
+	if (!tr || !record_for(t, tr, ev->comm, 0))
 		return;
-	user_symbols__snapshot(t->usyms, pid);
-	tr->exec_ns = ev->time_ns;
+	user_symbols__snapshot(t->usyms, tr);
+	tr->discovery.exec_ns = ev->time_ns;
 	start_discovery(t, tr);
 }
 
@@ -480,23 +493,22 @@ int process_tracker__event(struct process_tracker *t, const struct pf_proc_event
 	return 0;
 }
 
-void process_tracker__sample(struct process_tracker *t, const struct pf_sample *s)
+struct target_process *process_tracker__sample(struct process_tracker *t, const struct pf_sample *s)
 {
-	struct tracked_process *tr = tracked_get(t, (pid_t)s->tgid);
-	const struct profile_process *pp;
+	struct target_process *tr = tracked_get(t, (pid_t)s->tgid);
 	struct proc_stat st;
 
-	if (tr) {
+	if (tr && tr->alive) {
 		/* The kernel made it native again after we wrote its Python entry: an exec whose event was lost. */
-		if (tr->python && !(s->flags & PF_SAMPLE_PYTHON) && s->time_ns > tr->python_since_ns)
+		if (tr->discovery.python && !(s->flags & PF_SAMPLE_PYTHON) && s->time_ns > tr->discovery.python_since_ns)
 			on_exec(t, tr->pid, tr->start, NULL, s->time_ns);
-		return;
+		return tr;
 	}
-	pp = profile__find_process(t->profile, s->tgid);
-	if (pp && pp->exited_after >= 0)
-		return; /* taken while it exited, read after its exit event */
+	if (tr)
+		return tr; /* taken while it exited, read after its exit event */
 	if (!proc_stat__read(&st, (pid_t)s->tgid) && !take_on(t, &st, 0))
 		t->stats.adopted++;
+	return live_get(t, (pid_t)s->tgid);
 }
 
 int process_tracker__retry(struct process_tracker *t, int max_ms)
@@ -508,16 +520,17 @@ int process_tracker__retry(struct process_tracker *t, int max_ms)
 	if (!t->ndiscovering)
 		return max_ms;
 	while (hashmap__next(&t->procs, &it, &e)) {
-		struct tracked_process *tr = e->value;
+		struct target_process *tr = e->value;
+		struct discovery *d = &tr->discovery;
 
-		if (!tr->discovering)
+		if (!d->active)
 			continue;
-		if (now >= tr->next_try) {
-			discover(t, tr, now >= tr->discover_until);
-			tr->next_try = now + retry_delay(tr, now - tr->discover_from);
+		if (now >= d->next_try) {
+			discover(t, tr, now >= d->until);
+			d->next_try = now + retry_delay(tr, now - d->from);
 		}
-		if (tr->discovering && tr->next_try < next)
-			next = tr->next_try;
+		if (d->active && d->next_try < next)
+			next = d->next_try;
 	}
 	return next <= now ? 0 : (int)((next - now) * 1e3) + 1;
 }
@@ -555,10 +568,10 @@ static void sweep(struct process_tracker *t)
 	if (!dead)
 		return;
 	while (hashmap__next(&t->procs, &it, &e)) {
-		struct tracked_process *tr = e->value;
+		struct target_process *tr = e->value;
 		struct proc_stat st;
 
-		if (proc_stat__read(&st, tr->pid) || st.state == 'Z' || st.start_ticks != tr->start)
+		if (tr->alive && (proc_stat__read(&st, tr->pid) || st.state == 'Z' || st.start_ticks != tr->start))
 			dead[n++] = tr->pid;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -574,9 +587,10 @@ void process_tracker__tick(struct process_tracker *t)
 	/* A process whose code addresses get reused (code compiled and dropped at run time) has its frames tagged from
 	 * now on: a tag costs more reads per frame, so only such processes pay it. */
 	while (hashmap__next(&t->procs, &it, &e)) {
-		struct tracked_process *tr = e->value;
+		struct target_process *tr = e->value;
 
-		if (!tr->python || (tr->bpf.flags & PF_TARGET_CODE_TAGS) || !py_symbols__code_reused(t->py, tr->pid))
+		if (!tr->alive || !tr->discovery.python || (tr->bpf.flags & PF_TARGET_CODE_TAGS) ||
+		    !py_symbols__code_reused(tr))
 			continue;
 		tr->bpf.flags |= PF_TARGET_CODE_TAGS;
 		if (!target_write(t, tr, 0) && t->opts->verbose)
@@ -591,7 +605,7 @@ void process_tracker__tick(struct process_tracker *t)
 
 size_t process_tracker__alive(const struct process_tracker *t)
 {
-	return t->procs.len;
+	return t->nalive;
 }
 
 size_t process_tracker__followed_alive(const struct process_tracker *t)
@@ -648,7 +662,7 @@ void process_tracker__free(struct process_tracker *t)
 	size_t it = 0;
 
 	while (hashmap__next(&t->procs, &it, &e))
-		free(e->value);
+		target_process__put(e->value);
 	hashmap__free(&t->procs);
 	lifecycle__destroy(t->skel);
 	t->skel = NULL;

@@ -12,6 +12,7 @@
 #include "hashmap.h"
 #include "lifecycle.h"
 #include "profile.h"
+#include "target_process.h"
 #include "user_symbols.h"
 
 struct lifecycle;
@@ -41,9 +42,10 @@ struct process_tracker {
 	struct profile *profile;
 	struct py_symbols *py;
 	struct user_symbols *usyms;
-	struct collector *collector;
 	double start;                   /* CLOCK_MONOTONIC seconds when sampling started */
-	struct hashmap procs;           /* pid -> struct tracked_process: every live target */
+	struct hashmap procs;           /* pid -> struct target_process: every live target, and the last one gone of
+					 * each PID (its record, for a later process with that PID) */
+	size_t nalive;                  /* live targets */
 	size_t followed_alive;          /* live targets not named on the command line */
 	size_t ndiscovering;            /* live targets whose interpreter is still looked for */
 	double next_sweep;              /* next look at /proc for exits whose events were lost */
@@ -52,7 +54,7 @@ struct process_tracker {
 };
 
 void process_tracker__init(struct process_tracker *t, const struct pf_options *opts, struct profile *profile,
-			   struct py_symbols *py, struct user_symbols *usyms, struct collector *collector);
+			   struct py_symbols *py, struct user_symbols *usyms);
 /* Loads the lifecycle programs on the sampler's `targets` map and ring buffer, attaches them. 0 or -errno (said). */
 int process_tracker__attach(struct process_tracker *t, struct sampler *sampler);
 /* A process named by -p (is_command 0) or the command (1, not exec'd yet): made a target, its interpreter found. */
@@ -61,15 +63,13 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 int process_tracker__scan(struct process_tracker *t);
 /* Sampling started now (CLOCK_MONOTONIC seconds): exit times are told from here. */
 void process_tracker__started(struct process_tracker *t, double start);
-/* Whether a ring-buffer record is a process event rather than a sample. */
-static inline int process_tracker__is_event(size_t size)
-{
-	return size == sizeof(struct pf_proc_event);
-}
 /* A process event, in stream order. */
 int process_tracker__event(struct process_tracker *t, const struct pf_proc_event *ev);
-/* Sees each sample before it is counted: a process the run has not heard of (its event was lost) is taken on. */
-void process_tracker__sample(struct process_tracker *t, const struct pf_sample *s);
+/* Sees each sample before it is counted: a process the run has not heard of (its event was lost) is taken on.
+ * Returns the target the sample is of (gone, when taken while it exited), NULL when the run does not know it. */
+struct target_process *process_tracker__sample(struct process_tracker *t, const struct pf_sample *s);
+/* The target last known with PID pid (alive or gone), or NULL. */
+struct target_process *process_tracker__find(const struct process_tracker *t, pid_t pid);
 /* Retries due interpreter lookups; returns ms until the next one is due (at most max_ms). */
 int process_tracker__retry(struct process_tracker *t, int max_ms);
 /* Every drain: code tags for processes that re-use code addresses, /proc checks when events were lost. */

@@ -11,7 +11,6 @@ void profile__init(struct profile *p)
 	hashmap__init(&p->frame_index);
 	hashmap__init(&p->stack_index);
 	hashmap__init(&p->processes);
-	hashmap__init(&p->current);
 	hashmap__init(&p->threads);
 	p->next_key = PROFILE_FIRST_KEY;
 }
@@ -39,7 +38,6 @@ void profile__free(struct profile *p)
 	hashmap__free(&p->frame_index);
 	hashmap__free(&p->stack_index);
 	hashmap__free(&p->processes);
-	hashmap__free(&p->current);
 	hashmap__free(&p->threads);
 	profile__init(p);
 }
@@ -92,26 +90,16 @@ static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, s
 	return s;
 }
 
-/* The key of the current record of PID tgid. */
-static uint32_t current_key(const struct profile *p, uint32_t tgid)
-{
-	void *key = hashmap__get(&p->current, &tgid, sizeof(tgid));
-
-	return key ? (uint32_t)(uintptr_t)key : tgid;
-}
-
-int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t nframes,
-		 uint64_t count)
+int profile__add(struct profile *p, struct profile_process *proc, uint32_t tid, const uint32_t *frames,
+		 uint32_t nframes, uint64_t count)
 {
 	size_t key_len = (2 + (size_t)nframes) * sizeof(uint32_t);
-	struct profile_process *proc;
 	struct profile_stack *s;
 	uint32_t *key;
 
 	/* Counts read from a saved profile can be anything; every count is at most the total. */
 	if (count > UINT64_MAX - p->total)
 		return -EOVERFLOW;
-	proc = profile__process(p, tgid);
 	key = malloc(key_len);
 	if (!key || !proc) {
 		free(key);
@@ -151,36 +139,29 @@ static struct profile_process *process_new(struct profile *p, uint32_t tgid, uin
 
 struct profile_process *profile__process(struct profile *p, uint32_t tgid)
 {
-	uint32_t key = current_key(p, tgid);
-	struct profile_process *proc = hashmap__get(&p->processes, &key, sizeof(key));
+	struct profile_process *proc = hashmap__get(&p->processes, &tgid, sizeof(tgid));
 
-	return proc ? proc : process_new(p, tgid, key);
+	return proc ? proc : process_new(p, tgid, tgid);
 }
 
-struct profile_process *profile__new_process(struct profile *p, uint32_t tgid)
+struct profile_process *profile__new_process(struct profile *p, struct profile_process *old, uint32_t tgid)
 {
-	uint32_t key = current_key(p, tgid);
-	struct profile_process *proc = hashmap__get(&p->processes, &key, sizeof(key));
-
-	if (!proc || !proc->samples) {
-		if (!proc)
-			return process_new(p, tgid, key);
-		free(proc->python);
-		memset(proc->comm, 0, sizeof(proc->comm));
-		proc->python = NULL;
-		proc->start = 0;
-		proc->exited_after = -1;
-		return proc;
+	if (!old)
+		return profile__process(p, tgid);
+	if (!old->samples) {
+		free(old->python);
+		memset(old->comm, 0, sizeof(old->comm));
+		old->python = NULL;
+		old->start = 0;
+		old->exited_after = -1;
+		return old;
 	}
-	key = p->next_key++;
-	if (hashmap__set(&p->current, &tgid, sizeof(tgid), (void *)(uintptr_t)key))
-		return NULL;
-	return process_new(p, tgid, key);
+	return process_new(p, tgid, p->next_key++);
 }
 
-struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t tgid)
+struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t key_of_process)
 {
-	uint32_t key[2] = { current_key(p, tgid), tid };
+	uint32_t key[2] = { key_of_process, tid };
 	struct profile_thread *t = hashmap__get(&p->threads, key, sizeof(key));
 
 	if (t)
@@ -195,11 +176,6 @@ struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t
 		return NULL;
 	}
 	return t;
-}
-
-const struct profile_process *profile__find_process(const struct profile *p, uint32_t tgid)
-{
-	return profile__process_by_key(p, current_key(p, tgid));
 }
 
 const struct profile_process *profile__process_by_key(const struct profile *p, uint32_t key)

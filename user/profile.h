@@ -64,7 +64,6 @@ struct profile {
 	size_t nstacks, stacks_cap;
 	struct hashmap stack_index;
 	struct hashmap processes;       /* key -> struct profile_process */
-	struct hashmap current;         /* PID -> key of its current record, when that is not the PID itself */
 	struct hashmap threads;         /* (process key, tid) -> struct profile_thread */
 	uint32_t next_key;
 	uint64_t total;
@@ -76,20 +75,20 @@ void profile__init(struct profile *p);
 void profile__free(struct profile *p);
 /* Interns a frame; returns its id (≥ 0) or -ENOMEM. */
 int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name);
-/* Adds count samples of the stack (frame ids, root first) seen in thread tid of the current process with PID tgid;
- * 0, -ENOMEM, or -EOVERFLOW when the profile's total would pass UINT64_MAX. */
-int profile__add(struct profile *p, uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t nframes,
-		 uint64_t count);
-/* The current process with PID tgid and its threads, created on first use. */
+/* Adds count samples of the stack (frame ids, root first) seen in thread tid of record proc; 0, -ENOMEM, or
+ * -EOVERFLOW when the profile's total would pass UINT64_MAX. */
+int profile__add(struct profile *p, struct profile_process *proc, uint32_t tid, const uint32_t *frames,
+		 uint32_t nframes, uint64_t count);
+/* The first record of PID tgid (its key is the PID), created on first use. */
 struct profile_process *profile__process(struct profile *p, uint32_t tgid);
-struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t tgid);
+/* Thread tid of the record whose key is given, created on first use. */
+struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t key);
 /*
- * PID tgid is now another process (the PID was reused) or runs another program (exec): its later samples go to a
- * new record. The old record keeps its stacks and name; one without samples is reused instead.
+ * PID tgid is now another process (the PID was reused) or runs another program (exec): the record its later samples
+ * go to, after old (its record until now; NULL: none, the PID's first record). Old keeps its stacks and name; one
+ * without samples is reused instead.
  */
-struct profile_process *profile__new_process(struct profile *p, uint32_t tgid);
-/* The current process with PID tgid, or NULL. */
-const struct profile_process *profile__find_process(const struct profile *p, uint32_t tgid);
+struct profile_process *profile__new_process(struct profile *p, struct profile_process *old, uint32_t tgid);
 /* Records by the key their stacks carry (profile_stack.tgid), for writers. */
 const struct profile_process *profile__process_by_key(const struct profile *p, uint32_t key);
 const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t key, uint32_t tid);

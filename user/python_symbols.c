@@ -19,47 +19,35 @@ struct code_entry {
 	struct hashmap lines;   /* instruction -> profile frame id + 1: a line table decoded once per instruction */
 };
 
+/* Where a code object is indexed in its process: tag 0 for what lives at the address now. */
 struct code_key {
-	uint32_t tgid;
-	uint32_t tag;           /* 0 in the by-address index */
+	uint32_t tag;
+	uint32_t pad;
 	uint64_t addr;
 };
 
-/* One Python process as the symbolizer knows it: forgotten (with its keys) when it exits or exec's. */
-struct py_proc {
+/* One Python process as the symbolizer knows it (struct target_process.py): freed with its index when it exits or exec's. */
+struct py_target {
 	struct py_process proc;
-	uint64_t serial;        /* tells it from a later process with its PID */
-	pid_t parent;           /* forked from this Python process (0: none): its code objects are ours until they differ */
-	uint64_t parent_serial;
-	struct code_key *keys;  /* the index keys it added */
-	size_t nkeys, keys_cap;
+	struct hashmap codes;   /* struct code_key -> struct code_entry */
 };
 
 struct py_symbols {
 	struct elf_cache *elves;
-	struct user_symbols *usyms;
 	struct py_symbols_options opts;
-	struct hashmap procs;   /* pid -> struct py_proc */
-	struct hashmap codes;   /* (tgid, 0, address): what lives there now; (tgid, tag, address): that object */
 	uint64_t epoch;
-	uint64_t next_serial;
 	struct py_symbols_stats stats;
 };
 
-struct py_symbols *py_symbols__new(struct elf_cache *elves, struct user_symbols *usyms,
-				   const struct py_symbols_options *opts)
+struct py_symbols *py_symbols__new(struct elf_cache *elves, const struct py_symbols_options *opts)
 {
 	struct py_symbols *py = calloc(1, sizeof(*py));
 
 	if (!py)
 		return NULL;
 	py->elves = elves;
-	py->usyms = usyms;
 	py->opts = *opts;
 	py->epoch = 1;
-	py->next_serial = 1;
-	hashmap__init(&py->procs);
-	hashmap__init(&py->codes);
 	return py;
 }
 
@@ -72,60 +60,39 @@ static void entry_unref(struct code_entry *e)
 	free(e);
 }
 
-static void proc_free(struct py_proc *pp)
-{
-	py_process__free(&pp->proc);
-	free(pp->keys);
-	free(pp);
-}
-
-void py_symbols__forget(struct py_symbols *py, pid_t pid)
-{
-	struct py_proc *pp = hashmap__delete(&py->procs, &pid, sizeof(pid));
-
-	if (!pp)
-		return;
-	for (size_t i = 0; i < pp->nkeys; i++) {
-		struct code_entry *e = hashmap__delete(&py->codes, &pp->keys[i], sizeof(pp->keys[i]));
-
-		if (e)
-			entry_unref(e);
-	}
-	proc_free(pp);
-}
-
-void py_symbols__free(struct py_symbols *py)
+void py_target__free(struct py_target *pt)
 {
 	struct hashmap_entry *e;
 	size_t it = 0;
 
-	if (!py)
+	if (!pt)
 		return;
-	while (hashmap__next(&py->codes, &it, &e))
+	while (hashmap__next(&pt->codes, &it, &e))
 		entry_unref(e->value);
-	it = 0;
-	while (hashmap__next(&py->procs, &it, &e))
-		proc_free(e->value);
-	hashmap__free(&py->procs);
-	hashmap__free(&py->codes);
+	hashmap__free(&pt->codes);
+	py_process__free(&pt->proc);
+	free(pt);
+}
+
+void py_symbols__free(struct py_symbols *py)
+{
 	free(py);
 }
 
-static struct py_proc *proc_of(struct py_symbols *py, pid_t pid)
+/* Makes pt t's interpreter, replacing an earlier one. */
+static void attach(struct target_process *t, struct py_target *pt)
 {
-	return hashmap__get(&py->procs, &pid, sizeof(pid));
+	py_target__free(t->py);
+	t->py = pt;
 }
 
-/* Registers pp as pid's process, replacing (forgetting) an earlier one. */
-static int proc_register(struct py_symbols *py, pid_t pid, struct py_proc *pp)
+static struct py_target *py_target_new(void)
 {
-	py_symbols__forget(py, pid);
-	pp->serial = py->next_serial++;
-	if (hashmap__set(&py->procs, &pid, sizeof(pid), pp)) {
-		proc_free(pp);
-		return -ENOMEM;
-	}
-	return 0;
+	struct py_target *pt = calloc(1, sizeof(*pt));
+
+	if (pt)
+		hashmap__init(&pt->codes);
+	return pt;
 }
 
 static void bpf_value(const struct py_process *proc, struct pf_py_proc *out)
@@ -137,22 +104,21 @@ static void bpf_value(const struct py_process *proc, struct pf_py_proc *out)
 	out->layout = proc->off.layout;
 }
 
-int py_symbols__discover(struct py_symbols *py, pid_t pid, struct pf_py_proc *out, char *why, size_t why_size)
+int py_symbols__discover(struct py_symbols *py, struct target_process *t, struct pf_py_proc *out, char *why, size_t why_size)
 {
-	struct py_proc *pp = calloc(1, sizeof(*pp));
+	struct py_target *pt = py_target_new();
 	int err;
 
-	if (!pp)
+	if (!pt)
 		return -ENOMEM;
-	err = py_process__discover(&pp->proc, pid, py->elves, why, why_size);
+	err = py_process__discover(&pt->proc, t->pid, py->elves, why, why_size);
 	if (err) {
-		free(pp);
+		py_target__free(pt);
 		return err;
 	}
-	err = proc_register(py, pid, pp);
-	if (!err)
-		bpf_value(&pp->proc, out);
-	return err;
+	attach(t, pt);
+	bpf_value(&pt->proc, out);
+	return 0;
 }
 
 static char *strdup_or_null(const char *s, int *err)
@@ -164,31 +130,30 @@ static char *strdup_or_null(const char *s, int *err)
 	return copy;
 }
 
-int py_symbols__inherit(struct py_symbols *py, pid_t child, pid_t parent, struct pf_py_proc *out)
+int py_symbols__inherit(struct py_symbols *py, struct target_process *child, struct pf_py_proc *out)
 {
-	struct py_proc *from = proc_of(py, parent), *pp;
+	const struct py_target *from = child->parent ? child->parent->py : NULL;
+	struct py_target *pt;
 	int err = 0;
 
+	(void)py;
 	if (!from)
 		return -ENOENT;
-	pp = calloc(1, sizeof(*pp));
-	if (!pp)
+	pt = py_target_new();
+	if (!pt)
 		return -ENOMEM;
-	pp->proc = from->proc;
-	pp->proc.pid = child;
-	pp->proc.stdlib_dir = strdup_or_null(from->proc.stdlib_dir, &err);
-	pp->proc.script_dir = strdup_or_null(from->proc.script_dir, &err);
-	pp->proc.script_dir_given = strdup_or_null(from->proc.script_dir_given, &err);
-	pp->parent = parent;
-	pp->parent_serial = from->serial;
+	pt->proc = from->proc;
+	pt->proc.pid = child->pid;
+	pt->proc.stdlib_dir = strdup_or_null(from->proc.stdlib_dir, &err);
+	pt->proc.script_dir = strdup_or_null(from->proc.script_dir, &err);
+	pt->proc.script_dir_given = strdup_or_null(from->proc.script_dir_given, &err);
 	if (err) {
-		proc_free(pp);
+		py_target__free(pt);
 		return err;
 	}
-	err = proc_register(py, child, pp);
-	if (!err)
-		bpf_value(&pp->proc, out);
-	return err;
+	attach(child, pt);
+	bpf_value(&pt->proc, out);
+	return 0;
 }
 
 int py_symbols__expects_libpython(struct py_symbols *py, pid_t pid)
@@ -196,19 +161,17 @@ int py_symbols__expects_libpython(struct py_symbols *py, pid_t pid)
 	return py_process__links_libpython(pid, py->elves);
 }
 
-const char *py_symbols__version(struct py_symbols *py, pid_t pid)
+const char *py_symbols__version(const struct target_process *t)
 {
-	struct py_proc *pp = proc_of(py, pid);
-
-	return pp ? pp->proc.version : NULL;
+	return t && t->py ? t->py->proc.version : NULL;
 }
 
-int py_symbols__in_interpreter(struct py_symbols *py, uint32_t tgid, const struct proc_map *map)
+int py_symbols__in_interpreter(const struct target_process *t, const struct proc_map *map)
 {
-	struct py_proc *pp = proc_of(py, (pid_t)tgid);
+	const struct py_process *proc = t && t->py ? &t->py->proc : NULL;
 
-	return pp && map && map->inode == pp->proc.inode && map->dev_major == pp->proc.dev_major &&
-	       map->dev_minor == pp->proc.dev_minor;
+	return proc && map && map->inode == proc->inode && map->dev_major == proc->dev_major &&
+	       map->dev_minor == proc->dev_minor;
 }
 
 void py_symbols__begin_drain(struct py_symbols *py)
@@ -235,34 +198,30 @@ static struct code_entry *entry_new(struct py_symbols *py, struct py_process *pr
 	return e;
 }
 
-/* Points pp's key (tag, addr) at e; the process remembers its keys to drop them when it is forgotten. */
-static int index_set(struct py_symbols *py, struct py_proc *pp, uint32_t tag, uint64_t addr, struct code_entry *e)
+/* Points pt's key (tag, addr) at e. */
+static int index_set(struct py_target *pt, uint32_t tag, uint64_t addr, struct code_entry *e)
 {
-	struct code_key key = { (uint32_t)pp->proc.pid, tag, addr };
-	struct code_entry *old = hashmap__get(&py->codes, &key, sizeof(key));
+	struct code_key key = { tag, 0, addr };
+	struct code_entry *old = hashmap__get(&pt->codes, &key, sizeof(key));
 
 	if (old == e)
 		return 0;
-	if (!old && array__grow((void **)&pp->keys, &pp->keys_cap, pp->nkeys + 1, sizeof(*pp->keys)))
-		return -ENOMEM;
-	if (hashmap__set(&py->codes, &key, sizeof(key), e))
+	if (hashmap__set(&pt->codes, &key, sizeof(key), e))
 		return -ENOMEM;
 	e->refs++;
 	if (old)
 		entry_unref(old);
-	else
-		pp->keys[pp->nkeys++] = key;
 	return 0;
 }
 
 /* Indexes e as what lives at addr now, and (when readable) under its tag, for tagged samples that come late.
  * An entry no key took is freed; NULL then. */
-static struct code_entry *entry_index(struct py_symbols *py, struct py_proc *pp, uint64_t addr, struct code_entry *e)
+static struct code_entry *entry_index(struct py_target *pt, uint64_t addr, struct code_entry *e)
 {
 	e->refs++; /* held while indexing: an entry indexed before keeps at least one more reference */
-	index_set(py, pp, 0, addr, e);
+	index_set(pt, 0, addr, e);
 	if (e->code)
-		index_set(py, pp, e->code->tag, addr, e);
+		index_set(pt, e->code->tag, addr, e);
 	if (e->refs == 1) {
 		entry_unref(e); /* no key took it */
 		return NULL;
@@ -271,38 +230,36 @@ static struct code_entry *entry_index(struct py_symbols *py, struct py_proc *pp,
 	return e;
 }
 
-static struct code_entry *index_get(struct py_symbols *py, pid_t pid, uint32_t tag, uint64_t addr)
+static struct code_entry *index_get(struct py_target *pt, uint32_t tag, uint64_t addr)
 {
-	struct code_key key = { (uint32_t)pid, tag, addr };
+	struct code_key key = { tag, 0, addr };
 
-	return hashmap__get(&py->codes, &key, sizeof(key));
+	return hashmap__get(&pt->codes, &key, sizeof(key));
 }
 
-/* The Python process pp was forked from, if it is still the one known under that PID. */
-static struct py_proc *parent_of(struct py_symbols *py, struct py_proc *pp)
+/* The Python process t was forked from, while it is known (until it exits or exec's). */
+static struct py_target *parent_of(const struct target_process *t)
 {
-	struct py_proc *parent = pp->parent ? proc_of(py, pp->parent) : NULL;
-
-	return parent && parent->serial == pp->parent_serial ? parent : NULL;
+	return t->parent ? t->parent->py : NULL;
 }
 
 /*
  * A forked child's code object at addr, from its parent: the entry the parent has for addr when the child's object
  * is still the one it inherited (one read of the child), or, once the child is gone, the parent's object there.
  */
-static struct code_entry *inherited_entry(struct py_symbols *py, struct py_proc *pp, uint64_t addr, int child_gone)
+static struct code_entry *inherited_entry(struct py_symbols *py, struct target_process *t, uint64_t addr, int child_gone)
 {
-	struct py_proc *parent = parent_of(py, pp);
+	struct py_target *pt = t->py, *parent = parent_of(t);
 	struct code_entry *e;
 	int err;
 
 	if (!parent)
 		return NULL;
-	e = index_get(py, parent->proc.pid, 0, addr);
+	e = index_get(parent, 0, addr);
 	if (!child_gone && (!e || !e->code))
 		return NULL; /* the child is alive: read its own */
 	if (!child_gone) {
-		int same = py_code__still(&pp->proc, addr, e->code);
+		int same = py_code__still(&pt->proc, addr, e->code);
 
 		if (!same)
 			return NULL;
@@ -311,20 +268,21 @@ static struct code_entry *inherited_entry(struct py_symbols *py, struct py_proc 
 		e = entry_new(py, &parent->proc, addr, &err);
 		if (!e)
 			return NULL;
-		e = entry_index(py, parent, addr, e);
+		e = entry_index(parent, addr, e);
 		if (!e || !e->code)
 			return NULL;
 	}
 	if (child_gone)
 		py->stats.code_from_parent++;
-	return entry_index(py, pp, addr, e);
+	return entry_index(pt, addr, e);
 }
 
 /* Untagged samples: the entry at addr, re-checked once per drain, re-read when the address was re-used. */
-static struct code_entry *code_entry(struct py_symbols *py, struct py_proc *pp, uint64_t addr)
+static struct code_entry *code_entry(struct py_symbols *py, struct target_process *t, uint64_t addr)
 {
-	struct py_process *proc = &pp->proc;
-	struct code_entry *e = index_get(py, proc->pid, 0, addr);
+	struct py_target *pt = t->py;
+	struct py_process *proc = &pt->proc;
+	struct code_entry *e = index_get(pt, 0, addr);
 	int err;
 
 	if (e && e->checked_epoch == py->epoch)
@@ -335,7 +293,7 @@ static struct code_entry *code_entry(struct py_symbols *py, struct py_proc *pp, 
 		if (!py_code__read(&e->code, proc, addr)) {
 			py->stats.code_objects++;
 			py->stats.read_errors--;
-			entry_index(py, pp, addr, e); /* indexed already: this adds its tag key */
+			entry_index(pt, addr, e); /* indexed already: this adds its tag key */
 		}
 		return e;
 	}
@@ -360,13 +318,13 @@ static struct code_entry *code_entry(struct py_symbols *py, struct py_proc *pp, 
 		}
 		py->stats.code_reused++;
 		proc->code_reused = 1; /* from now on its frames carry tags */
-		return entry_index(py, pp, addr, fresh);
+		return entry_index(pt, addr, fresh);
 	}
-	if ((e = inherited_entry(py, pp, addr, 0)))
+	if ((e = inherited_entry(py, t, addr, 0)))
 		return e;
 	e = entry_new(py, proc, addr, &err);
-	if (e && !e->code && err == -ESRCH && pp->parent) {
-		struct code_entry *from_parent = inherited_entry(py, pp, addr, 1);
+	if (e && !e->code && err == -ESRCH && t->parent) {
+		struct code_entry *from_parent = inherited_entry(py, t, addr, 1);
 
 		if (from_parent) {
 			e->refs = 1;
@@ -374,16 +332,16 @@ static struct code_entry *code_entry(struct py_symbols *py, struct py_proc *pp, 
 			return from_parent;
 		}
 	}
-	return e ? entry_index(py, pp, addr, e) : NULL;
+	return e ? entry_index(pt, addr, e) : NULL;
 }
 
 /* Tagged samples: the entry for exactly the code object sampled, or NULL (with *gone) when it no longer exists. */
-static struct code_entry *tagged_entry(struct py_symbols *py, struct py_proc *pp, uint64_t addr, uint32_t tag,
+static struct code_entry *tagged_entry(struct py_symbols *py, struct target_process *t, uint64_t addr, uint32_t tag,
 				       int *gone)
 {
-	struct py_process *proc = &pp->proc;
-	struct code_entry *e = index_get(py, proc->pid, tag, addr);
-	struct py_proc *parent;
+	struct py_target *pt = t->py, *parent;
+	struct py_process *proc = &pt->proc;
+	struct code_entry *e = index_get(pt, tag, addr);
 	uint32_t now;
 	int err;
 
@@ -391,21 +349,21 @@ static struct code_entry *tagged_entry(struct py_symbols *py, struct py_proc *pp
 	if (e)
 		return e;
 	if (!tag) /* BPF could not read the tag: trust what lives there */
-		return code_entry(py, pp, addr);
+		return code_entry(py, t, addr);
 	/* The same tag at the same address in the parent is the same object, inherited. */
-	parent = parent_of(py, pp);
-	if (parent && (e = index_get(py, parent->proc.pid, tag, addr)) && !index_set(py, pp, tag, addr, e))
+	parent = parent_of(t);
+	if (parent && (e = index_get(parent, tag, addr)) && !index_set(pt, tag, addr, e))
 		return e;
 	err = py_code__tag_now(proc, addr, &now);
 	if (err == -ESRCH && parent && !py_code__tag_now(&parent->proc, addr, &now) && now == tag)
-		proc = &parent->proc, pp = parent, err = 0; /* the child is gone; its parent still holds the object */
+		proc = &parent->proc, pt = parent, err = 0; /* the child is gone; its parent still holds the object */
 	if (err || now != tag) {
 		*gone = 1; /* freed (and maybe reused) before this drain: never name it after another object */
 		py->stats.code_gone++;
 		return NULL;
 	}
 	e = entry_new(py, proc, addr, &err);
-	e = e ? entry_index(py, pp, addr, e) : NULL;
+	e = e ? entry_index(pt, addr, e) : NULL;
 	if (e && (!e->code || e->code->tag != tag)) {
 		*gone = 1; /* freed between the tag check and the read: the entry is the new object's, not this one */
 		py->stats.code_gone++;
@@ -414,10 +372,9 @@ static struct code_entry *tagged_entry(struct py_symbols *py, struct py_proc *pp
 	return e;
 }
 
-int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgid, const struct pf_py_frame *f,
+int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct target_process *t, const struct pf_py_frame *f,
 			  int tagged)
 {
-	struct py_proc *pp = proc_of(py, (pid_t)tgid);
 	struct py_process *proc;
 	struct code_entry *e;
 	char name[8192];
@@ -426,12 +383,12 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgi
 	void *hit;
 	int line, gone = 0;
 
-	if (!pp)
+	if (!t || !t->py)
 		return profile__frame(p, FRAME_MARKER, "[unknown Python frame]");
-	proc = &pp->proc;
+	proc = &t->py->proc;
 	if (proc->shim_code && f->code == proc->shim_code)
 		return -ENOENT;
-	e = tagged ? tagged_entry(py, pp, f->code, f->tag, &gone) : code_entry(py, pp, f->code);
+	e = tagged ? tagged_entry(py, t, f->code, f->tag, &gone) : code_entry(py, t, f->code);
 	if (gone)
 		return profile__frame(p, FRAME_MARKER, "[freed code object]");
 	if (!e)
@@ -452,11 +409,9 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgi
 	return id;
 }
 
-int py_symbols__code_reused(struct py_symbols *py, pid_t pid)
+int py_symbols__code_reused(const struct target_process *t)
 {
-	struct py_proc *pp = proc_of(py, pid);
-
-	return pp && pp->proc.code_reused;
+	return t && t->py && t->py->proc.code_reused;
 }
 
 void py_symbols__stats(const struct py_symbols *py, struct py_symbols_stats *out)

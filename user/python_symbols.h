@@ -9,7 +9,7 @@
 #include "profile.h"
 #include "proc_maps.h"
 #include "pyflame.h"
-#include "user_symbols.h"
+#include "target_process.h"
 
 struct py_symbols;
 
@@ -18,40 +18,39 @@ struct py_symbols_options {
 	int function;           /* one frame per function (first line), not per line */
 };
 
-struct py_symbols *py_symbols__new(struct elf_cache *elves, struct user_symbols *usyms,
-				   const struct py_symbols_options *opts);
+struct py_symbols *py_symbols__new(struct elf_cache *elves, const struct py_symbols_options *opts);
 void py_symbols__free(struct py_symbols *py);
 /*
- * Finds pid's CPython interpreter and fills the BPF map value for it.
+ * Finds t's CPython interpreter (t->py) and fills the BPF map value for it.
  * 0 found; -ENOENT not a Python process (yet: a command may not have exec'd); -ENOTSUP a Python we cannot read.
  * On failure why holds one human sentence.
  */
-int py_symbols__discover(struct py_symbols *py, pid_t pid, struct pf_py_proc *out, char *why, size_t why_size);
+int py_symbols__discover(struct py_symbols *py, struct target_process *t, struct pf_py_proc *out, char *why, size_t why_size);
 /*
- * A process forked from Python process parent: the same interpreter at the same addresses, so no discovery; its
- * code objects are named from the parent's where they are still the ones it inherited, and from the parent's
- * memory once the child is gone. Fills the BPF map value. -ENOENT when parent is not a known Python process.
+ * A process forked from the Python process child->parent: the same interpreter at the same addresses, so no
+ * discovery; its code objects are named from the parent's where they are still the ones it inherited, and from the
+ * parent's memory once the child is gone. Fills the BPF map value. -ENOENT when the parent is not known as Python.
  */
-int py_symbols__inherit(struct py_symbols *py, pid_t child, pid_t parent, struct pf_py_proc *out);
-/* Drops everything known about pid (it exited or exec'd): every sample it took before must have been named. */
-void py_symbols__forget(struct py_symbols *py, pid_t pid);
+int py_symbols__inherit(struct py_symbols *py, struct target_process *child, struct pf_py_proc *out);
 /* Whether pid's executable links a libpython: an interpreter not found yet is due within milliseconds. */
 int py_symbols__expects_libpython(struct py_symbols *py, pid_t pid);
-/* "3.12" for a discovered process, else NULL. */
-const char *py_symbols__version(struct py_symbols *py, pid_t pid);
-/* Whether a mapping of pid belongs to its interpreter (executable or libpython). */
-int py_symbols__in_interpreter(struct py_symbols *py, uint32_t tgid, const struct proc_map *map);
+/* "3.12" for a target whose interpreter is known, else NULL. */
+const char *py_symbols__version(const struct target_process *t);
+/* Whether a mapping of t belongs to its interpreter (executable or libpython). */
+int py_symbols__in_interpreter(const struct target_process *t, const struct proc_map *map);
 /*
- * The profile frame for a streamed Python frame of process tgid. tagged: the frame carries its code object's tag,
- * so a code object freed before this drain is shown as [freed code object], never under another object's name.
- * -ENOENT: the frame is interpreter machinery (3.13's __init__ shim), to be left out.
+ * The profile frame for a streamed Python frame of target t (NULL: unknown). tagged: the frame carries its code
+ * object's tag, so a code object freed before this drain is shown as [freed code object], never under another
+ * object's name. -ENOENT: the frame is interpreter machinery (3.13's __init__ shim), to be left out.
  */
-int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, uint32_t tgid, const struct pf_py_frame *f,
+int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct target_process *t, const struct pf_py_frame *f,
 			  int tagged);
-/* Whether untagged samples of pid have shown a code address re-used by another object (then tag its frames). */
-int py_symbols__code_reused(struct py_symbols *py, pid_t pid);
+/* Whether untagged samples of t have shown a code address re-used by another object (then tag its frames). */
+int py_symbols__code_reused(const struct target_process *t);
 /* Called before each drain: code objects are re-checked once per drain, so a reused address gets its new name. */
 void py_symbols__begin_drain(struct py_symbols *py);
+/* A target's interpreter and code objects, freed by target_process__forget(). */
+void py_target__free(struct py_target *pt);
 /* Counters for the summary. */
 struct py_symbols_stats {
 	uint64_t code_objects;  /* distinct code objects named */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "process_tracker.h"
 #include "python_symbols.h"
+#include "record.h"
 #include "sampler.skel.h"
 #include "session.h"
 
@@ -96,11 +97,15 @@ static int consume(struct session *s, const void *data, size_t size)
 	uint64_t before = s->profile.total;
 	int err;
 
-	if (process_tracker__is_event(size))
+	unsigned int kind = record__kind(data, size);
+
+	struct target_process *tp = NULL;
+
+	if (kind == PF_REC_PROC_EVENT)
 		return process_tracker__event(&s->tracker, data);
-	if (size >= sizeof(struct pf_sample))
-		process_tracker__sample(&s->tracker, data);
-	err = collector__add(&s->collector, data, size);
+	if (kind == PF_REC_SAMPLE)
+		tp = process_tracker__sample(&s->tracker, data);
+	err = collector__add(&s->collector, tp, data, size);
 	if (!before && s->profile.total && !s->first_counted) { /* start-up, for -v */
 		s->first_counted = now_s();
 		s->first_sample_ns = ((const struct pf_sample *)data)->time_ns;
@@ -113,9 +118,10 @@ static int consume(struct session *s, const void *data, size_t size)
 static void add_record(struct session *s, const void *data, size_t size)
 {
 	const struct pf_sample *rec = data;
+	unsigned int kind = record__kind(data, size);
 
-	if (s->window_end_ns && (process_tracker__is_event(size) ? s->npending > 0
-				 : size >= sizeof(*rec) && rec->time_ns >= s->window_end_ns))
+	if (s->window_end_ns && (kind == PF_REC_PROC_EVENT ? s->npending > 0
+				 : kind == PF_REC_SAMPLE && rec->time_ns >= s->window_end_ns))
 		record_error(s, defer(s, data, size));
 	else
 		record_error(s, consume(s, data, size));
@@ -127,13 +133,15 @@ static int handle_sample(void *ctx, void *data, size_t size)
 	const struct pf_sample *rec = data;
 	struct offcpu_interval iv;
 
+	int sample = record__kind(data, size) == PF_REC_SAMPLE;
+
 	/* An off-CPU interval counts once it has ended, in the window of its end. */
-	if (!process_tracker__is_event(size) && size >= sizeof(*rec) && (rec->flags & PF_SAMPLE_OFF_END)) {
+	if (sample && (rec->flags & PF_SAMPLE_OFF_END)) {
 		if (offcpu_intervals__end(&s->intervals, rec, &iv)) {
 			add_record(s, iv.rec, iv.size);
 			offcpu_interval__free(&iv);
 		}
-	} else if (!process_tracker__is_event(size) && size >= sizeof(*rec) && (rec->flags & PF_SAMPLE_OFFCPU)) {
+	} else if (sample && (rec->flags & PF_SAMPLE_OFFCPU)) {
 		record_error(s, offcpu_intervals__start(&s->intervals, rec, size));
 	} else {
 		add_record(s, data, size);
@@ -160,7 +168,7 @@ static void replay_pending(struct session *s, int all)
 	for (size_t i = 0; i < s->npending; i++) {
 		struct pending *pd = s->pending[i];
 		const struct pf_sample *rec = (const void *)pd->data;
-		int event = process_tracker__is_event(pd->size);
+		int event = record__kind(pd->data, pd->size) == PF_REC_PROC_EVENT;
 
 		if (!all && (event ? kept > 0 : rec->time_ns >= s->window_end_ns)) {
 			s->pending[kept++] = pd;
@@ -266,7 +274,7 @@ int session__start(struct session *s)
 	err = load_sampler(s);
 	if (err)
 		return err;
-	s->py = py_symbols__new(&s->elves, &s->usyms, &py_opts);
+	s->py = py_symbols__new(&s->elves, &py_opts);
 	if (!s->py)
 		return -ENOMEM;
 	collector__init(&s->collector, &s->profile, NULL, &s->usyms, bpf_map__fd(s->skel->maps.stacks));
@@ -283,7 +291,7 @@ int session__start(struct session *s)
 		fprintf(stderr, "pyflame-bpf: cannot open the ring buffer: %s\n", strerror(-err));
 		return err;
 	}
-	process_tracker__init(&s->tracker, o, &s->profile, s->py, &s->usyms, &s->collector);
+	process_tracker__init(&s->tracker, o, &s->profile, s->py, &s->usyms);
 	/* Attached before any target is registered: no fork or exec of a target goes unseen. */
 	err = process_tracker__attach(&s->tracker, s->skel);
 	if (err)
@@ -350,7 +358,8 @@ static void mark_exited(struct session *s)
 {
 	for (size_t i = 0; i < s->targets.n; i++) {
 		struct target *t = &s->targets.list[i];
-		struct profile_process *pp = profile__process(&s->profile, t->pid);
+		struct target_process *tp = process_tracker__find(&s->tracker, t->pid);
+		struct profile_process *pp = tp ? tp->record : NULL;
 
 		if (t->exited && pp && pp->exited_after < 0)
 			pp->exited_after = now_s() - s->start;
@@ -607,7 +616,8 @@ void session__summary(const struct session *s)
 	}
 	for (size_t i = 0; i < s->targets.n; i++) {
 		const struct target *t = &s->targets.list[i];
-		const struct profile_process *pp = profile__find_process(&s->profile, t->pid);
+		const struct target_process *tp = process_tracker__find(&s->tracker, t->pid);
+		const struct profile_process *pp = tp ? tp->record : NULL;
 
 		if (s->opts->verbose && pp && pp->python)
 			fprintf(stderr, "pyflame-bpf: PID %d (%s): CPython %s\n", (int)t->pid, pp->comm, pp->python);
@@ -628,7 +638,6 @@ void session__free(struct session *s)
 	targets__free(&s->targets, 1);
 	collector__free(&s->collector);
 	py_symbols__free(s->py);
-	user_symbols__free(&s->usyms);
 	elf_cache__free(&s->elves);
 	kallsyms__free(&s->ksyms);
 	profile__free(&s->profile);

@@ -6,7 +6,8 @@
 #include <string.h>
 #include "user_symbols.h"
 
-struct proc_symbols {
+/* A target's mappings as last read. */
+struct native_maps {
 	struct proc_maps maps;
 	int err;                /* last snapshot's error: the process may be gone */
 };
@@ -14,41 +15,26 @@ struct proc_symbols {
 void user_symbols__init(struct user_symbols *u, struct elf_cache *elves)
 {
 	u->elves = elves;
-	hashmap__init(&u->procs);
 }
 
-static void proc_symbols__free(struct proc_symbols *ps)
+void native_maps__free(struct native_maps *m)
 {
-	proc_maps__free(&ps->maps);
-	free(ps);
+	if (!m)
+		return;
+	proc_maps__free(&m->maps);
+	free(m);
 }
 
-void user_symbols__free(struct user_symbols *u)
+/* t's snapshot, read now if it has none yet. */
+static struct native_maps *maps_of(struct target_process *t)
 {
-	struct hashmap_entry *e;
-	size_t it = 0;
-
-	while (hashmap__next(&u->procs, &it, &e))
-		if (e->value)
-			proc_symbols__free(e->value);
-	hashmap__free(&u->procs);
-}
-
-static struct proc_symbols *proc_get(struct user_symbols *u, pid_t pid)
-{
-	struct proc_symbols *ps = hashmap__get(&u->procs, &pid, sizeof(pid));
-
-	if (ps)
-		return ps;
-	ps = calloc(1, sizeof(*ps));
-	if (!ps)
+	if (t->maps || !t->alive) /* a gone process's maps cannot be read any more */
+		return t->maps;
+	t->maps = calloc(1, sizeof(*t->maps));
+	if (!t->maps)
 		return NULL;
-	if (hashmap__set(&u->procs, &pid, sizeof(pid), ps)) {
-		free(ps);
-		return NULL;
-	}
-	ps->err = proc_maps__read(&ps->maps, pid);
-	return ps;
+	t->maps->err = proc_maps__read(&t->maps->maps, t->pid);
+	return t->maps;
 }
 
 /* Opens every executable file mapping now: once the process exits its files can no longer be reached. */
@@ -59,76 +45,70 @@ static void open_files(struct user_symbols *u, pid_t pid, const struct proc_maps
 			elf_cache__get(u->elves, pid, &maps->maps[i]);
 }
 
-int user_symbols__snapshot(struct user_symbols *u, pid_t pid)
+int user_symbols__snapshot(struct user_symbols *u, struct target_process *t)
 {
-	struct proc_symbols *ps = hashmap__get(&u->procs, &pid, sizeof(pid));
+	struct native_maps *m = t->maps;
 	struct proc_maps fresh;
 	int err;
 
-	if (!ps) {
-		ps = proc_get(u, pid);
-		if (!ps)
+	if (!m) {
+		m = maps_of(t);
+		if (!m)
 			return -ENOMEM;
-		if (!ps->err)
-			open_files(u, pid, &ps->maps);
-		return ps->err;
+		if (!m->err)
+			open_files(u, t->pid, &m->maps);
+		return m->err;
 	}
-	err = proc_maps__read(&fresh, pid);
+	err = proc_maps__read(&fresh, t->pid);
 	if (err)
 		return err; /* keep the old snapshot: the process may have exited */
-	proc_maps__free(&ps->maps);
-	ps->maps = fresh;
-	ps->err = 0;
-	open_files(u, pid, &ps->maps);
+	proc_maps__free(&m->maps);
+	m->maps = fresh;
+	m->err = 0;
+	open_files(u, t->pid, &m->maps);
 	return 0;
 }
 
-int user_symbols__inherit(struct user_symbols *u, pid_t child, pid_t parent)
+int user_symbols__inherit(struct user_symbols *u, struct target_process *child, const struct target_process *parent)
 {
-	struct proc_symbols *from = hashmap__get(&u->procs, &parent, sizeof(parent)), *ps;
+	const struct native_maps *from = parent ? parent->maps : NULL;
+	struct native_maps *m;
 	int err;
 
 	if (!from || from->err)
 		return user_symbols__snapshot(u, child);
-	user_symbols__forget(u, child);
-	ps = calloc(1, sizeof(*ps));
-	if (!ps)
+	native_maps__free(child->maps);
+	child->maps = NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
 		return -ENOMEM;
-	err = proc_maps__dup(&ps->maps, &from->maps);
-	if (!err && hashmap__set(&u->procs, &child, sizeof(child), ps)) {
-		proc_maps__free(&ps->maps);
-		err = -ENOMEM;
+	err = proc_maps__dup(&m->maps, &from->maps);
+	if (err) {
+		free(m);
+		return err;
 	}
-	if (err)
-		free(ps);
-	return err;
+	child->maps = m;
+	return 0;
 }
 
-void user_symbols__forget(struct user_symbols *u, pid_t pid)
+const struct proc_map *user_symbols__map(struct user_symbols *u, struct target_process *t, uint64_t addr)
 {
-	struct proc_symbols *ps = hashmap__delete(&u->procs, &pid, sizeof(pid));
-
-	if (ps)
-		proc_symbols__free(ps);
-}
-
-const struct proc_map *user_symbols__map(struct user_symbols *u, pid_t pid, uint64_t addr)
-{
-	struct proc_symbols *ps = proc_get(u, pid);
+	struct native_maps *m = t ? maps_of(t) : NULL;
 	const struct proc_map *map;
 
-	if (!ps)
+	if (!m)
 		return NULL;
-	map = proc_maps__find(&ps->maps, addr);
+	map = proc_maps__find(&m->maps, addr);
 	/* A library loaded after the snapshot: take a new one while the process is still alive. */
-	if (!map && !user_symbols__snapshot(u, pid))
-		map = proc_maps__find(&ps->maps, addr);
+	if (!map && !user_symbols__snapshot(u, t))
+		map = proc_maps__find(&m->maps, addr);
 	return map;
 }
 
-void user_symbols__name(struct user_symbols *u, pid_t pid, uint64_t addr, int return_addr, char *buf, size_t size)
+void user_symbols__name(struct user_symbols *u, struct target_process *t, uint64_t addr, int return_addr, char *buf,
+			size_t size)
 {
-	const struct proc_map *map = user_symbols__map(u, pid, addr);
+	const struct proc_map *map = user_symbols__map(u, t, addr);
 	uint64_t file_off, vaddr;
 	struct elf_file *elf;
 	const char *sym;
@@ -142,7 +122,7 @@ void user_symbols__name(struct user_symbols *u, pid_t pid, uint64_t addr, int re
 		return;
 	}
 	file_off = addr - map->start + map->offset;
-	elf = elf_cache__get(u->elves, pid, map);
+	elf = elf_cache__get(u->elves, t->pid, map);
 	if (!elf || elf_file__vaddr(elf, file_off, &vaddr)) {
 		snprintf(buf, size, "[%s+0x%" PRIx64 "]", proc_map__basename(map), file_off);
 		return;

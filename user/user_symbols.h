@@ -6,28 +6,27 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "elf_cache.h"
-#include "hashmap.h"
 #include "proc_maps.h"
+#include "target_process.h"
 
 struct user_symbols {
 	struct elf_cache *elves;
-	struct hashmap procs;   /* pid -> struct proc_symbols */
 };
 
 void user_symbols__init(struct user_symbols *u, struct elf_cache *elves);
-void user_symbols__free(struct user_symbols *u);
-/* Takes (or refreshes) pid's maps now, while it is alive; -ESRCH when it is gone. */
-int user_symbols__snapshot(struct user_symbols *u, pid_t pid);
+/* Takes (or refreshes) t's maps now, while it is alive; -ESRCH when it is gone (the old snapshot is kept). */
+int user_symbols__snapshot(struct user_symbols *u, struct target_process *t);
 /* A forked child starts with its parent's mappings (read again on a miss while it lives); else a snapshot. */
-int user_symbols__inherit(struct user_symbols *u, pid_t child, pid_t parent);
-/* Drops pid's maps (it exited or exec'd; its ELF files stay cached by the elf_cache). */
-void user_symbols__forget(struct user_symbols *u, pid_t pid);
-/* The mapping holding addr, re-reading the maps once if it is not in the snapshot; NULL if none. */
-const struct proc_map *user_symbols__map(struct user_symbols *u, pid_t pid, uint64_t addr);
+int user_symbols__inherit(struct user_symbols *u, struct target_process *child, const struct target_process *parent);
+/* The mapping holding addr, re-reading the maps once if it is not in the snapshot; NULL if none (or no t). */
+const struct proc_map *user_symbols__map(struct user_symbols *u, struct target_process *t, uint64_t addr);
 /*
- * Writes the name of the function at addr into buf: the symbol, or [module+0xVADDR], or [unknown].
+ * Writes the name of the function at addr of t into buf: the symbol, or [module+0xVADDR], or [unknown].
  * return_addr: addr is a return address (every frame but the leaf), looked up at addr - 1.
  */
-void user_symbols__name(struct user_symbols *u, pid_t pid, uint64_t addr, int return_addr, char *buf, size_t size);
+void user_symbols__name(struct user_symbols *u, struct target_process *t, uint64_t addr, int return_addr, char *buf,
+			size_t size);
+/* A target's snapshot, freed by target_process__forget() (its ELF files stay cached by the elf_cache). */
+void native_maps__free(struct native_maps *m);
 
 #endif

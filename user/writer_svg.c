@@ -21,6 +21,9 @@
 #define CHAR_W 7.2     /* a monospace glyph is 0.6 em; the script re-measures it in the browser */
 #define TEXT_X 3       /* label inset from the frame's left edge (and room kept on the right) */
 #define TEXT_BASE 11.5 /* label baseline below the frame's top */
+/* The numbers above as text, for the script: C and JavaScript share one definition of each. */
+#define SVG_STR_(x) #x
+#define SVG_STR(x) SVG_STR_(x)
 /* Drawing budget: a browser stays responsive up to a few tens of thousands of frames. When more are wide enough, the
  * narrowest (then the deepest) are dropped like the sub-pixel ones, their samples staying in their parent. */
 #define MAX_DRAWN 30000
@@ -81,11 +84,11 @@ static const char script[] =
     "var NS = 'http://www.w3.org/2000/svg';\n"
     "var svg = document.documentElement;\n"
     "var W = Number(svg.getAttribute('data-width')), PAD = Number(svg.getAttribute('data-pad'));\n"
-    "var TOTAL = Number(svg.getAttribute('data-total')), TEXT_X = 3, BASE = 11.5;\n"
+    "var TOTAL = Number(svg.getAttribute('data-total')), TEXT_X = " SVG_STR(TEXT_X) ", BASE = " SVG_STR(TEXT_BASE) ";\n"
     "var INV = svg.getAttribute('data-inverted') === '1', PLOT = W - 2 * PAD;\n"
     "var box = document.getElementById('frames'), details = document.getElementById('details');\n"
     "var matched = document.getElementById('matched'), resetBtn = document.getElementById('reset');\n"
-    "var frames = [], byG = new WeakMap(), cw = 7.2, term = '';\n"
+    "var frames = [], byG = new WeakMap(), cw = " SVG_STR(CHAR_W) ", term = '';\n"
     "var gs = box.getElementsByTagName('g');\n"
     "for (var i = 0; i < gs.length; i++) {\n"
     "  var g = gs[i], tip = g.getElementsByTagName('title')[0].textContent, r = g.getElementsByTagName('rect')[0];\n"
@@ -166,14 +169,14 @@ static const char script[] =
     "  else if (e.key === 'Escape' && root) { search(''); zoom(root); }\n"
     "});\n"
     "if (!root) return;\n"
-    "/* Labels were cut for a 7.2 px glyph; cut them again if this browser's monospace font is wider or narrower. */\n"
+    "/* Labels were cut for a " SVG_STR(CHAR_W) " px glyph; cut them again if this browser's monospace font is wider or narrower. */\n"
     "var probe = document.createElementNS(NS, 'text');\n"
     "probe.textContent = 'mmmmmmmmmmmmmmmmmmmm';\n"
     "box.appendChild(probe);\n"
     "var len = probe.getComputedTextLength();\n"
     "box.removeChild(probe);\n"
     "if (len > 0) cw = len / 20;\n"
-    "if (Math.abs(cw - 7.2) > 0.05) zoom(root);\n"
+    "if (Math.abs(cw - " SVG_STR(CHAR_W) ") > 0.05) zoom(root);\n"
     "/* A link can carry a search and a zoom: #s=TERM&z=FRAME_INDEX */\n"
     "location.hash.slice(1).split('&').forEach(function (kv) {\n"
     "  var k = kv.slice(0, kv.indexOf('=')), v;\n"

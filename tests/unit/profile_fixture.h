@@ -29,7 +29,7 @@ static inline uint32_t frame(enum frame_kind kind, const char *name)
 /* A stack seen in thread tid of process tgid. */
 static inline void add_in(uint32_t tgid, uint32_t tid, const uint32_t *frames, uint32_t n, uint64_t count)
 {
-	cr_assert_eq(profile__add(&prof, tgid, tid, frames, n, count), 0);
+	cr_assert_eq(profile__add(&prof, profile__process(&prof, tgid), tid, frames, n, count), 0);
 }
 
 /* A stack of thread 1 of process 1. */

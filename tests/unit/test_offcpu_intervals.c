@@ -25,6 +25,7 @@ static void start(uint32_t tid, uint64_t t, uint64_t code)
 	size_t size = sizeof(struct pf_sample) + sizeof(struct pf_py_frame);
 	struct pf_sample *s = calloc(1, size);
 
+	s->kind = PF_REC_SAMPLE;
 	s->time_ns = t;
 	s->tid = s->tgid = tid;
 	s->flags = PF_SAMPLE_OFFCPU;
@@ -37,7 +38,7 @@ static void start(uint32_t tid, uint64_t t, uint64_t code)
 /* The end record the kernel sends when tid runs again at t, `weight` after the start it recorded. */
 static struct pf_sample end(uint32_t tid, uint64_t t, uint64_t weight)
 {
-	struct pf_sample e = { .time_ns = t, .weight_ns = weight, .tid = tid, .tgid = tid, .flags = PF_SAMPLE_OFF_END };
+	struct pf_sample e = { .kind = PF_REC_SAMPLE, .time_ns = t, .weight_ns = weight, .tid = tid, .tgid = tid, .flags = PF_SAMPLE_OFF_END };
 
 	return e;
 }

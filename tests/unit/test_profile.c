@@ -37,15 +37,15 @@ Test(profile, a_new_process_with_the_same_pid_keeps_its_own_name_and_stacks)
 	name_thread(42, 42, "python3");
 	add_in(42, 42, &a, 1, 3);
 	first = profile__process(&prof, 42);
-	second = profile__new_process(&prof, 42);
+	second = profile__new_process(&prof, first, 42);
 	cr_assert_not_null(second);
 	cr_expect_neq(second, first);
 	cr_expect_eq(second->tgid, 42);
 	cr_expect_geq(second->key, PROFILE_FIRST_KEY);
-	cr_expect_eq(profile__find_process(&prof, 42), second, "the PID now names the new process");
+	cr_expect_eq(profile__process(&prof, 42), first, "the PID's first record stays its own");
 	snprintf(second->comm, sizeof(second->comm), "chain");
-	name_thread(42, 42, "chain");
-	add_in(42, 42, &b, 1, 5);
+	snprintf(profile__thread(&prof, 42, second->key)->comm, 16, "chain");
+	cr_assert_eq(profile__add(&prof, second, 42, &b, 1, 5), 0);
 	cr_expect_eq(first->samples, 3);
 	cr_expect_eq(second->samples, 5);
 	text = folded(&o);
@@ -59,7 +59,7 @@ Test(profile, a_record_without_samples_is_reused_rather_than_left_empty)
 	struct profile_process *first = profile__process(&prof, 7), *again;
 
 	snprintf(first->comm, sizeof(first->comm), "sh");
-	again = profile__new_process(&prof, 7);
+	again = profile__new_process(&prof, first, 7);
 	cr_expect_eq(again, first);
 	cr_expect_eq(again->key, 7);
 	cr_expect_str_eq(again->comm, "", "a reused record starts unnamed");
@@ -71,12 +71,13 @@ Test(profile, records_of_several_generations_of_one_pid_stay_apart)
 	uint32_t f = frame(FRAME_NATIVE, "main");
 	char *text;
 
-	for (int gen = 0; gen < 3; gen++) {
-		struct profile_process *p = gen ? profile__new_process(&prof, 9) : profile__process(&prof, 9);
+	struct profile_process *p = NULL;
 
+	for (int gen = 0; gen < 3; gen++) {
+		p = gen ? profile__new_process(&prof, p, 9) : profile__process(&prof, 9);
 		cr_assert_not_null(p);
 		snprintf(p->comm, sizeof(p->comm), "gen%d", gen);
-		add_in(9, 9, &f, 1, (uint64_t)gen + 1);
+		cr_assert_eq(profile__add(&prof, p, 9, &f, 1, (uint64_t)gen + 1), 0);
 	}
 	text = folded(&o);
 	cr_expect_str_eq(text, "gen0 (9);main 1\ngen1 (9);main 2\ngen2 (9);main 3\n");

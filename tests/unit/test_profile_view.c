@@ -23,7 +23,7 @@ Test(profile_view, diff_bases_are_before_counts_scaled_to_after_total)
 
 	profile__init(&before);
 	b = (uint32_t)profile__frame(&before, FRAME_NATIVE, "a");
-	cr_assert_eq(profile__add(&before, 1, 1, &b, 1, 3), 0);
+	cr_assert_eq(profile__add(&before, profile__process(&before, 1), 1, &b, 1, 3), 0);
 	add(&a, 1, 6);
 	diff_against(&v, &before);
 	cr_assert_eq(v.nstacks, 1);
@@ -45,7 +45,7 @@ Test(profile_view, diff_base_scaled_past_2_64_is_clamped)
 
 	profile__init(&before);
 	b = (uint32_t)profile__frame(&before, FRAME_NATIVE, "a");
-	cr_assert_eq(profile__add(&before, 1, 1, &b, 1, 1), 0);
+	cr_assert_eq(profile__add(&before, profile__process(&before, 1), 1, &b, 1, 1), 0);
 	add(&a, 1, UINT64_MAX);
 	diff_against(&v, &before);
 	cr_assert_eq(v.nstacks, 1);

@@ -98,6 +98,21 @@ static uint64_t fixture__addr(const struct fixture *fx, const char *name)
 static struct fixture fx;
 static struct elf_cache elves;
 static struct user_symbols syms;
+/* The targets the tests name addresses of, one per PID (user_symbols keeps its state in them). */
+static struct target_process *tps[8];
+
+static struct target_process *tp_for(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < 8 && tps[i]; i++)
+		if (tps[i]->pid == pid)
+			return tps[i];
+	cr_assert_lt(i, 8);
+	tps[i] = target_process__new(pid, 0);
+	cr_assert_not_null(tps[i]);
+	return tps[i];
+}
 
 static void setup(void)
 {
@@ -108,7 +123,10 @@ static void setup(void)
 static void teardown(void)
 {
 	fixture__stop(&fx);
-	user_symbols__free(&syms);
+	for (size_t i = 0; i < 8; i++) {
+		target_process__put(tps[i]);
+		tps[i] = NULL;
+	}
 	elf_cache__free(&elves);
 }
 
@@ -118,7 +136,7 @@ static void expect_name(pid_t pid, uint64_t addr, int return_addr, const char *w
 {
 	char buf[256];
 
-	user_symbols__name(&syms, pid, addr, return_addr, buf, sizeof(buf));
+	user_symbols__name(&syms, tp_for(pid), addr, return_addr, buf, sizeof(buf));
 	cr_expect_str_eq(buf, want, "%#" PRIx64 " (return_addr=%d): %s, want %s", addr, return_addr, buf, want);
 }
 
@@ -161,7 +179,7 @@ Test(symbols, stripped_library_is_named_from_dynsym)
 	uint64_t vaddr, size;
 
 	fixture__start(&fx, "symtest-dynsym");
-	map = user_symbols__map(&syms, fx.pid, fixture__addr(&fx, "symlib_work"));
+	map = user_symbols__map(&syms, tp_for(fx.pid), fixture__addr(&fx, "symlib_work"));
 	cr_assert_not_null(map);
 	cr_expect_str_eq(proc_map__basename(map), "libsymlib.so");
 	elf = elf_cache__get(&elves, fx.pid, map);
@@ -184,7 +202,7 @@ Test(symbols, stripped_library_past_every_symbol_is_module_plus_vaddr)
 
 	fixture__start(&fx, "symtest-dynsym");
 	work = fixture__addr(&fx, "symlib_work");
-	map = user_symbols__map(&syms, fx.pid, work);
+	map = user_symbols__map(&syms, tp_for(fx.pid), work);
 	cr_assert_not_null(map);
 	elf = elf_cache__get(&elves, fx.pid, map);
 	cr_assert_not_null(elf);
@@ -215,7 +233,7 @@ Test(symbols, address_of_an_exited_process_is_unknown)
 	if (!pid)
 		_exit(0);
 	cr_assert_eq(waitpid(pid, NULL, 0), pid);
-	cr_expect_eq(user_symbols__snapshot(&syms, pid), -ESRCH);
+	cr_expect_eq(user_symbols__snapshot(&syms, tp_for(pid)), -ESRCH);
 	expect_name(pid, 0x401000, 0, "[unknown]");
 }
 
@@ -243,7 +261,7 @@ Test(symbols, a_process_that_exited_after_its_snapshot_keeps_its_names)
 
 	fixture__start(&fx, "symtest-pie");
 	pid = fx.pid;
-	cr_expect_eq(user_symbols__snapshot(&syms, pid), 0);
+	cr_expect_eq(user_symbols__snapshot(&syms, tp_for(pid)), 0);
 	fixture__stop(&fx);
 	cr_expect(kill(pid, 0) && errno == ESRCH, "the fixture should be gone");
 	/* Its files were opened with the snapshot: /proc/PID is gone now, its names are not. */
@@ -309,7 +327,7 @@ Test(symbols, find_symbol_agrees_with_the_running_address)
 
 	fixture__start(&fx, "symtest-pie");
 	beta = fixture__addr(&fx, "symtest_local_beta");
-	map = user_symbols__map(&syms, fx.pid, beta);
+	map = user_symbols__map(&syms, tp_for(fx.pid), beta);
 	cr_assert_not_null(map);
 	elf = elf_cache__get(&elves, fx.pid, map);
 	cr_assert_not_null(elf);
@@ -325,7 +343,7 @@ Test(symbols, elf_cache_opens_a_file_once_and_ignores_non_file_mappings)
 	struct elf_file *a, *b;
 
 	fixture__start(&fx, "symtest-pie");
-	map = user_symbols__map(&syms, fx.pid, fixture__addr(&fx, "symtest_alpha"));
+	map = user_symbols__map(&syms, tp_for(fx.pid), fixture__addr(&fx, "symtest_alpha"));
 	cr_assert_not_null(map);
 	a = elf_cache__get(&elves, fx.pid, map);
 	b = elf_cache__get(&elves, fx.pid, map);

@@ -439,7 +439,7 @@ Test(writer_svg, diff_colours_stay_in_range_when_the_root_changed_more_than_any_
 
 		snprintf(name, sizeof(name), "f%d", i);
 		id = (uint32_t)profile__frame(&before, FRAME_NATIVE, name);
-		cr_assert_eq(profile__add(&before, 1, 1, &id, 1, 1), 0);
+		cr_assert_eq(profile__add(&before, profile__process(&before, 1), 1, &id, 1, 1), 0);
 		if (i < 4) {
 			uint32_t mine = frame(FRAME_NATIVE, name);
 
@@ -492,7 +492,7 @@ Test(writer_svg, hundred_thousand_stacks_draw_a_bounded_number_of_frames_quickly
 			fr[j] = frame(j < depth - 2 ? FRAME_PYTHON : FRAME_KERNEL, name);
 		}
 		fr[depth - 1] = frame(FRAME_NATIVE, "leaf");
-		profile__add(&prof, 1, 1, fr, (uint32_t)depth, 1 + (seed >> 40) % 20);
+		profile__add(&prof, profile__process(&prof, 1), 1, fr, (uint32_t)depth, 1 + (seed >> 40) % 20);
 		total += 1 + (seed >> 40) % 20;
 	}
 	cr_assert_eq(profile_view__build(&view, &prof, &vo), 0);
