@@ -152,7 +152,7 @@ bench: deps
 
 # Production objects instrumented for coverage (-fsanitize=fuzzer-no-link), in an archive: each harness links only
 # what it calls.
-$(BUILD)/fuzz/user/%.o: user/%.c $(SKEL) | $(BUILD)/fuzz/user
+$(BUILD)/fuzz/user/%.o: user/%.c $(SKELS) | $(BUILD)/fuzz/user
 	$(call msg,FUZZCC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 $(BUILD)/fuzz/%.o: tests/fuzz/%.c | $(BUILD)/fuzz/user

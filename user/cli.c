@@ -260,166 +260,204 @@ static int check_pids_exist(const struct pf_options *o)
 	return 0;
 }
 
-int cli__parse(struct pf_options *o, int argc, char **argv)
-{
-	struct option longopts[NOPTS + 1];
-	unsigned long v;
-	int c, err, word, min_block_given = 0;
+#define NOT_MINE 1 /* an option group's parser: not one of its options */
 
+static void set_defaults(struct pf_options *o)
+{
 	memset(o, 0, sizeof(*o));
 	o->frequency = PF_DEFAULT_FREQUENCY;
 	o->buffer_size = (unsigned long)PF_DEFAULT_BUFFER_MB << 20;
 	o->max_stacks = PF_DEFAULT_MAX_STACKS;
 	o->max_depth = PF_DEFAULT_MAX_DEPTH;
 	o->max_processes = PF_DEFAULT_MAX_PROCESSES;
+}
+
+/* `diff BEFORE AFTER [OPTIONS]` and `report FILE [OPTIONS]`: the files first, then the same options table. */
+static int parse_subcommand(struct pf_options *o, int *argc, char ***argv)
+{
+	char **a = *argv;
+
+	if (*argc > 1 && !strcmp(a[1], "diff")) {
+		if (*argc < 4 || (a[2][0] == '-' && strcmp(a[2], "-")) || a[3][0] == '-') {
+			fprintf(stderr, "pyflame-bpf: diff needs two folded profiles: diff BEFORE AFTER (see --help)\n");
+			return -EINVAL;
+		}
+		o->diff_base = a[2];
+		o->report = a[3];
+		*argc -= 3;
+		*argv += 3;
+	} else if (*argc > 1 && !strcmp(a[1], "report")) {
+		if (*argc < 3 || (a[2][0] == '-' && strcmp(a[2], "-"))) {
+			fprintf(stderr, "pyflame-bpf: report needs a folded profile to read (see --help)\n");
+			return -EINVAL;
+		}
+		o->report = a[2];
+		*argc -= 2;
+		*argv += 2;
+	}
+	return 0;
+}
+
+/* Which processes: -p, --children, --all, --cgroup, --comm. */
+static int parse_scope_option(struct pf_options *o, int c, const char *arg)
+{
+	char why[160];
+
+	switch (c) {
+	case 'p':
+		return add_pids(o, arg);
+	case OPT_CHILDREN: o->children = 1; return 0;
+	case OPT_ALL: o->all = 1; return 0;
+	case OPT_CGROUP:
+		if (cgroup_scope__resolve(arg, &o->cgroup_id, &o->cgroup_level, why, sizeof(why))) {
+			fprintf(stderr, "pyflame-bpf: invalid cgroup '%s': %s\n", arg, why);
+			return -EINVAL;
+		}
+		o->cgroup = arg;
+		return 0;
+	case OPT_COMM:
+		if (comm_glob__compile(&o->comm_glob, arg, why, sizeof(why))) {
+			fprintf(stderr, "pyflame-bpf: invalid --comm pattern '%s': %s\n", arg, why);
+			return -EINVAL;
+		}
+		o->comm = arg;
+		return 0;
+	}
+	return NOT_MINE;
+}
+
+/* How and how long: -d, -F, --mode, --min-block, --no-idle, --gil, and the kernel side's limits. */
+static int parse_sampling_option(struct pf_options *o, int c, const char *arg, int *min_block_given)
+{
+	unsigned long v;
+	char *end;
+
+	switch (c) {
+	case 'd':
+		o->duration = strtod(arg, &end);
+		if (*end || end == arg || !isfinite(o->duration) || o->duration <= 0 || o->duration > 1e7)
+			return bad("duration", arg);
+		return 0;
+	case 'F':
+		if (parse_ulong(arg, 1, 100000, &v))
+			return bad("frequency (1-100000 Hz)", arg);
+		o->frequency = (unsigned)v;
+		return 0;
+	case OPT_MODE:
+		if (!strcmp(arg, "cpu"))
+			o->mode = MODE_CPU;
+		else if (!strcmp(arg, "off"))
+			o->mode = MODE_OFF;
+		else if (!strcmp(arg, "wall"))
+			o->mode = MODE_WALL;
+		else
+			return bad("mode (cpu, off, wall)", arg);
+		return 0;
+	case OPT_MIN_BLOCK:
+		if (parse_duration_ns(arg, &o->min_block_ns))
+			return bad("minimum block (e.g. 500us, 2ms)", arg);
+		*min_block_given = 1;
+		return 0;
+	case OPT_NO_IDLE: o->no_idle = 1; return 0;
+	case OPT_GIL: o->gil = 1; return 0;
+	case OPT_CODE_TAGS: o->code_tags = 1; return 0;
+	case OPT_BUFFER_SIZE:
+		if (parse_size(arg, &v) || v < 4096 || v > (1UL << 30) || (v & (v - 1)))
+			return bad("buffer size (power of two, 4K-1G)", arg);
+		o->buffer_size = v;
+		return 0;
+	case OPT_MAX_STACKS:
+		if (parse_ulong(arg, 64, 1U << 24, &v))
+			return bad("max stacks (64-16777216)", arg);
+		o->max_stacks = (unsigned)v;
+		return 0;
+	case OPT_MAX_DEPTH:
+		if (parse_ulong(arg, 1, PF_MAX_PY_FRAMES, &v))
+			return bad("max depth (1-" PF_STR(PF_MAX_PY_FRAMES) ")", arg);
+		o->max_depth = (unsigned)v;
+		return 0;
+	case OPT_MAX_PROCESSES:
+		if (parse_ulong(arg, 16, 1U << 22, &v))
+			return bad("max processes (16-4194304)", arg);
+		o->max_processes = (unsigned)v;
+		return 0;
+	}
+	return NOT_MINE;
+}
+
+/* Where and how the profile is written: -o, --format, --compress, --interval, the picture and the frames shown. */
+static int parse_output_option(struct pf_options *o, int c, const char *arg)
+{
+	char *end;
+
+	switch (c) {
+	case 'o':
+		if (!*arg)
+			return bad("output file", arg);
+		o->output = arg;
+		return 0;
+	case OPT_FORMAT:
+		o->format = output_format__parse(arg);
+		if (o->format == FORMAT_AUTO)
+			return bad("format (folded, svg, pprof, speedscope)", arg);
+		return 0;
+	case OPT_COMPRESS: o->compress = 1; return 0;
+	case OPT_TITLE: o->title = arg; return 0;
+	case OPT_INVERTED: o->inverted = 1; return 0;
+	case OPT_INTERVAL:
+		o->interval = strtod(arg, &end);
+		if (*end || end == arg || !isfinite(o->interval) || o->interval < 0.1 || o->interval > 1e6)
+			return bad("interval (0.1 s or more)", arg);
+		return 0;
+	case OPT_PER_PROCESS: o->per_process = 1; return 0;
+	case OPT_THREADS: o->threads = 1; return 0;
+	case OPT_NO_KERNEL: o->no_kernel = 1; return 0;
+	case OPT_FULL_FILENAMES: o->full_filenames = 1; return 0;
+	case OPT_FUNCTION: o->function = 1; return 0;
+	case 'q': o->quiet = 1; return 0;
+	case 'v': o->verbose = 1; return 0;
+	}
+	return NOT_MINE;
+}
+
+/* Every option up to the command; 1 when --help or --version answered already, else 0 or -EINVAL (said). */
+static int parse_options(struct pf_options *o, int argc, char **argv, int *min_block_given)
+{
+	struct option longopts[NOPTS + 1];
+	int c, err, word;
+
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = options[i].opt;
 	memset(&longopts[NOPTS], 0, sizeof(struct option));
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets the scan inside a group of short options */
-	if (argc > 1 && !strcmp(argv[1], "diff")) {
-		/* `diff BEFORE AFTER [OPTIONS]`: what changed from one saved profile to the other. */
-		if (argc < 4 || (argv[2][0] == '-' && strcmp(argv[2], "-")) || argv[3][0] == '-') {
-			fprintf(stderr, "pyflame-bpf: diff needs two folded profiles: diff BEFORE AFTER (see --help)\n");
-			return -EINVAL;
-		}
-		o->diff_base = argv[2];
-		o->report = argv[3];
-		argc -= 3;
-		argv += 3;
-	} else if (argc > 1 && !strcmp(argv[1], "report")) {
-		/* `report FILE [OPTIONS]`: the file first, then the same options table from argv[2] on. */
-		if (argc < 3 || (argv[2][0] == '-' && strcmp(argv[2], "-"))) {
-			fprintf(stderr, "pyflame-bpf: report needs a folded profile to read (see --help)\n");
-			return -EINVAL;
-		}
-		o->report = argv[2];
-		argc -= 2;
-		argv += 2;
-	}
 	/* '+': stop at the first non-option, so `-- CMD -x` leaves -x to CMD. */
 	while ((word = optind, c = getopt_long(argc, argv, "+:p:d:F:o:qvhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if ((err = add_pids(o, optarg)))
-				return err;
-			break;
-		case 'd': {
-			char *end;
-
-			o->duration = strtod(optarg, &end);
-			if (*end || end == optarg || !isfinite(o->duration) || o->duration <= 0 || o->duration > 1e7)
-				return bad("duration", optarg);
-			break;
-		}
-		case 'F':
-			if (parse_ulong(optarg, 1, 100000, &v))
-				return bad("frequency (1-100000 Hz)", optarg);
-			o->frequency = (unsigned)v;
-			break;
-		case 'o':
-			if (!*optarg)
-				return bad("output file", optarg);
-			o->output = optarg;
-			break;
-		case OPT_BUFFER_SIZE:
-			if (parse_size(optarg, &v) || v < 4096 || v > (1UL << 30) || (v & (v - 1)))
-				return bad("buffer size (power of two, 4K-1G)", optarg);
-			o->buffer_size = v;
-			break;
-		case OPT_MAX_STACKS:
-			if (parse_ulong(optarg, 64, 1U << 24, &v))
-				return bad("max stacks (64-16777216)", optarg);
-			o->max_stacks = (unsigned)v;
-			break;
-		case OPT_MAX_DEPTH:
-			if (parse_ulong(optarg, 1, PF_MAX_PY_FRAMES, &v))
-				return bad("max depth (1-" PF_STR(PF_MAX_PY_FRAMES) ")", optarg);
-			o->max_depth = (unsigned)v;
-			break;
-		case OPT_PER_PROCESS: o->per_process = 1; break;
-		case OPT_THREADS: o->threads = 1; break;
-		case OPT_NO_KERNEL: o->no_kernel = 1; break;
-		case OPT_FULL_FILENAMES: o->full_filenames = 1; break;
-		case OPT_FUNCTION: o->function = 1; break;
-		case OPT_CODE_TAGS: o->code_tags = 1; break;
-		case OPT_FORMAT:
-			o->format = output_format__parse(optarg);
-			if (o->format == FORMAT_AUTO)
-				return bad("format (folded, svg, pprof, speedscope)", optarg);
-			break;
-		case OPT_COMPRESS: o->compress = 1; break;
-		case OPT_TITLE: o->title = optarg; break;
-		case OPT_INTERVAL: {
-			char *end;
-
-			o->interval = strtod(optarg, &end);
-			if (*end || end == optarg || !isfinite(o->interval) || o->interval < 0.1 || o->interval > 1e6)
-				return bad("interval (0.1 s or more)", optarg);
-			break;
-		}
-		case OPT_INVERTED: o->inverted = 1; break;
-		case OPT_MODE:
-			if (!strcmp(optarg, "cpu"))
-				o->mode = MODE_CPU;
-			else if (!strcmp(optarg, "off"))
-				o->mode = MODE_OFF;
-			else if (!strcmp(optarg, "wall"))
-				o->mode = MODE_WALL;
-			else
-				return bad("mode (cpu, off, wall)", optarg);
-			break;
-		case OPT_MIN_BLOCK:
-			if (parse_duration_ns(optarg, &o->min_block_ns))
-				return bad("minimum block (e.g. 500us, 2ms)", optarg);
-			min_block_given = 1;
-			break;
-		case OPT_NO_IDLE: o->no_idle = 1; break;
-		case OPT_GIL: o->gil = 1; break;
-		case OPT_CHILDREN: o->children = 1; break;
-		case OPT_ALL: o->all = 1; break;
-		case OPT_CGROUP: {
-			char why[160];
-
-			if (cgroup_scope__resolve(optarg, &o->cgroup_id, &o->cgroup_level, why, sizeof(why))) {
-				fprintf(stderr, "pyflame-bpf: invalid cgroup '%s': %s\n", optarg, why);
-				return -EINVAL;
-			}
-			o->cgroup = optarg;
-			break;
-		}
-		case OPT_COMM: {
-			char why[160];
-
-			if (comm_glob__compile(&o->comm_glob, optarg, why, sizeof(why))) {
-				fprintf(stderr, "pyflame-bpf: invalid --comm pattern '%s': %s\n", optarg, why);
-				return -EINVAL;
-			}
-			o->comm = optarg;
-			break;
-		}
-		case OPT_MAX_PROCESSES:
-			if (parse_ulong(optarg, 16, 1U << 22, &v))
-				return bad("max processes (16-4194304)", optarg);
-			o->max_processes = (unsigned)v;
-			break;
-		case 'q': o->quiet = 1; break;
-		case 'v': o->verbose = 1; break;
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			return 1;
-		case 'V':
+		}
+		if (c == 'V') {
 			printf("pyflame-bpf %s\n", PF_VERSION);
 			return 1;
-		case ':':
+		}
+		if (c == ':') {
 			fprintf(stderr, "pyflame-bpf: option '%s' needs a value (see --help)\n", argv[optind - 1]);
 			return -EINVAL;
-		default:
+		}
+		err = parse_scope_option(o, c, optarg);
+		if (err == NOT_MINE)
+			err = parse_sampling_option(o, c, optarg, min_block_given);
+		if (err == NOT_MINE)
+			err = parse_output_option(o, c, optarg);
+		if (err == NOT_MINE) {
 			/* Inside a group (-xq) getopt has not moved past the word yet: optind still points at it. */
 			fprintf(stderr, "pyflame-bpf: unknown option '%s' (see --help)\n",
 				argv[optind == word ? optind : optind - 1]);
 			return -EINVAL;
 		}
+		if (err)
+			return err;
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--")) {
@@ -429,6 +467,47 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 		}
 		o->command = &argv[optind];
 	}
+	return 0;
+}
+
+/* Options that only make sense together, or not at all together. 0 or -EINVAL (said). */
+static int check_combinations(const struct pf_options *o, int min_block_given)
+{
+	const char *why = NULL;
+
+	if (o->interval > 0 && (!o->output || !strchr(o->output, '%')))
+		why = "--interval writes one file per window: give -o a strftime pattern, e.g. -o 'prof/%Y%m%dT%H%M%S.folded'";
+	else if (o->mode == MODE_CPU && o->no_idle)
+		why = "--no-idle applies to off-CPU time: add --mode off or --mode wall";
+	else if (o->mode == MODE_CPU && min_block_given)
+		why = "--min-block applies to off-CPU time: add --mode off or --mode wall";
+	else if (o->report && (o->npids || o->command || o->all || o->cgroup))
+		why = "report and diff read saved profiles: no -p, --all, --cgroup or command (see --help)";
+	else if (o->report)
+		return 0;
+	else if ((o->all || o->cgroup) && (o->npids || o->command || o->children || (o->all && o->cgroup)))
+		why = "--all and --cgroup choose the processes themselves (and follow their children): no -p, command, "
+		      "--children or both (see --help)";
+	else if (o->comm && !o->all && !o->cgroup)
+		why = "--comm filters --all or --cgroup (see --help)";
+	else if (!o->npids && !o->command && !o->all && !o->cgroup)
+		why = "nothing to profile: give -p PID, --all, --cgroup PATH or -- COMMAND (see --help)";
+	if (why) {
+		fprintf(stderr, "pyflame-bpf: %s\n", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cli__parse(struct pf_options *o, int argc, char **argv)
+{
+	int err, min_block_given = 0;
+
+	set_defaults(o);
+	err = parse_subcommand(o, &argc, &argv);
+	err = err ?: parse_options(o, argc, argv, &min_block_given);
+	if (err)
+		return err;
 	if (o->output || o->format == FORMAT_AUTO) {
 		int zst, by_name = output_format__from_path(o->output, &zst);
 
@@ -436,38 +515,9 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 			o->format = by_name;
 		o->compress |= zst;
 	}
-	if (o->interval > 0 && (!o->output || !strchr(o->output, '%'))) {
-		fprintf(stderr, "pyflame-bpf: --interval writes one file per window: give -o a strftime pattern, "
-				"e.g. -o 'prof/%%Y%%m%%dT%%H%%M%%S.folded'\n");
-		return -EINVAL;
-	}
-	if (o->mode == MODE_CPU && (min_block_given || o->no_idle)) {
-		fprintf(stderr, "pyflame-bpf: %s applies to off-CPU time: add --mode off or --mode wall\n",
-			o->no_idle ? "--no-idle" : "--min-block");
-		return -EINVAL;
-	}
-	if (o->report) {
-		if (o->npids || o->command || o->all || o->cgroup) {
-			fprintf(stderr, "pyflame-bpf: report and diff read saved profiles: no -p, --all, --cgroup or command "
-					"(see --help)\n");
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if ((o->all || o->cgroup) && (o->npids || o->command || o->children || (o->all && o->cgroup))) {
-		fprintf(stderr, "pyflame-bpf: --all and --cgroup choose the processes themselves (and follow their "
-				"children): no -p, command, --children or both (see --help)\n");
-		return -EINVAL;
-	}
-	if (o->comm && !o->all && !o->cgroup) {
-		fprintf(stderr, "pyflame-bpf: --comm filters --all or --cgroup (see --help)\n");
-		return -EINVAL;
-	}
-	if (!o->npids && !o->command && !o->all && !o->cgroup) {
-		fprintf(stderr, "pyflame-bpf: nothing to profile: give -p PID, --all, --cgroup PATH or -- COMMAND "
-				"(see --help)\n");
-		return -EINVAL;
-	}
+	err = check_combinations(o, min_block_given);
+	if (err || o->report)
+		return err;
 	return check_pids_exist(o);
 }
 

@@ -7,15 +7,12 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "clock.h"
 #include "output.h"
-#include "output_format.h"
-#include "profile_view.h"
+#include "profile_output.h"
 #include "reader_folded.h"
+#include "run_summary.h"
 #include "session.h"
-#include "writer_folded.h"
-#include "writer_pprof.h"
-#include "writer_speedscope.h"
-#include "writer_svg.h"
 
 static volatile int stop_signal;
 
@@ -37,41 +34,6 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Renders the profile in the chosen format into out and commits it; *lines gets the stacks written. */
-static int write_profile(const struct profile *before, const struct profile *p, const struct view_options *vo,
-			 const struct pf_options *o, const char *subtitle, struct output *out, size_t *lines)
-{
-	struct svg_options svg = { .title = o->title, .subtitle = subtitle, .inverted = o->inverted };
-	struct profile_view view;
-	int err = before ? profile_view__diff(&view, before, p, vo) : profile_view__build(&view, p, vo);
-
-	if (!err) {
-		switch (o->format) {
-		case FORMAT_SVG:
-			err = svg__write(&view, &svg, out->file);
-			*lines = view.nstacks;
-			break;
-		case FORMAT_SPEEDSCOPE:
-			/* A recording's samples are 1/F s each; a saved profile's rate is unknown: plain counts. */
-			err = speedscope__write(&view, o->title,
-						o->report ? 0 : view.measure != MEASURE_CPU ? 1e-6 : 1.0 / o->frequency,
-						out->file);
-			*lines = view.nstacks;
-			break;
-		case FORMAT_PPROF:
-			/* A sample stands for 1/F s of CPU; for `report`, -F says the saved profile's rate (default 99). */
-			err = pprof__write(&view, view.measure != MEASURE_CPU ? 1e3 : 1e9 / o->frequency, out->file);
-			*lines = view.nstacks;
-			break;
-		default:
-			err = folded__write(&view, out->file, lines);
-			break;
-		}
-	}
-	profile_view__free(&view);
-	return output__commit(out, err);
-}
-
 /* `report FILE` (a saved profile into another file or format) and `diff BEFORE AFTER`; need no privileges. */
 static int report(const struct pf_options *o, struct output *out)
 {
@@ -88,95 +50,24 @@ static int report(const struct pf_options *o, struct output *out)
 	if (err)
 		output__abort(out);
 	else
-		err = write_profile(o->diff_base ? &before : NULL, &p, &vo, o, NULL, out, &lines);
+		err = profile_output__write(o->diff_base ? &before : NULL, &p, &vo, o, NULL, out, &lines);
 	profile__free(&p);
 	profile__free(&before);
 	return err ? 1 : 0;
 }
 
-struct window_writer {
-	const struct pf_options *o;
-	int err;
-};
-
-/* The file a window starting at wall-clock time t goes to: -o's strftime pattern expanded. */
-static int window_path(const char *pattern, double t, char *path, size_t size)
-{
-	time_t secs = (time_t)t;
-	struct tm tm;
-
-	if (!localtime_r(&secs, &tm) || !strftime(path, size, pattern, &tm))
-		return -EINVAL;
-	return 0;
-}
-
-/* How a recording's stacks are rooted: by process when there are several or --per-process, by thread on request. */
-static struct view_options record_view(const struct pf_options *o, const struct session *s)
-{
-	return (struct view_options){
-		.per_process = o->per_process || s->targets.n > 1 || o->children || o->all || o->cgroup,
-		.threads = o->threads,
-		.no_kernel = o->no_kernel,
-	};
-}
-
-/* The picture's subtitle: what the counts are, how many, over how long (`what`: e.g. " (snapshot while recording)"). */
-static void profile_subtitle(const struct pf_options *o, uint64_t total, double seconds, const char *what, char *buf,
-			     size_t size)
-{
-	if (o->mode == MODE_CPU)
-		snprintf(buf, size, "%llu samples at %u Hz in %.1f s%s", (unsigned long long)total, o->frequency, seconds,
-			 what);
-	else
-		snprintf(buf, size, "%s time in microseconds: %.2f s in %.1f s%s%s",
-			 o->mode == MODE_WALL ? "wall-clock (on + off CPU)" : "off-CPU", (double)total / 1e6, seconds,
-			 o->gil ? ", GIL holders and GIL waits only" : "", what);
-}
-
-/* --interval: one window's samples (those since the last mark) into the file its start time names. */
-static void write_window(void *ctx, struct session *s, double start_wall)
-{
-	struct window_writer *ww = ctx;
-	const struct pf_options *o = ww->o;
-	struct view_options vo = record_view(o, s);
-	struct output out;
-	char path[4096], subtitle[160];
-	size_t lines = 0;
-	int err;
-
-	vo.since_mark = 1;
-	if (window_path(o->output, start_wall, path, sizeof(path))) {
-		fprintf(stderr, "pyflame-bpf: cannot expand the pattern '%s'\n", o->output);
-		ww->err = -EINVAL;
-		return;
-	}
-	profile_subtitle(o, s->profile.total - s->profile.total_mark, o->interval, "", subtitle, sizeof(subtitle));
-	err = output__open(&out, path, o->compress);
-	if (!err) {
-		double t = session__cpu_s();
-
-		err = write_profile(NULL, &s->profile, &vo, o, subtitle, &out, &lines);
-		s->write_s += session__cpu_s() - t;
-	}
-	if (err)
-		ww->err = err;
-	else if (!o->quiet)
-		fprintf(stderr, "pyflame-bpf: wrote %s (%llu samples)\n", path,
-			(unsigned long long)(s->profile.total - s->profile.total_mark));
-}
-
 /* SIGHUP: everything collected so far, written whole to -o (renamed into place, like the final profile), then a
  * new temporary file opened for the next write; the recording goes on. With --interval, the current window so far
  * goes to its file (rewritten when the window closes). 0, or -errno when -o can no longer be written. */
-static int snapshot(const struct pf_options *o, struct session *s, struct output *out, struct window_writer *ww)
+static int snapshot(const struct pf_options *o, struct session *s, struct output *out)
 {
-	struct view_options vo = record_view(o, s);
+	struct view_options vo = profile_output__record_view(o, s->targets.n);
 	char subtitle[160];
 	size_t lines;
 	int err;
 
 	if (o->interval > 0) {
-		write_window(ww, s, s->window_start_wall); /* a failure is kept in ww->err, as for any window */
+		interval_windows__snapshot(&s->windows);
 		return 0;
 	}
 	if (!out->tmp) {
@@ -184,9 +75,9 @@ static int snapshot(const struct pf_options *o, struct session *s, struct output
 				"still recording\n", o->output ? o->output : "stdout");
 		return 0;
 	}
-	profile_subtitle(o, s->profile.total, session__elapsed(s), " (snapshot while recording)", subtitle,
-			 sizeof(subtitle));
-	err = write_profile(NULL, &s->profile, &vo, o, subtitle, out, &lines);
+	profile_output__subtitle(o, s->profile.total, session__elapsed(s), " (snapshot while recording)", subtitle,
+				 sizeof(subtitle));
+	err = profile_output__write(NULL, &s->profile, &vo, o, subtitle, out, &lines);
 	err = err ?: output__open(out, o->output, o->compress);
 	if (!err && !o->quiet)
 		fprintf(stderr, "pyflame-bpf: SIGHUP: wrote %s (%llu samples so far); still recording\n", o->output,
@@ -194,51 +85,50 @@ static int snapshot(const struct pf_options *o, struct session *s, struct output
 	return err;
 }
 
+/* The whole profile, once the recording stopped (with --interval every window is written already). */
+static int write_recording(const struct pf_options *o, struct session *s, struct output *out)
+{
+	struct view_options vo = profile_output__record_view(o, s->targets.n);
+	char subtitle[160];
+	double t;
+	int err;
+
+	if (o->interval > 0)
+		return 0;
+	profile_output__subtitle(o, s->profile.total, s->times.elapsed, "", subtitle, sizeof(subtitle));
+	t = clock__cpu_s();
+	err = profile_output__write(NULL, &s->profile, &vo, o, subtitle, out, &s->lines_written);
+	s->times.write_s += clock__cpu_s() - t;
+	return err;
+}
+
 static int record(const struct pf_options *o, struct output *out)
 {
-	struct window_writer ww = { .o = o };
-	char subtitle[160];
-	struct view_options vo;
 	struct session s;
-	double t;
 	int err;
 
 	/* Never fetch debug info over the network from a production host (libdw would, with 90 s timeouts). */
 	unsetenv("DEBUGINFOD_URLS");
 	install_signals();
 	session__init(&s, o);
-	if (o->interval > 0) {
-		s.on_window = write_window;
-		s.on_window_ctx = &ww;
-	}
 	err = session__start(&s);
 	while (!err) {
 		err = session__run(&s, &stop_signal);
 		if (err || stop_signal != SIGHUP)
 			break;
 		stop_signal = 0; /* before writing: a SIGINT/SIGTERM meanwhile still ends the run */
-		err = snapshot(o, &s, out, &ww);
+		err = snapshot(o, &s, out);
 	}
-	err = session__stop(&s) ?: err ?: ww.err;
+	err = session__stop(&s) ?: err;
 	if (err) {
 		if (out)
 			output__abort(out);
 		session__free(&s);
 		return 1;
 	}
-	if (o->interval > 0) { /* every window, the last one too, is written */
-		if (!o->quiet)
-			session__summary(&s);
-		session__free(&s);
-		return 0;
-	}
-	vo = record_view(o, &s);
-	profile_subtitle(o, s.profile.total, s.elapsed, "", subtitle, sizeof(subtitle));
-	t = session__cpu_s();
-	err = write_profile(NULL, &s.profile, &vo, o, subtitle, out, &s.lines_written);
-	s.write_s += session__cpu_s() - t;
+	err = write_recording(o, &s, out);
 	if (!o->quiet)
-		session__summary(&s);
+		run_summary__print(&s);
 	session__free(&s);
 	return err ? 1 : 0;
 }
@@ -256,25 +146,7 @@ int main(int argc, char **argv)
 	}
 	if (opts.interval > 0) {
 		/* One file per window, opened when it closes: check now that the first one could be written. */
-		char path[4096], dir[4096], *slash;
-		struct timespec now;
-
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (window_path(opts.output, now.tv_sec, path, sizeof(path))) {
-			fprintf(stderr, "pyflame-bpf: invalid output pattern '%s'\n", opts.output);
-			cli__free(&opts);
-			return 2;
-		}
-		snprintf(dir, sizeof(dir), "%s", path);
-		slash = strrchr(dir, '/');
-		if (slash)
-			*slash = '\0';
-		if (access(slash ? (*dir ? dir : "/") : ".", W_OK)) {
-			fprintf(stderr, "pyflame-bpf: cannot write '%s': %s\n", path, strerror(errno));
-			cli__free(&opts);
-			return 2;
-		}
-		err = record(&opts, NULL);
+		err = interval_windows__check(opts.output) ? 2 : record(&opts, NULL);
 		cli__free(&opts);
 		return err;
 	}

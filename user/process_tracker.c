@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "lifecycle.h" /* before its skeleton, which names its types */
 #include "lifecycle.skel.h"
 #include "proc_stat.h"
@@ -20,19 +21,6 @@
 
 #define DISCOVERY_WINDOW_S 5.0  /* how long a new program's interpreter is looked for (shared libpython loads late) */
 #define SWEEP_INTERVAL_S 1.0
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static double now_s(void)
-{
-	return now_ns() / 1e9;
-}
 
 void process_tracker__init(struct process_tracker *t, const struct pf_options *opts, struct profile *profile,
 			   struct py_symbols *py, struct user_symbols *usyms)
@@ -227,7 +215,7 @@ static void discover(struct process_tracker *t, struct target_process *tr, int f
 			return;
 		}
 		d->python = 1;
-		d->python_since_ns = now_ns();
+		d->python_since_ns = clock__now_ns();
 		t->stats.discovered++;
 		if (d->exec_ns && d->python_since_ns > d->exec_ns) {
 			uint64_t took = d->python_since_ns - d->exec_ns;
@@ -275,7 +263,7 @@ static void start_discovery(struct process_tracker *t, struct target_process *tr
 	if (!d->active)
 		t->ndiscovering++;
 	d->active = 1;
-	d->from = now_s();
+	d->from = clock__now_s();
 	d->until = d->from + DISCOVERY_WINDOW_S;
 	discover(t, tr, 0);
 	if (d->active) {
@@ -428,7 +416,7 @@ static void on_fork(struct process_tracker *t, const struct pf_proc_event *ev)
 	user_symbols__inherit(t->usyms, tr, parent);
 	if ((tr->bpf.flags & PF_TARGET_PYTHON) && !py_symbols__inherit(t->py, tr, &proc)) {
 		tr->discovery.python = 1;
-		tr->discovery.python_since_ns = now_ns();
+		tr->discovery.python_since_ns = clock__now_ns();
 		t->stats.inherited++;
 		set_python_name(tr);
 	} else if (!parent || (tr->bpf.flags & PF_TARGET_PYTHON) || parent->discovery.active) {
@@ -513,7 +501,7 @@ struct target_process *process_tracker__sample(struct process_tracker *t, const 
 
 int process_tracker__retry(struct process_tracker *t, int max_ms)
 {
-	double now = now_s(), next = now + max_ms / 1e3;
+	double now = clock__now_s(), next = now + max_ms / 1e3;
 	struct hashmap_entry *e;
 	size_t it = 0;
 
@@ -575,7 +563,7 @@ static void sweep(struct process_tracker *t)
 			dead[n++] = tr->pid;
 	}
 	for (size_t i = 0; i < n; i++)
-		gone(t, dead[i], now_ns(), 1);
+		gone(t, dead[i], clock__now_ns(), 1);
 	free(dead);
 }
 
@@ -597,8 +585,8 @@ void process_tracker__tick(struct process_tracker *t)
 			fprintf(stderr, "pyflame-bpf: PID %d re-uses code object addresses: tagging its frames\n",
 				(int)tr->pid);
 	}
-	if (now_s() >= t->next_sweep) {
-		t->next_sweep = now_s() + SWEEP_INTERVAL_S;
+	if (clock__now_s() >= t->next_sweep) {
+		t->next_sweep = clock__now_s() + SWEEP_INTERVAL_S;
 		sweep(t);
 	}
 }
