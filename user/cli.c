@@ -210,15 +210,15 @@ static int add_pids(struct pf_options *o, const char *list)
 			err = bad("PID", tok);
 			break;
 		}
-		n = realloc(o->pids, (o->npids + 1) * sizeof(*n));
+		n = realloc(o->scope.pids, (o->scope.npids + 1) * sizeof(*n));
 		if (!n) {
 			err = -ENOMEM;
 			break;
 		}
-		o->pids = n;
-		o->pids[o->npids++] = (pid_t)pid;
+		o->scope.pids = n;
+		o->scope.pids[o->scope.npids++] = (pid_t)pid;
 	}
-	if (!err && !o->npids)
+	if (!err && !o->scope.npids)
 		err = bad("PID list", list);
 	free(copy);
 	return err;
@@ -244,16 +244,16 @@ static int task_tgid(pid_t pid)
 
 static int check_pids_exist(const struct pf_options *o)
 {
-	for (size_t i = 0; i < o->npids; i++) {
-		int tgid = task_tgid(o->pids[i]);
+	for (size_t i = 0; i < o->scope.npids; i++) {
+		int tgid = task_tgid(o->scope.pids[i]);
 
 		if (tgid < 0) {
-			fprintf(stderr, "pyflame-bpf: no process with PID %d\n", (int)o->pids[i]);
+			fprintf(stderr, "pyflame-bpf: no process with PID %d\n", (int)o->scope.pids[i]);
 			return -EINVAL;
 		}
-		if (tgid != o->pids[i]) {
+		if (tgid != o->scope.pids[i]) {
 			fprintf(stderr, "pyflame-bpf: %d is a thread of process %d: give -p %d (all its threads are sampled)\n",
-				(int)o->pids[i], tgid, tgid);
+				(int)o->scope.pids[i], tgid, tgid);
 			return -EINVAL;
 		}
 	}
@@ -265,11 +265,11 @@ static int check_pids_exist(const struct pf_options *o)
 static void set_defaults(struct pf_options *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->frequency = PF_DEFAULT_FREQUENCY;
-	o->buffer_size = (unsigned long)PF_DEFAULT_BUFFER_MB << 20;
-	o->max_stacks = PF_DEFAULT_MAX_STACKS;
-	o->max_depth = PF_DEFAULT_MAX_DEPTH;
-	o->max_processes = PF_DEFAULT_MAX_PROCESSES;
+	o->sampling.frequency = PF_DEFAULT_FREQUENCY;
+	o->sampling.buffer_size = (unsigned long)PF_DEFAULT_BUFFER_MB << 20;
+	o->sampling.max_stacks = PF_DEFAULT_MAX_STACKS;
+	o->sampling.max_depth = PF_DEFAULT_MAX_DEPTH;
+	o->sampling.max_processes = PF_DEFAULT_MAX_PROCESSES;
 }
 
 /* `diff BEFORE AFTER [OPTIONS]` and `report FILE [OPTIONS]`: the files first, then the same options table. */
@@ -306,21 +306,21 @@ static int parse_scope_option(struct pf_options *o, int c, const char *arg)
 	switch (c) {
 	case 'p':
 		return add_pids(o, arg);
-	case OPT_CHILDREN: o->children = 1; return 0;
-	case OPT_ALL: o->all = 1; return 0;
+	case OPT_CHILDREN: o->scope.children = 1; return 0;
+	case OPT_ALL: o->scope.all = 1; return 0;
 	case OPT_CGROUP:
-		if (cgroup_scope__resolve(arg, &o->cgroup_id, &o->cgroup_level, why, sizeof(why))) {
+		if (cgroup_scope__resolve(arg, &o->scope.cgroup_id, &o->scope.cgroup_level, why, sizeof(why))) {
 			fprintf(stderr, "pyflame-bpf: invalid cgroup '%s': %s\n", arg, why);
 			return -EINVAL;
 		}
-		o->cgroup = arg;
+		o->scope.cgroup = arg;
 		return 0;
 	case OPT_COMM:
-		if (comm_glob__compile(&o->comm_glob, arg, why, sizeof(why))) {
+		if (comm_glob__compile(&o->scope.comm_glob, arg, why, sizeof(why))) {
 			fprintf(stderr, "pyflame-bpf: invalid --comm pattern '%s': %s\n", arg, why);
 			return -EINVAL;
 		}
-		o->comm = arg;
+		o->scope.comm = arg;
 		return 0;
 	}
 	return NOT_MINE;
@@ -334,52 +334,52 @@ static int parse_sampling_option(struct pf_options *o, int c, const char *arg, i
 
 	switch (c) {
 	case 'd':
-		o->duration = strtod(arg, &end);
-		if (*end || end == arg || !isfinite(o->duration) || o->duration <= 0 || o->duration > 1e7)
+		o->sampling.duration = strtod(arg, &end);
+		if (*end || end == arg || !isfinite(o->sampling.duration) || o->sampling.duration <= 0 || o->sampling.duration > 1e7)
 			return bad("duration", arg);
 		return 0;
 	case 'F':
 		if (parse_ulong(arg, 1, 100000, &v))
 			return bad("frequency (1-100000 Hz)", arg);
-		o->frequency = (unsigned)v;
+		o->sampling.frequency = (unsigned)v;
 		return 0;
 	case OPT_MODE:
 		if (!strcmp(arg, "cpu"))
-			o->mode = MODE_CPU;
+			o->sampling.mode = MODE_CPU;
 		else if (!strcmp(arg, "off"))
-			o->mode = MODE_OFF;
+			o->sampling.mode = MODE_OFF;
 		else if (!strcmp(arg, "wall"))
-			o->mode = MODE_WALL;
+			o->sampling.mode = MODE_WALL;
 		else
 			return bad("mode (cpu, off, wall)", arg);
 		return 0;
 	case OPT_MIN_BLOCK:
-		if (parse_duration_ns(arg, &o->min_block_ns))
+		if (parse_duration_ns(arg, &o->sampling.min_block_ns))
 			return bad("minimum block (e.g. 500us, 2ms)", arg);
 		*min_block_given = 1;
 		return 0;
-	case OPT_NO_IDLE: o->no_idle = 1; return 0;
-	case OPT_GIL: o->gil = 1; return 0;
-	case OPT_CODE_TAGS: o->code_tags = 1; return 0;
+	case OPT_NO_IDLE: o->sampling.no_idle = 1; return 0;
+	case OPT_GIL: o->sampling.gil = 1; return 0;
+	case OPT_CODE_TAGS: o->sampling.code_tags = 1; return 0;
 	case OPT_BUFFER_SIZE:
 		if (parse_size(arg, &v) || v < 4096 || v > (1UL << 30) || (v & (v - 1)))
 			return bad("buffer size (power of two, 4K-1G)", arg);
-		o->buffer_size = v;
+		o->sampling.buffer_size = v;
 		return 0;
 	case OPT_MAX_STACKS:
 		if (parse_ulong(arg, 64, 1U << 24, &v))
 			return bad("max stacks (64-16777216)", arg);
-		o->max_stacks = (unsigned)v;
+		o->sampling.max_stacks = (unsigned)v;
 		return 0;
 	case OPT_MAX_DEPTH:
 		if (parse_ulong(arg, 1, PF_MAX_PY_FRAMES, &v))
 			return bad("max depth (1-" PF_STR(PF_MAX_PY_FRAMES) ")", arg);
-		o->max_depth = (unsigned)v;
+		o->sampling.max_depth = (unsigned)v;
 		return 0;
 	case OPT_MAX_PROCESSES:
 		if (parse_ulong(arg, 16, 1U << 22, &v))
 			return bad("max processes (16-4194304)", arg);
-		o->max_processes = (unsigned)v;
+		o->sampling.max_processes = (unsigned)v;
 		return 0;
 	}
 	return NOT_MINE;
@@ -394,26 +394,26 @@ static int parse_output_option(struct pf_options *o, int c, const char *arg)
 	case 'o':
 		if (!*arg)
 			return bad("output file", arg);
-		o->output = arg;
+		o->out.output = arg;
 		return 0;
 	case OPT_FORMAT:
-		o->format = output_format__parse(arg);
-		if (o->format == FORMAT_AUTO)
+		o->out.format = output_format__parse(arg);
+		if (o->out.format == FORMAT_AUTO)
 			return bad("format (folded, svg, pprof, speedscope)", arg);
 		return 0;
-	case OPT_COMPRESS: o->compress = 1; return 0;
-	case OPT_TITLE: o->title = arg; return 0;
-	case OPT_INVERTED: o->inverted = 1; return 0;
+	case OPT_COMPRESS: o->out.compress = 1; return 0;
+	case OPT_TITLE: o->out.title = arg; return 0;
+	case OPT_INVERTED: o->out.inverted = 1; return 0;
 	case OPT_INTERVAL:
-		o->interval = strtod(arg, &end);
-		if (*end || end == arg || !isfinite(o->interval) || o->interval < 0.1 || o->interval > 1e6)
+		o->out.interval = strtod(arg, &end);
+		if (*end || end == arg || !isfinite(o->out.interval) || o->out.interval < 0.1 || o->out.interval > 1e6)
 			return bad("interval (0.1 s or more)", arg);
 		return 0;
-	case OPT_PER_PROCESS: o->per_process = 1; return 0;
-	case OPT_THREADS: o->threads = 1; return 0;
-	case OPT_NO_KERNEL: o->no_kernel = 1; return 0;
-	case OPT_FULL_FILENAMES: o->full_filenames = 1; return 0;
-	case OPT_FUNCTION: o->function = 1; return 0;
+	case OPT_PER_PROCESS: o->out.per_process = 1; return 0;
+	case OPT_THREADS: o->out.threads = 1; return 0;
+	case OPT_NO_KERNEL: o->out.no_kernel = 1; return 0;
+	case OPT_FULL_FILENAMES: o->out.full_filenames = 1; return 0;
+	case OPT_FUNCTION: o->out.function = 1; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case 'v': o->verbose = 1; return 0;
 	}
@@ -465,7 +465,7 @@ static int parse_options(struct pf_options *o, int argc, char **argv, int *min_b
 				argv[optind]);
 			return -EINVAL;
 		}
-		o->command = &argv[optind];
+		o->scope.command = &argv[optind];
 	}
 	return 0;
 }
@@ -475,22 +475,22 @@ static int check_combinations(const struct pf_options *o, int min_block_given)
 {
 	const char *why = NULL;
 
-	if (o->interval > 0 && (!o->output || !strchr(o->output, '%')))
+	if (o->out.interval > 0 && (!o->out.output || !strchr(o->out.output, '%')))
 		why = "--interval writes one file per window: give -o a strftime pattern, e.g. -o 'prof/%Y%m%dT%H%M%S.folded'";
-	else if (o->mode == MODE_CPU && o->no_idle)
+	else if (o->sampling.mode == MODE_CPU && o->sampling.no_idle)
 		why = "--no-idle applies to off-CPU time: add --mode off or --mode wall";
-	else if (o->mode == MODE_CPU && min_block_given)
+	else if (o->sampling.mode == MODE_CPU && min_block_given)
 		why = "--min-block applies to off-CPU time: add --mode off or --mode wall";
-	else if (o->report && (o->npids || o->command || o->all || o->cgroup))
+	else if (o->report && (o->scope.npids || o->scope.command || o->scope.all || o->scope.cgroup))
 		why = "report and diff read saved profiles: no -p, --all, --cgroup or command (see --help)";
 	else if (o->report)
 		return 0;
-	else if ((o->all || o->cgroup) && (o->npids || o->command || o->children || (o->all && o->cgroup)))
+	else if ((o->scope.all || o->scope.cgroup) && (o->scope.npids || o->scope.command || o->scope.children || (o->scope.all && o->scope.cgroup)))
 		why = "--all and --cgroup choose the processes themselves (and follow their children): no -p, command, "
 		      "--children or both (see --help)";
-	else if (o->comm && !o->all && !o->cgroup)
+	else if (o->scope.comm && !o->scope.all && !o->scope.cgroup)
 		why = "--comm filters --all or --cgroup (see --help)";
-	else if (!o->npids && !o->command && !o->all && !o->cgroup)
+	else if (!o->scope.npids && !o->scope.command && !o->scope.all && !o->scope.cgroup)
 		why = "nothing to profile: give -p PID, --all, --cgroup PATH or -- COMMAND (see --help)";
 	if (why) {
 		fprintf(stderr, "pyflame-bpf: %s\n", why);
@@ -508,12 +508,12 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	err = err ?: parse_options(o, argc, argv, &min_block_given);
 	if (err)
 		return err;
-	if (o->output || o->format == FORMAT_AUTO) {
-		int zst, by_name = output_format__from_path(o->output, &zst);
+	if (o->out.output || o->out.format == FORMAT_AUTO) {
+		int zst, by_name = output_format__from_path(o->out.output, &zst);
 
-		if (o->format == FORMAT_AUTO)
-			o->format = by_name;
-		o->compress |= zst;
+		if (o->out.format == FORMAT_AUTO)
+			o->out.format = by_name;
+		o->out.compress |= zst;
 	}
 	err = check_combinations(o, min_block_given);
 	if (err || o->report)
@@ -523,7 +523,7 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 
 void cli__free(struct pf_options *o)
 {
-	free(o->pids);
-	o->pids = NULL;
-	o->npids = 0;
+	free(o->scope.pids);
+	o->scope.pids = NULL;
+	o->scope.npids = 0;
 }

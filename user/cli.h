@@ -14,10 +14,9 @@ enum record_mode {
 	MODE_WALL,              /* both, in microseconds: a sample stands for one period */
 };
 
-struct pf_options {
-	const char *report;     /* `report FILE`: convert a saved profile instead of recording */
-	const char *diff_base;  /* `diff BEFORE AFTER`: report is AFTER, compared against this */
-	pid_t *pids;
+/* Which processes are profiled. */
+struct pf_scope_options {
+	pid_t *pids;            /* -p */
 	size_t npids;
 	char **command;         /* -- CMD ARGS, NULL-terminated, or NULL */
 	int children;           /* --children: every descendant of the targets, forked before or during the run */
@@ -27,28 +26,44 @@ struct pf_options {
 	unsigned cgroup_level;  /* its depth below the v2 hierarchy's root */
 	const char *comm;       /* --comm GLOB: with --all or --cgroup, only processes whose name matches */
 	struct pf_glob comm_glob; /* it, compiled */
-	unsigned max_processes; /* targets the kernel can hold at once */
+};
+
+/* How they are sampled, for how long, and the kernel side's limits. */
+struct pf_sampling_options {
 	double duration;        /* seconds; 0 = until Ctrl-C or every target exited */
-	double interval;        /* --interval: seconds per continuous window, 0 = one profile */
 	unsigned frequency;     /* Hz */
-	const char *output;     /* NULL = stdout */
+	enum record_mode mode;
+	unsigned long long min_block_ns; /* --min-block: shorter off-CPU intervals are dropped */
+	int no_idle;            /* drop off-CPU time of threads with nothing to do */
+	int gil;                /* keep only GIL holders (and GIL waits) */
+	int code_tags;          /* tag every Python frame from the start */
+	unsigned max_processes; /* targets the kernel can hold at once */
 	unsigned long buffer_size;
 	unsigned max_stacks;
 	unsigned max_depth;
+};
+
+/* Where the profile goes and how it is shown. */
+struct pf_output_options {
+	const char *output;     /* NULL = stdout */
+	double interval;        /* --interval: seconds per continuous window, 0 = one profile */
+	int format;             /* enum output_format, resolved (never FORMAT_AUTO after parsing) */
+	int compress;           /* zstd: --compress or a .zst suffix */
+	const char *title;      /* a picture's title */
+	int inverted;           /* icicle graph */
 	int per_process;
 	int threads;
 	int no_kernel;
 	int full_filenames;
 	int function;
-	int code_tags;          /* tag every Python frame from the start */
-	enum record_mode mode;
-	unsigned long long min_block_ns; /* --min-block: shorter off-CPU intervals are dropped */
-	int no_idle;            /* drop off-CPU time of threads with nothing to do */
-	int gil;                /* keep only GIL holders (and GIL waits) */
-	int format;             /* enum output_format, resolved (never FORMAT_AUTO after parsing) */
-	int compress;           /* zstd: --compress or a .zst suffix */
-	const char *title;      /* a picture's title */
-	int inverted;           /* icicle graph */
+};
+
+struct pf_options {
+	const char *report;     /* `report FILE`: convert a saved profile instead of recording */
+	const char *diff_base;  /* `diff BEFORE AFTER`: report is AFTER, compared against this */
+	struct pf_scope_options scope;
+	struct pf_sampling_options sampling;
+	struct pf_output_options out;
 	int quiet;
 	int verbose;
 };

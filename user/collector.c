@@ -358,26 +358,26 @@ int collector__is_idle_wait(const struct profile *p, const uint32_t *frames, siz
 /* --gil: on CPU only GIL holders, off CPU only waits for the GIL; a process whose GIL we cannot read drops out. */
 static int keep_for_gil(struct collector *c, const struct pf_sample *s)
 {
-	if (!c->gil_only)
+	if (!c->filter.gil_only)
 		return 1;
 	if (!(s->flags & PF_SAMPLE_GIL_KNOWN)) {
-		c->gil_unknown++;
+		c->counts.gil_unknown++;
 		return 0;
 	}
 	if (s->flags & (s->flags & PF_SAMPLE_OFFCPU ? PF_SAMPLE_GIL_WAIT : PF_SAMPLE_GIL_HELD))
 		return 1;
-	c->gil_dropped++;
+	c->counts.gil_dropped++;
 	return 0;
 }
 
 /* Microseconds (off, wall) or one sample (cpu). */
 static uint64_t record_weight(const struct collector *c, const struct pf_sample *s)
 {
-	if (!c->time_weighted)
+	if (!c->filter.time_weighted)
 		return 1;
 	if (s->flags & PF_SAMPLE_OFFCPU)
 		return (s->weight_ns + 500) / 1000;
-	return c->period_us;
+	return c->filter.period_us;
 }
 
 /* The leaf side of an off-CPU interval: what the thread waited for. */
@@ -408,17 +408,17 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 	if (size < sizeof(*s) || s->kind != PF_REC_SAMPLE ||
 	    size < sizeof(*s) + (size_t)s->py_nframes * sizeof(s->frames[0]) +
 			   (s->flags & PF_SAMPLE_KIPS ? (size_t)s->kips_n * sizeof(uint64_t) : 0)) {
-		c->bad_records++;
+		c->counts.bad_records++;
 		return 0;
 	}
-	c->records++;
-	c->offcpu_in += offcpu;
+	c->counts.records++;
+	c->counts.offcpu_in += offcpu;
 	if (!keep_for_gil(c, s))
 		return 0;
 	weight = record_weight(c, s);
-	if (offcpu && s->weight_ns < c->min_block_ns) {
-		c->short_records++;
-		c->short_us += weight;
+	if (offcpu && s->weight_ns < c->filter.min_block_ns) {
+		c->counts.short_records++;
+		c->counts.short_us += weight;
 		return 0;
 	}
 	proc = tg && tg->record ? tg->record : profile__process(c->profile, s->tgid);
@@ -433,21 +433,21 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 		memcpy(proc->comm, t->comm, sizeof(proc->comm));
 	err = python && (s->py_nframes || (s->flags & PF_SAMPLE_PY_ERROR)) ? add_python(c, tg, &n, s) : 0;
 	if (python && s->py_nframes)
-		c->py_samples++;
+		c->counts.py_samples++;
 	if (offcpu) {
 		err = err ?: add_offcpu_leaf(c, tg, &n, s, python);
 		if (err)
 			return err;
-		if (c->no_idle && !(s->flags & (PF_SAMPLE_GIL_WAIT | PF_SAMPLE_PREEMPTED)) &&
+		if (c->filter.no_idle && !(s->flags & (PF_SAMPLE_GIL_WAIT | PF_SAMPLE_PREEMPTED)) &&
 		    collector__is_idle_wait(c->profile, c->buf, n, !!(s->flags & PF_SAMPLE_EVENT_WAIT))) {
-			c->idle_us += weight;
+			c->counts.idle_us += weight;
 			return 0;
 		}
-		c->offcpu_records++;
-		c->offcpu_us += weight;
-		c->still_off += !!(s->flags & PF_SAMPLE_STILL_OFF);
+		c->counts.offcpu_records++;
+		c->counts.offcpu_us += weight;
+		c->counts.still_off += !!(s->flags & PF_SAMPLE_STILL_OFF);
 		if (s->flags & PF_SAMPLE_GIL_WAIT)
-			c->gil_wait_us += weight;
+			c->counts.gil_wait_us += weight;
 	} else {
 		err = err ?: add_native(c, tg, &n, s, python);
 		err = err ?: add_kernel(c, &n, s);

@@ -66,11 +66,11 @@ void interval_windows__start(struct interval_windows *w, double start_s, size_t 
 {
 	struct timespec wall;
 
-	if (w->o->interval <= 0)
+	if (w->o->out.interval <= 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &wall);
 	w->start_wall = wall.tv_sec + wall.tv_nsec / 1e9;
-	w->end_ns = (uint64_t)((start_s + w->o->interval) * 1e9);
+	w->end_ns = (uint64_t)((start_s + w->o->out.interval) * 1e9);
 	w->ntargets = ntargets;
 }
 
@@ -145,13 +145,13 @@ static void write_window(struct interval_windows *w)
 	int err;
 
 	vo.since_mark = 1;
-	if (window_path(o->output, w->start_wall, path, sizeof(path))) {
-		fprintf(stderr, "pyflame-bpf: cannot expand the pattern '%s'\n", o->output);
+	if (window_path(o->out.output, w->start_wall, path, sizeof(path))) {
+		fprintf(stderr, "pyflame-bpf: cannot expand the pattern '%s'\n", o->out.output);
 		w->err = w->err ?: -EINVAL;
 		return;
 	}
-	profile_output__subtitle(o, samples, o->interval, "", subtitle, sizeof(subtitle));
-	err = output__open(&out, path, o->compress);
+	profile_output__subtitle(o, samples, o->out.interval, "", subtitle, sizeof(subtitle));
+	err = output__open(&out, path, o->out.compress);
 	if (!err) {
 		t = clock__cpu_s();
 		err = profile_output__write(NULL, w->profile, &vo, o, subtitle, &out, &lines);
@@ -165,7 +165,7 @@ static void write_window(struct interval_windows *w)
 
 void interval_windows__close_due(struct interval_windows *w, uint64_t slack_ns, int final)
 {
-	uint64_t interval = (uint64_t)(w->o->interval * 1e9);
+	uint64_t interval = (uint64_t)(w->o->out.interval * 1e9);
 
 	while (w->end_ns && (final || clock__now_ns() >= w->end_ns + slack_ns)) {
 		if (final)
@@ -173,7 +173,7 @@ void interval_windows__close_due(struct interval_windows *w, uint64_t slack_ns, 
 		write_window(w);
 		profile__mark(w->profile);
 		w->written++;
-		w->start_wall += w->o->interval;
+		w->start_wall += w->o->out.interval;
 		if (final)
 			break;
 		w->end_ns += interval;

@@ -66,21 +66,21 @@ static int snapshot(const struct pf_options *o, struct session *s, struct output
 	size_t lines;
 	int err;
 
-	if (o->interval > 0) {
+	if (o->out.interval > 0) {
 		interval_windows__snapshot(&s->windows);
 		return 0;
 	}
 	if (!out->tmp) {
 		fprintf(stderr, "pyflame-bpf: SIGHUP: no snapshot, the profile goes to %s, not to a regular file; "
-				"still recording\n", o->output ? o->output : "stdout");
+				"still recording\n", o->out.output ? o->out.output : "stdout");
 		return 0;
 	}
 	profile_output__subtitle(o, s->profile.total, session__elapsed(s), " (snapshot while recording)", subtitle,
 				 sizeof(subtitle));
 	err = profile_output__write(NULL, &s->profile, &vo, o, subtitle, out, &lines);
-	err = err ?: output__open(out, o->output, o->compress);
+	err = err ?: output__open(out, o->out.output, o->out.compress);
 	if (!err && !o->quiet)
-		fprintf(stderr, "pyflame-bpf: SIGHUP: wrote %s (%llu samples so far); still recording\n", o->output,
+		fprintf(stderr, "pyflame-bpf: SIGHUP: wrote %s (%llu samples so far); still recording\n", o->out.output,
 			(unsigned long long)s->profile.total);
 	return err;
 }
@@ -93,7 +93,7 @@ static int write_recording(const struct pf_options *o, struct session *s, struct
 	double t;
 	int err;
 
-	if (o->interval > 0)
+	if (o->out.interval > 0)
 		return 0;
 	profile_output__subtitle(o, s->profile.total, s->times.elapsed, "", subtitle, sizeof(subtitle));
 	t = clock__cpu_s();
@@ -144,13 +144,13 @@ int main(int argc, char **argv)
 		cli__free(&opts);
 		return err > 0 ? 0 : 2;
 	}
-	if (opts.interval > 0) {
+	if (opts.out.interval > 0) {
 		/* One file per window, opened when it closes: check now that the first one could be written. */
-		err = interval_windows__check(opts.output) ? 2 : record(&opts, NULL);
+		err = interval_windows__check(opts.out.output) ? 2 : record(&opts, NULL);
 		cli__free(&opts);
 		return err;
 	}
-	if (output__open(&out, opts.output, opts.compress)) {
+	if (output__open(&out, opts.out.output, opts.out.compress)) {
 		cli__free(&opts);
 		return 2;
 	}

@@ -36,11 +36,11 @@ void process_tracker__init(struct process_tracker *t, const struct pf_options *o
 
 static enum pf_scope scope_of(const struct pf_options *o)
 {
-	if (o->all)
+	if (o->scope.all)
 		return PF_SCOPE_ALL;
-	if (o->cgroup)
+	if (o->scope.cgroup)
 		return PF_SCOPE_CGROUP;
-	return o->children ? PF_SCOPE_CHILDREN : PF_SCOPE_PIDS;
+	return o->scope.children ? PF_SCOPE_CHILDREN : PF_SCOPE_PIDS;
 }
 
 int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
@@ -59,10 +59,10 @@ int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
 	}
 	t->skel = skel;
 	skel->rodata->scope = scope;
-	skel->rodata->cgroup_id = o->cgroup_id;
-	skel->rodata->cgroup_level = o->cgroup_level;
+	skel->rodata->cgroup_id = o->scope.cgroup_id;
+	skel->rodata->cgroup_level = o->scope.cgroup_level;
 	skel->rodata->self_tgid = (__u32)getpid();
-	skel->rodata->comm_glob = o->comm_glob;
+	skel->rodata->comm_glob = o->scope.comm_glob;
 	/* Only what the scope needs: a plain -p run pays for exec and exit alone. */
 	bpf_program__set_autoload(skel->progs.pf_fork, scope != PF_SCOPE_PIDS);
 	bpf_program__set_autoload(skel->progs.pf_cgroup_attach, scope == PF_SCOPE_CGROUP);
@@ -205,7 +205,7 @@ static void discover(struct process_tracker *t, struct target_process *tr, int f
 
 	if (!err) {
 		stop_discovery(t, tr);
-		tr->bpf.flags = PF_TARGET_PYTHON | (t->opts->code_tags ? PF_TARGET_CODE_TAGS : 0);
+		tr->bpf.flags = PF_TARGET_PYTHON | (t->opts->sampling.code_tags ? PF_TARGET_CODE_TAGS : 0);
 		tr->bpf.py = proc;
 		err = target_write(t, tr, 0);
 		if (err) {
@@ -349,11 +349,11 @@ int process_tracker__scan(struct process_tracker *t)
 
 	/* Twice: a process forked while the first pass ran, by one it had not taken yet, is found by the second. */
 	for (int pass = 0; pass < 2 && !err; pass++) {
-		if (o->all)
-			err = process_scope__scan_all(&o->comm_glob, scan_one, t);
-		else if (o->cgroup)
-			err = process_scope__scan_cgroup(o->cgroup, &o->comm_glob, scan_one, t);
-		else if (o->children)
+		if (o->scope.all)
+			err = process_scope__scan_all(&o->scope.comm_glob, scan_one, t);
+		else if (o->scope.cgroup)
+			err = process_scope__scan_cgroup(o->scope.cgroup, &o->scope.comm_glob, scan_one, t);
+		else if (o->scope.children)
 			err = process_scope__scan_children(is_tracked, scan_one, t);
 	}
 	if (err)

@@ -10,26 +10,26 @@
 int profile_output__write(const struct profile *before, const struct profile *p, const struct view_options *vo,
 			  const struct pf_options *o, const char *subtitle, struct output *out, size_t *lines)
 {
-	struct svg_options svg = { .title = o->title, .subtitle = subtitle, .inverted = o->inverted };
+	struct svg_options svg = { .title = o->out.title, .subtitle = subtitle, .inverted = o->out.inverted };
 	struct profile_view view;
 	int err = before ? profile_view__diff(&view, before, p, vo) : profile_view__build(&view, p, vo);
 
 	if (!err) {
-		switch (o->format) {
+		switch (o->out.format) {
 		case FORMAT_SVG:
 			err = svg__write(&view, &svg, out->file);
 			*lines = view.nstacks;
 			break;
 		case FORMAT_SPEEDSCOPE:
 			/* A recording's samples are 1/F s each; a saved profile's rate is unknown: plain counts. */
-			err = speedscope__write(&view, o->title,
-						o->report ? 0 : view.measure != MEASURE_CPU ? 1e-6 : 1.0 / o->frequency,
+			err = speedscope__write(&view, o->out.title,
+						o->report ? 0 : view.measure != MEASURE_CPU ? 1e-6 : 1.0 / o->sampling.frequency,
 						out->file);
 			*lines = view.nstacks;
 			break;
 		case FORMAT_PPROF:
 			/* A sample stands for 1/F s of CPU; for `report`, -F says the saved profile's rate (default 99). */
-			err = pprof__write(&view, view.measure != MEASURE_CPU ? 1e3 : 1e9 / o->frequency, out->file);
+			err = pprof__write(&view, view.measure != MEASURE_CPU ? 1e3 : 1e9 / o->sampling.frequency, out->file);
 			*lines = view.nstacks;
 			break;
 		default:
@@ -44,20 +44,20 @@ int profile_output__write(const struct profile *before, const struct profile *p,
 struct view_options profile_output__record_view(const struct pf_options *o, size_t ntargets)
 {
 	return (struct view_options){
-		.per_process = o->per_process || ntargets > 1 || o->children || o->all || o->cgroup,
-		.threads = o->threads,
-		.no_kernel = o->no_kernel,
+		.per_process = o->out.per_process || ntargets > 1 || o->scope.children || o->scope.all || o->scope.cgroup,
+		.threads = o->out.threads,
+		.no_kernel = o->out.no_kernel,
 	};
 }
 
 void profile_output__subtitle(const struct pf_options *o, uint64_t total, double seconds, const char *what, char *buf,
 			      size_t size)
 {
-	if (o->mode == MODE_CPU)
-		snprintf(buf, size, "%llu samples at %u Hz in %.1f s%s", (unsigned long long)total, o->frequency, seconds,
+	if (o->sampling.mode == MODE_CPU)
+		snprintf(buf, size, "%llu samples at %u Hz in %.1f s%s", (unsigned long long)total, o->sampling.frequency, seconds,
 			 what);
 	else
 		snprintf(buf, size, "%s time in microseconds: %.2f s in %.1f s%s%s",
-			 o->mode == MODE_WALL ? "wall-clock (on + off CPU)" : "off-CPU", (double)total / 1e6, seconds,
-			 o->gil ? ", GIL holders and GIL waits only" : "", what);
+			 o->sampling.mode == MODE_WALL ? "wall-clock (on + off CPU)" : "off-CPU", (double)total / 1e6, seconds,
+			 o->sampling.gil ? ", GIL holders and GIL waits only" : "", what);
 }

@@ -20,8 +20,8 @@ void run_summary__progress(struct session *s, int done)
 		return;
 	s->progress_at = elapsed;
 	sampler_bpf__read_stats(&s->bpf);
-	if (s->opts->duration > 0)
-		snprintf(duration, sizeof(duration), " / %.0f s", s->opts->duration);
+	if (s->opts->sampling.duration > 0)
+		snprintf(duration, sizeof(duration), " / %.0f s", s->opts->sampling.duration);
 	fprintf(stderr, "\r\033[Kpyflame-bpf: %.1f s%s, %" PRIu64 " samples, %zu stacks, %" PRIu64 " lost", elapsed,
 		duration, s->profile.total, s->profile.nstacks, s->bpf.counters.stats[PF_STAT_LOST_RINGBUF]);
 }
@@ -39,14 +39,14 @@ static void print_totals(const struct session *s)
 		snprintf(written, sizeof(written), "%u windows written", s->windows.written);
 	else
 		snprintf(written, sizeof(written), "%zu stacks written", s->lines_written);
-	if (s->opts->mode == MODE_CPU)
+	if (s->opts->sampling.mode == MODE_CPU)
 		fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %s, %" PRIu64
 				" lost (ring buffer full)\n",
-			s->profile.total, s->times.elapsed, s->opts->frequency, stopped, written, lost);
+			s->profile.total, s->times.elapsed, s->opts->sampling.frequency, stopped, written, lost);
 	else
 		fprintf(stderr, "pyflame-bpf: %.3f s of %s time (counts in microseconds) in %.2f s (%s), %s, %" PRIu64
 				" records lost (ring buffer full)\n",
-			(double)s->profile.total / 1e6, s->opts->mode == MODE_WALL ? "wall-clock" : "off-CPU",
+			(double)s->profile.total / 1e6, s->opts->sampling.mode == MODE_WALL ? "wall-clock" : "off-CPU",
 			s->times.elapsed, stopped, written, lost);
 }
 
@@ -55,21 +55,21 @@ static void print_offcpu(const struct session *s)
 {
 	const struct collector *c = &s->collector;
 
-	if (s->opts->mode == MODE_CPU)
+	if (s->opts->sampling.mode == MODE_CPU)
 		return;
 	fprintf(stderr, "pyflame-bpf: off-CPU: %" PRIu64 " intervals, %.3f s (%" PRIu64
 			" still blocked at the end), %.3f s waiting for the GIL; %" PRIu64
 			" shorter than --min-block (%.3f s) dropped",
-		c->offcpu_records, (double)c->offcpu_us / 1e6, c->still_off, (double)c->gil_wait_us / 1e6,
-		c->short_records, (double)c->short_us / 1e6);
+		c->counts.offcpu_records, (double)c->counts.offcpu_us / 1e6, c->counts.still_off, (double)c->counts.gil_wait_us / 1e6,
+		c->counts.short_records, (double)c->counts.short_us / 1e6);
 	if (s->stream.intervals.unmatched)
 		fprintf(stderr, "; %" PRIu64 " ends without their start (lost)", s->stream.intervals.unmatched);
-	if (s->opts->no_idle)
-		fprintf(stderr, ", %.3f s idle (--no-idle) dropped", (double)c->idle_us / 1e6);
+	if (s->opts->sampling.no_idle)
+		fprintf(stderr, ", %.3f s idle (--no-idle) dropped", (double)c->counts.idle_us / 1e6);
 	fputc('\n', stderr);
-	if (s->opts->mode == MODE_WALL)
+	if (s->opts->sampling.mode == MODE_WALL)
 		fprintf(stderr, "pyflame-bpf: on-CPU: %" PRIu64 " samples at %u Hz, %" PRIu64 " us each\n",
-			s->bpf.counters.stats[PF_STAT_SAMPLES], s->opts->frequency, c->period_us);
+			s->bpf.counters.stats[PF_STAT_SAMPLES], s->opts->sampling.frequency, c->filter.period_us);
 }
 
 /* What was dropped or lost, with the flag that would have kept it. */
@@ -80,10 +80,10 @@ static void print_losses(const struct session *s)
 	uint64_t no_ustack = st[PF_STAT_USTACK_FULL] + st[PF_STAT_USTACK_ERR];
 	uint64_t no_kstack = st[PF_STAT_KSTACK_FULL] + st[PF_STAT_KSTACK_ERR];
 
-	if (s->opts->gil && (s->collector.gil_unknown || s->collector.gil_dropped))
+	if (s->opts->sampling.gil && (s->collector.counts.gil_unknown || s->collector.counts.gil_dropped))
 		fprintf(stderr, "pyflame-bpf: --gil: %" PRIu64 " records without the GIL dropped, %" PRIu64
 				" dropped because the process's GIL state is unknown (CPython 2.7 and 3.6 do not expose it)\n",
-			s->collector.gil_dropped, s->collector.gil_unknown);
+			s->collector.counts.gil_dropped, s->collector.counts.gil_unknown);
 	if (st[PF_STAT_LOST_RINGBUF] && k->lost_per_cpu) {
 		fprintf(stderr, "pyflame-bpf: ring buffer full, samples lost per CPU:");
 		for (int c = 0; c < k->ncpus; c++)
@@ -95,8 +95,8 @@ static void print_losses(const struct session *s)
 		fprintf(stderr, "pyflame-bpf: stacks not recorded: %" PRIu64 " user (%" PRIu64 " stack map full), %" PRIu64
 				" kernel (%" PRIu64 " stack map full): raise --max-stacks\n",
 			no_ustack, st[PF_STAT_USTACK_FULL], no_kstack, st[PF_STAT_KSTACK_FULL]);
-	if (s->collector.bad_records)
-		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.bad_records);
+	if (s->collector.counts.bad_records)
+		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.counts.bad_records);
 }
 
 /* Python stacks: how many, how they were cut, how the code objects were named; the walk's reads with -v. */
@@ -107,12 +107,12 @@ static void print_python(const struct session *s)
 
 	if (s->py)
 		py_symbols__stats(s->py, &py);
-	if (s->collector.py_samples || st[PF_STAT_PY_NO_TSTATE])
+	if (s->collector.counts.py_samples || st[PF_STAT_PY_NO_TSTATE])
 		fprintf(stderr, "pyflame-bpf: Python: %" PRIu64 " samples with Python frames, %" PRIu64
 				" without a thread state, %" PRIu64 " cut by a failed read, %" PRIu64
 				" truncated at --max-depth; %" PRIu64 " code objects named (%" PRIu64 " re-used addresses, %" PRIu64
 				" freed before naming, %" PRIu64 " unreadable)\n",
-			s->collector.py_samples, st[PF_STAT_PY_NO_TSTATE], st[PF_STAT_PY_READ_ERR],
+			s->collector.counts.py_samples, st[PF_STAT_PY_NO_TSTATE], st[PF_STAT_PY_READ_ERR],
 			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_reused, py.code_gone, py.read_errors);
 	if (s->opts->verbose && st[PF_STAT_PY_FRAMES])
 		fprintf(stderr, "pyflame-bpf: Python walk: %" PRIu64 " frames visited, %" PRIu64 " memory reads (%.2f per frame)\n",
@@ -144,13 +144,13 @@ static void print_bpf_cost(const struct session *s)
 static void print_accounting(const struct session *s)
 {
 	const uint64_t *st = s->bpf.counters.stats;
-	uint64_t lost = st[PF_STAT_LOST_RINGBUF], timer_records = s->collector.records - s->collector.offcpu_in;
+	uint64_t lost = st[PF_STAT_LOST_RINGBUF], timer_records = s->collector.counts.records - s->collector.counts.offcpu_in;
 
-	if (s->opts->verbose || st[PF_STAT_SAMPLES] != timer_records + s->collector.bad_records)
+	if (s->opts->verbose || st[PF_STAT_SAMPLES] != timer_records + s->collector.counts.bad_records)
 		fprintf(stderr, "pyflame-bpf: accounting: %" PRIu64 " samples taken of the targets: %" PRIu64
 				" reached userspace (%" PRIu64 " counted, %" PRIu64 " malformed), %" PRIu64
 				" lost (ring buffer full)\n",
-			st[PF_STAT_SAMPLES] + lost, st[PF_STAT_SAMPLES], timer_records, s->collector.bad_records, lost);
+			st[PF_STAT_SAMPLES] + lost, st[PF_STAT_SAMPLES], timer_records, s->collector.counts.bad_records, lost);
 }
 
 /* -v: what the recording cost in userspace, and how soon it started. */

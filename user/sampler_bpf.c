@@ -43,19 +43,19 @@ static bool bpf_stats_enabled(void)
 /* Configuration before load: rodata, the programs the mode needs, the maps' sizes. */
 static void configure(struct sampler *skel, const struct pf_options *o)
 {
-	skel->rodata->max_py_depth = o->max_depth;
-	skel->rodata->read_gil = o->gil;
+	skel->rodata->max_py_depth = o->sampling.max_depth;
+	skel->rodata->read_gil = o->sampling.gil;
 	/* Only what the mode needs is loaded: cpu mode does not depend on the scheduler hooks. */
-	if (o->mode == MODE_CPU) {
+	if (o->sampling.mode == MODE_CPU) {
 		bpf_program__set_autoload(skel->progs.pf_switch, false);
 		bpf_program__set_autoload(skel->progs.pf_start_pass, false);
 	}
 	skel->rodata->measure_cost = bpf_stats_enabled();
 	if (o->verbose) /* verifier statistics (instructions processed, states) in libbpf's log */
 		bpf_program__set_log_level(skel->progs.pf_sample, 4);
-	bpf_map__set_max_entries(skel->maps.samples, o->buffer_size);
-	bpf_map__set_max_entries(skel->maps.stacks, o->max_stacks);
-	bpf_map__set_max_entries(skel->maps.targets, o->max_processes);
+	bpf_map__set_max_entries(skel->maps.samples, o->sampling.buffer_size);
+	bpf_map__set_max_entries(skel->maps.stacks, o->sampling.max_stacks);
+	bpf_map__set_max_entries(skel->maps.targets, o->sampling.max_processes);
 }
 
 int sampler_bpf__load(struct sampler_bpf *b, const struct pf_options *o)
@@ -100,13 +100,13 @@ int sampler_bpf__attach(struct sampler_bpf *b, const struct pf_options *o, uint6
 {
 	int err;
 
-	if (o->mode != MODE_CPU) {
+	if (o->sampling.mode != MODE_CPU) {
 		b->skel->bss->start_ns = start_ns;
 		if ((err = sched_events__attach(&b->sched, b->skel)))
 			return err;
 		b->attached = 1;
 	}
-	if (o->mode != MODE_OFF && (err = perf_events__open(&b->events, b->skel->progs.pf_sample, o->frequency)))
+	if (o->sampling.mode != MODE_OFF && (err = perf_events__open(&b->events, b->skel->progs.pf_sample, o->sampling.frequency)))
 		return err;
 	b->attached = 1;
 	return 0;

@@ -29,7 +29,7 @@ void session__init(struct session *s, const struct pf_options *opts)
 static int setup_collection(struct session *s)
 {
 	const struct pf_options *o = s->opts;
-	struct py_symbols_options py_opts = { .full_filenames = o->full_filenames, .function = o->function };
+	struct py_symbols_options py_opts = { .full_filenames = o->out.full_filenames, .function = o->out.function };
 
 	s->py = py_symbols__new(&s->elves, &py_opts);
 	if (!s->py) {
@@ -38,12 +38,12 @@ static int setup_collection(struct session *s)
 	}
 	collector__init(&s->collector, &s->profile, NULL, &s->usyms, bpf_map__fd(s->bpf.skel->maps.stacks));
 	s->collector.py = s->py;
-	s->collector.time_weighted = o->mode != MODE_CPU;
-	s->collector.period_us = (1000000 + o->frequency / 2) / o->frequency;
-	s->collector.gil_only = o->gil;
-	s->collector.no_idle = o->no_idle;
-	s->collector.min_block_ns = o->min_block_ns;
-	s->profile.measure = o->mode == MODE_WALL ? MEASURE_WALL : o->mode == MODE_OFF ? MEASURE_OFF_CPU : MEASURE_CPU;
+	s->collector.filter.time_weighted = o->sampling.mode != MODE_CPU;
+	s->collector.filter.period_us = (1000000 + o->sampling.frequency / 2) / o->sampling.frequency;
+	s->collector.filter.gil_only = o->sampling.gil;
+	s->collector.filter.no_idle = o->sampling.no_idle;
+	s->collector.filter.min_block_ns = o->sampling.min_block_ns;
+	s->profile.measure = o->sampling.mode == MODE_WALL ? MEASURE_WALL : o->sampling.mode == MODE_OFF ? MEASURE_OFF_CPU : MEASURE_CPU;
 	process_tracker__init(&s->tracker, o, &s->profile, s->py, &s->usyms);
 	return 0;
 }
@@ -54,11 +54,11 @@ static int register_targets(struct session *s)
 	const struct pf_options *o = s->opts;
 	int err;
 
-	for (size_t i = 0; i < o->npids; i++)
-		if ((err = targets__add(&s->targets, o->pids[i])))
+	for (size_t i = 0; i < o->scope.npids; i++)
+		if ((err = targets__add(&s->targets, o->scope.pids[i])))
 			return err;
-	if (o->command && (err = targets__spawn(&s->targets, o->command, !o->output))) {
-		fprintf(stderr, "pyflame-bpf: cannot start '%s': %s\n", o->command[0], strerror(-err));
+	if (o->scope.command && (err = targets__spawn(&s->targets, o->scope.command, !o->out.output))) {
+		fprintf(stderr, "pyflame-bpf: cannot start '%s': %s\n", o->scope.command[0], strerror(-err));
 		return err;
 	}
 	for (size_t i = 0; i < s->targets.n; i++)
@@ -88,9 +88,9 @@ int session__start(struct session *s)
 	process_tracker__started(&s->tracker, s->times.start);
 	if (o->verbose) /* scripts wait for this line before they start what they want recorded */
 		fprintf(stderr, "pyflame-bpf: recording: %zu processes at %u Hz\n", process_tracker__alive(&s->tracker),
-			o->frequency);
+			o->sampling.frequency);
 	interval_windows__start(&s->windows, s->times.start, s->targets.n);
-	if (o->command && (err = targets__release(&s->targets, o->command[0])))
+	if (o->scope.command && (err = targets__release(&s->targets, o->scope.command[0])))
 		return err;
 	/* Kernel symbols are first needed at the first drain: reading /proc/kallsyms (~100k lines, tens of ms)
 	 * while the sampler already runs keeps it out of the start-up. */
@@ -134,10 +134,10 @@ static int stop_reason(struct session *s, volatile int *stop_signal)
 	if (*stop_signal)
 		return STOP_SIGNAL;
 	alive = targets__poll(&s->targets) + process_tracker__followed_alive(&s->tracker);
-	if (!alive && !s->opts->all && !s->opts->cgroup)
+	if (!alive && !s->opts->scope.all && !s->opts->scope.cgroup)
 		return STOP_TARGETS_EXITED;
 	mark_exited(s);
-	if (s->opts->duration > 0 && clock__now_s() - s->times.start >= s->opts->duration)
+	if (s->opts->sampling.duration > 0 && clock__now_s() - s->times.start >= s->opts->sampling.duration)
 		return STOP_DURATION;
 	return 0;
 }

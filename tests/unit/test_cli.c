@@ -54,16 +54,16 @@ static char *gone_pid(void)
 Test(cli, defaults_apply_when_only_a_pid_is_given)
 {
 	cr_assert_eq(PARSE(&opts, "-p", self), 0);
-	cr_assert_eq(opts.npids, 1);
-	cr_expect_eq(opts.pids[0], getpid());
-	cr_expect_null(opts.command);
-	cr_expect_eq(opts.duration, 0);
-	cr_expect_eq(opts.frequency, 99);
-	cr_expect_null(opts.output);
-	cr_expect_eq(opts.buffer_size, 8UL << 20);
-	cr_expect_eq(opts.max_stacks, 16384);
-	cr_expect_eq(opts.max_depth, 128);
-	cr_expect_eq(opts.per_process + opts.threads + opts.no_kernel + opts.full_filenames + opts.function +
+	cr_assert_eq(opts.scope.npids, 1);
+	cr_expect_eq(opts.scope.pids[0], getpid());
+	cr_expect_null(opts.scope.command);
+	cr_expect_eq(opts.sampling.duration, 0);
+	cr_expect_eq(opts.sampling.frequency, 99);
+	cr_expect_null(opts.out.output);
+	cr_expect_eq(opts.sampling.buffer_size, 8UL << 20);
+	cr_expect_eq(opts.sampling.max_stacks, 16384);
+	cr_expect_eq(opts.sampling.max_depth, 128);
+	cr_expect_eq(opts.out.per_process + opts.out.threads + opts.out.no_kernel + opts.out.full_filenames + opts.out.function +
 			 opts.quiet + opts.verbose,
 		     0);
 }
@@ -71,19 +71,19 @@ Test(cli, defaults_apply_when_only_a_pid_is_given)
 Test(cli, pid_list_is_comma_separated)
 {
 	cr_assert_eq(PARSE(&opts, "-p", self_list), 0);
-	cr_assert_eq(opts.npids, 2);
-	cr_expect_eq(opts.pids[0], getpid());
-	cr_expect_eq(opts.pids[1], getppid());
+	cr_assert_eq(opts.scope.npids, 2);
+	cr_expect_eq(opts.scope.pids[0], getpid());
+	cr_expect_eq(opts.scope.pids[1], getppid());
 }
 
 Test(cli, repeated_pid_flags_accumulate)
 {
 	cr_assert_eq(PARSE(&opts, "-p", self, "--pid", self_list, "-p", self), 0);
-	cr_assert_eq(opts.npids, 4);
-	cr_expect_eq(opts.pids[0], getpid());
-	cr_expect_eq(opts.pids[1], getpid());
-	cr_expect_eq(opts.pids[2], getppid());
-	cr_expect_eq(opts.pids[3], getpid());
+	cr_assert_eq(opts.scope.npids, 4);
+	cr_expect_eq(opts.scope.pids[0], getpid());
+	cr_expect_eq(opts.scope.pids[1], getpid());
+	cr_expect_eq(opts.scope.pids[2], getppid());
+	cr_expect_eq(opts.scope.pids[3], getpid());
 }
 
 Test(cli, every_flag_sets_its_field)
@@ -92,34 +92,34 @@ Test(cli, every_flag_sets_its_field)
 			   "--max-stacks", "1024", "--max-depth", "512", "--per-process", "--threads", "--no-kernel",
 			   "--full-filenames", "--function", "-q", "-v"),
 		     0);
-	cr_expect_eq(opts.duration, 2.5);
-	cr_expect_eq(opts.frequency, 997);
-	cr_expect_str_eq(opts.output, "out.folded");
-	cr_expect_eq(opts.buffer_size, 16UL << 20);
-	cr_expect_eq(opts.max_stacks, 1024);
-	cr_expect_eq(opts.max_depth, 512);
-	cr_expect(opts.per_process && opts.threads && opts.no_kernel && opts.full_filenames && opts.function);
+	cr_expect_eq(opts.sampling.duration, 2.5);
+	cr_expect_eq(opts.sampling.frequency, 997);
+	cr_expect_str_eq(opts.out.output, "out.folded");
+	cr_expect_eq(opts.sampling.buffer_size, 16UL << 20);
+	cr_expect_eq(opts.sampling.max_stacks, 1024);
+	cr_expect_eq(opts.sampling.max_depth, 512);
+	cr_expect(opts.out.per_process && opts.out.threads && opts.out.no_kernel && opts.out.full_filenames && opts.out.function);
 	cr_expect(opts.quiet && opts.verbose);
 }
 
 Test(cli, duration_accepts_fractions_of_a_second)
 {
 	cr_assert_eq(PARSE(&opts, "-p", self, "-d", "0.25"), 0);
-	cr_expect_eq(opts.duration, 0.25);
+	cr_expect_eq(opts.sampling.duration, 0.25);
 	cr_assert_eq(PARSE(&opts, "-d", ".5", "-p", self), 0);
-	cr_expect_eq(opts.duration, 0.5);
+	cr_expect_eq(opts.sampling.duration, 0.5);
 	cr_assert_eq(PARSE(&opts, "--duration=3", "-p", self), 0);
-	cr_expect_eq(opts.duration, 3);
+	cr_expect_eq(opts.sampling.duration, 3);
 }
 
 Test(cli, buffer_size_takes_k_and_m_suffixes)
 {
 	cr_assert_eq(PARSE(&opts, "-p", self, "--buffer-size", "4K"), 0);
-	cr_expect_eq(opts.buffer_size, 4096);
+	cr_expect_eq(opts.sampling.buffer_size, 4096);
 	cr_assert_eq(PARSE(&opts, "-p", self, "--buffer-size", "1048576"), 0);
-	cr_expect_eq(opts.buffer_size, 1UL << 20);
+	cr_expect_eq(opts.sampling.buffer_size, 1UL << 20);
 	cr_assert_eq(PARSE(&opts, "-p", self, "--buffer-size=1G"), 0);
-	cr_expect_eq(opts.buffer_size, 1UL << 30);
+	cr_expect_eq(opts.sampling.buffer_size, 1UL << 30);
 }
 
 Test(cli, bad_pid_is_einval)
@@ -164,7 +164,7 @@ Test(cli, max_depth_outside_1_to_512_is_einval)
 	cr_expect_eq(PARSE(&opts, "-p", self, "--max-depth", "0"), -EINVAL);
 	cr_expect_eq(PARSE(&opts, "-p", self, "--max-depth", "513"), -EINVAL);
 	cr_expect_eq(PARSE(&opts, "-p", self, "--max-depth", "1"), 0);
-	cr_expect_eq(opts.max_depth, 1);
+	cr_expect_eq(opts.sampling.max_depth, 1);
 }
 
 Test(cli, buffer_size_not_a_power_of_two_is_einval)
@@ -255,29 +255,29 @@ Test(cli, command_after_double_dash_keeps_its_own_flags)
 	char *argv[] = {"pyflame-bpf", "-F", "49", "--", "python3", "-p", "x", "--threads", "-F", "0", NULL};
 
 	cr_assert_eq(parse(&opts, ARGC(argv), argv), 0);
-	cr_assert_not_null(opts.command);
-	cr_expect_eq(opts.command, &argv[4], "the command must point into argv");
-	cr_expect_str_eq(opts.command[0], "python3");
-	cr_expect_str_eq(opts.command[1], "-p");
-	cr_expect_str_eq(opts.command[2], "x");
-	cr_expect_str_eq(opts.command[3], "--threads");
-	cr_expect_str_eq(opts.command[4], "-F");
-	cr_expect_str_eq(opts.command[5], "0");
-	cr_expect_null(opts.command[6]);
-	cr_expect_eq(opts.frequency, 49);
-	cr_expect_eq(opts.npids, 0, "-p after -- belongs to the command");
-	cr_expect_eq(opts.threads, 0, "--threads after -- belongs to the command");
+	cr_assert_not_null(opts.scope.command);
+	cr_expect_eq(opts.scope.command, &argv[4], "the command must point into argv");
+	cr_expect_str_eq(opts.scope.command[0], "python3");
+	cr_expect_str_eq(opts.scope.command[1], "-p");
+	cr_expect_str_eq(opts.scope.command[2], "x");
+	cr_expect_str_eq(opts.scope.command[3], "--threads");
+	cr_expect_str_eq(opts.scope.command[4], "-F");
+	cr_expect_str_eq(opts.scope.command[5], "0");
+	cr_expect_null(opts.scope.command[6]);
+	cr_expect_eq(opts.sampling.frequency, 49);
+	cr_expect_eq(opts.scope.npids, 0, "-p after -- belongs to the command");
+	cr_expect_eq(opts.out.threads, 0, "--threads after -- belongs to the command");
 }
 
 Test(cli, command_and_pids_together_are_accepted)
 {
-	/* A named array: opts.command points into it, and PARSE's literal would end with the assertion's block. */
+	/* A named array: opts.scope.command points into it, and PARSE's literal would end with the assertion's block. */
 	char *argv[] = {"pyflame-bpf", "-p", self, "--", "true", NULL};
 
 	cr_assert_eq(parse(&opts, ARGC(argv), argv), 0);
-	cr_expect_eq(opts.npids, 1);
-	cr_assert_not_null(opts.command);
-	cr_expect_str_eq(opts.command[0], "true");
+	cr_expect_eq(opts.scope.npids, 1);
+	cr_assert_not_null(opts.scope.command);
+	cr_expect_str_eq(opts.scope.command[0], "true");
 }
 
 Test(cli, help_lists_every_option_and_returns_1)
@@ -311,23 +311,23 @@ Test(cli, version_returns_1)
 Test(cli, mode_defaults_to_cpu_and_takes_off_and_wall)
 {
 	cr_assert_eq(PARSE(&opts, "-p", self), 0);
-	cr_expect_eq(opts.mode, MODE_CPU);
+	cr_expect_eq(opts.sampling.mode, MODE_CPU);
 	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "off"), 0);
-	cr_expect_eq(opts.mode, MODE_OFF);
+	cr_expect_eq(opts.sampling.mode, MODE_OFF);
 	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "wall", "--no-idle", "--gil"), 0);
-	cr_expect_eq(opts.mode, MODE_WALL);
-	cr_expect(opts.no_idle && opts.gil);
+	cr_expect_eq(opts.sampling.mode, MODE_WALL);
+	cr_expect(opts.sampling.no_idle && opts.sampling.gil);
 	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "offcpu"), -EINVAL);
 }
 
 Test(cli, min_block_takes_a_unit)
 {
 	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "250us"), 0);
-	cr_expect_eq(opts.min_block_ns, 250000);
+	cr_expect_eq(opts.sampling.min_block_ns, 250000);
 	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "1.5ms"), 0);
-	cr_expect_eq(opts.min_block_ns, 1500000);
+	cr_expect_eq(opts.sampling.min_block_ns, 1500000);
 	cr_assert_eq(PARSE(&opts, "-p", self, "--mode", "wall", "--min-block", "2s"), 0);
-	cr_expect_eq(opts.min_block_ns, 2000000000ULL);
+	cr_expect_eq(opts.sampling.min_block_ns, 2000000000ULL);
 	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "250"), -EINVAL, "no unit");
 	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "-1ms"), -EINVAL);
 	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "off", "--min-block", "5 ms"), -EINVAL);
@@ -345,21 +345,21 @@ Test(cli, off_cpu_filters_without_an_off_cpu_mode_are_einval, .init = cr_redirec
 Test(cli, children_follows_the_pids_or_the_command)
 {
 	cr_assert_eq(PARSE(&opts, "-p", self, "--children"), 0);
-	cr_expect(opts.children);
+	cr_expect(opts.scope.children);
 	cr_assert_eq(PARSE(&opts, "--children", "--", "true"), 0);
-	cr_expect(opts.children);
-	cr_expect_eq(opts.max_processes, 8192);
+	cr_expect(opts.scope.children);
+	cr_expect_eq(opts.sampling.max_processes, 8192);
 }
 
 Test(cli, all_needs_no_pid_and_comm_compiles_its_pattern)
 {
 	cr_assert_eq(PARSE(&opts, "--all"), 0);
-	cr_expect(opts.all);
-	cr_expect_not(opts.comm_glob.active, "no --comm: every process");
+	cr_expect(opts.scope.all);
+	cr_expect_not(opts.scope.comm_glob.active, "no --comm: every process");
 	cr_assert_eq(PARSE(&opts, "--all", "--comm", "python3.1[0-3]*"), 0);
-	cr_expect_str_eq(opts.comm, "python3.1[0-3]*");
-	cr_expect(opts.comm_glob.active);
-	cr_expect_eq(opts.comm_glob.ntokens, 11); /* 9 characters, a bracket expression, a star */
+	cr_expect_str_eq(opts.scope.comm, "python3.1[0-3]*");
+	cr_expect(opts.scope.comm_glob.active);
+	cr_expect_eq(opts.scope.comm_glob.ntokens, 11); /* 9 characters, a bracket expression, a star */
 }
 
 Test(cli, scopes_that_contradict_each_other_are_einval)
@@ -377,7 +377,7 @@ Test(cli, max_processes_out_of_range_is_einval)
 	cr_expect_eq(PARSE(&opts, "--all", "--max-processes", "15"), -EINVAL);
 	cr_expect_eq(PARSE(&opts, "--all", "--max-processes", "4194305"), -EINVAL);
 	cr_assert_eq(PARSE(&opts, "--all", "--max-processes", "100000"), 0);
-	cr_expect_eq(opts.max_processes, 100000);
+	cr_expect_eq(opts.sampling.max_processes, 100000);
 }
 
 /* Where the cgroup v2 hierarchy is mounted, or NULL. */
@@ -415,15 +415,15 @@ Test(cli, cgroup_resolves_to_its_inode_and_depth)
 		cr_skip_test("no cgroup v2 hierarchy mounted");
 	cr_assert_eq(PARSE(&opts, "--cgroup", root), 0);
 	cr_assert_eq(stat(root, &st), 0);
-	cr_expect_eq(opts.cgroup_id, (uint64_t)st.st_ino);
-	cr_expect_eq(opts.cgroup_level, 0);
+	cr_expect_eq(opts.scope.cgroup_id, (uint64_t)st.st_ino);
+	cr_expect_eq(opts.scope.cgroup_level, 0);
 	snprintf(sub, sizeof(sub), "%s/pyflame-unit-%d", root, (int)getpid());
 	if (mkdir(sub, 0755))
 		cr_skip_test("cannot create a cgroup under %s", root);
 	cr_expect_eq(PARSE(&opts, "--cgroup", sub, "--comm", "py*"), 0);
 	cr_assert_eq(stat(sub, &st), 0);
-	cr_expect_eq(opts.cgroup_id, (uint64_t)st.st_ino);
-	cr_expect_eq(opts.cgroup_level, 1);
+	cr_expect_eq(opts.scope.cgroup_id, (uint64_t)st.st_ino);
+	cr_expect_eq(opts.scope.cgroup_level, 1);
 	cr_expect_eq(PARSE(&opts, "--cgroup", sub, "--all"), -EINVAL);
 	rmdir(sub);
 }

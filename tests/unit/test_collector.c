@@ -154,8 +154,8 @@ Test(collector, a_gone_or_unknown_process_gets_no_user_stack_and_a_bad_record_is
 	s.kind = 0;
 	cr_assert_eq(collector__add(&f.c, NULL, &s, sizeof(s)), 0);
 	cr_assert_eq(collector__add(&f.c, NULL, &s, sizeof(s) - 1), 0);
-	cr_expect_eq(f.c.bad_records, 2);
-	cr_expect_eq(f.c.records, 2);
+	cr_expect_eq(f.c.counts.bad_records, 2);
+	cr_expect_eq(f.c.counts.records, 2);
 	target_process__put(gone);
 	collect_teardown(&f);
 }
