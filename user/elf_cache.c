@@ -84,7 +84,8 @@ struct elf_file *elf_cache__get(struct elf_cache *c, pid_t pid, const struct pro
 		return NULL;
 	}
 	/* Shared by build id only once its owner is safely in the cache. */
-	if (ce->owner && ce->file->build_id_len)
-		hashmap__set(&c->by_build_id, ce->file->build_id, ce->file->build_id_len, ce->file);
+	if (ce->owner && ce->file->build_id_len &&
+	    hashmap__set(&c->by_build_id, ce->file->build_id, ce->file->build_id_len, ce->file) && c->verbose)
+		fprintf(stderr, "pyflame-bpf: %s: not shared by build id (out of memory)\n", ce->file->name);
 	return ce->file;
 }

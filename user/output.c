@@ -60,13 +60,13 @@ int output__open(struct output *o, const char *path, int compress)
 				unlinkat(o->target.dirfd, o->tmp, 0);
 		}
 		output__release(o);
-		return -EINVAL;
+		return err;
 	}
 	o->raw = o->file;
 compress:
 	o->file = compress ? zstd_file__open(o->raw, ZSTD_LEVEL) : o->raw;
 	if (!o->file) {
-		fprintf(stderr, "pyflame-bpf: cannot start zstd compression: %s\n", strerror(errno));
+		fprintf(stderr, "pyflame-bpf: cannot start zstd compression (out of memory)\n");
 		output__abort(o);
 		return -ENOMEM;
 	}

@@ -80,7 +80,7 @@ int perf_events__open(struct perf_events *pe, struct bpf_program *prog, unsigned
 					frequency);
 			else
 				fprintf(stderr, "pyflame-bpf: cannot open the cpu-clock event on CPU %d: %s\n", cpu,
-					strerror(errno));
+					strerror(-err));
 			goto out;
 		}
 		pe->fds[pe->n] = fd;

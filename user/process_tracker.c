@@ -195,6 +195,17 @@ static void stop_discovery(struct process_tracker *t, struct target_process *tr)
 	tr->discovery.active = 0;
 }
 
+/* Takes tr's maps now, while it lives, so that it can be named after it exits. A process already gone is not worth
+ * a word (its exit comes in the stream); anything else is said with -v, or always when memory ran out. */
+static void snapshot_maps(struct process_tracker *t, struct target_process *tr, const struct target_process *parent)
+{
+	int err = parent ? user_symbols__inherit(t->usyms, tr, parent) : user_symbols__snapshot(t->usyms, tr);
+
+	if (err && err != -ESRCH && err != -ENOENT && (t->opts->verbose || err == -ENOMEM))
+		fprintf(stderr, "pyflame-bpf: PID %d: cannot read its memory maps: %s (its native frames go unnamed)\n",
+			(int)tr->pid, strerror(-err));
+}
+
 /* Tries to find tr's interpreter once. final: give up (and say why) if it is not there. */
 static void discover(struct process_tracker *t, struct target_process *tr, int final)
 {
@@ -227,7 +238,7 @@ static void discover(struct process_tracker *t, struct target_process *tr, int f
 		}
 		set_python_name(tr);
 		/* Its libraries are mapped by now: open them while the process lives. */
-		user_symbols__snapshot(t->usyms, tr);
+		snapshot_maps(t, tr, NULL);
 		if (t->opts->verbose)
 			fprintf(stderr, "pyflame-bpf: PID %d: CPython %s\n", (int)tr->pid, py_symbols__version(tr));
 		return;
@@ -280,7 +291,9 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 
 	if (tr)
 		return 0;
-	proc_stat__read(&st, pid);
+	/* Gone already (it was there when the command line was checked): its start stays unknown, its exit comes. */
+	if (proc_stat__read(&st, pid) && t->opts->verbose)
+		fprintf(stderr, "pyflame-bpf: PID %d: cannot read /proc/%d/stat\n", (int)pid, (int)pid);
 	tr = tracked_new(t, pid, st.start_ticks, 1);
 	if (!tr || !record_for(t, tr, is_command ? NULL : st.comm, 0)) {
 		fprintf(stderr, "pyflame-bpf: cannot track PID %d: %s\n", (int)pid, strerror(ENOMEM));
@@ -296,7 +309,7 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 		return 0;
 	}
 	/* Snapshot the maps now: a target that exits mid-run can still be symbolized. */
-	user_symbols__snapshot(t->usyms, tr);
+	snapshot_maps(t, tr, NULL);
 	discover(t, tr, 1);
 	return 0;
 }
@@ -325,7 +338,7 @@ static int take_on(struct process_tracker *t, const struct proc_stat *st, int cr
 			t->stats.map_full++;
 		return err == -E2BIG || err == -ENOMEM || err == -ENOENT ? 1 : err;
 	}
-	user_symbols__snapshot(t->usyms, tr);
+	snapshot_maps(t, tr, NULL);
 	discover(t, tr, 1);
 	return 0;
 }
@@ -406,14 +419,19 @@ static void on_fork(struct process_tracker *t, const struct pf_proc_event *ev)
 		/* The kernel copied the parent's entry; if the parent's interpreter was found after the fork, it copied
 		 * the native one: the child gets the parent's now. */
 		if ((parent->bpf.flags & PF_TARGET_PYTHON) && !(ev->flags & PF_TARGET_PYTHON)) {
+			int err;
+
 			tr->bpf = parent->bpf;
-			target_write(t, tr, 0);
+			err = target_write(t, tr, 0);
+			if (err && err != -ENOENT) /* -ENOENT: the child exited meanwhile */
+				fprintf(stderr, "pyflame-bpf: PID %d: cannot register its inherited interpreter: %s\n",
+					(int)pid, strerror(-err));
 		} else {
 			tr->bpf = parent->bpf;
 		}
 		target_process__set_parent(tr, parent);
 	}
-	user_symbols__inherit(t->usyms, tr, parent);
+	snapshot_maps(t, tr, parent);
 	if ((tr->bpf.flags & PF_TARGET_PYTHON) && !py_symbols__inherit(t->py, tr, &proc)) {
 		tr->discovery.python = 1;
 		tr->discovery.python_since_ns = clock__now_ns();
@@ -454,7 +472,7 @@ static void on_enter(struct process_tracker *t, const struct pf_proc_event *ev)
 	tr = tracked_new(t, pid, start, 0);
 	if (!tr || !record_for(t, tr, ev->comm, 0))
 		return;
-	user_symbols__snapshot(t->usyms, tr);
+	snapshot_maps(t, tr, NULL);
 	tr->discovery.exec_ns = ev->time_ns;
 	start_discovery(t, tr);
 }

@@ -404,8 +404,8 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct targe
 	file = py->opts.full_filenames ? e->code->file : py_process__short_filename(proc, e->code->file);
 	py_frame_name__format(name, sizeof(name), e->code->name, file, line);
 	id = profile__frame(p, FRAME_PYTHON, name);
-	if (id >= 0)
-		hashmap__set(&e->lines, &instr, sizeof(instr), (void *)(uintptr_t)(id + 1));
+	if (id >= 0 && hashmap__set(&e->lines, &instr, sizeof(instr), (void *)(uintptr_t)(id + 1)))
+		return -ENOMEM; /* the caller says so: "cannot record samples" */
 	return id;
 }
 

@@ -54,7 +54,7 @@ static void add_record(struct record_stream *rs, const void *data, size_t size)
 	if (held < 0)
 		record_error(rs, held);
 	else if (!held)
-		record_stream__consume(rs, data, size);
+		(void)record_stream__consume(rs, data, size); /* its errors are recorded where they happen */
 }
 
 int record_stream__handle(void *ctx, void *data, size_t size)

@@ -40,22 +40,25 @@ static bool bpf_stats_enabled(void)
 	return c == '1';
 }
 
-/* Configuration before load: rodata, the programs the mode needs, the maps' sizes. */
-static void configure(struct sampler *skel, const struct pf_options *o)
+/* Configuration before load: rodata, the programs the mode needs, the maps' sizes. 0 or -errno. */
+static int configure(struct sampler *skel, const struct pf_options *o)
 {
+	int err = 0;
+
 	skel->rodata->max_py_depth = o->sampling.max_depth;
 	skel->rodata->read_gil = o->sampling.gil;
 	/* Only what the mode needs is loaded: cpu mode does not depend on the scheduler hooks. */
 	if (o->sampling.mode == MODE_CPU) {
-		bpf_program__set_autoload(skel->progs.pf_switch, false);
-		bpf_program__set_autoload(skel->progs.pf_start_pass, false);
+		err = err ?: bpf_program__set_autoload(skel->progs.pf_switch, false);
+		err = err ?: bpf_program__set_autoload(skel->progs.pf_start_pass, false);
 	}
 	skel->rodata->measure_cost = bpf_stats_enabled();
 	if (o->verbose) /* verifier statistics (instructions processed, states) in libbpf's log */
-		bpf_program__set_log_level(skel->progs.pf_sample, 4);
-	bpf_map__set_max_entries(skel->maps.samples, o->sampling.buffer_size);
-	bpf_map__set_max_entries(skel->maps.stacks, o->sampling.max_stacks);
-	bpf_map__set_max_entries(skel->maps.targets, o->sampling.max_processes);
+		err = err ?: bpf_program__set_log_level(skel->progs.pf_sample, 4);
+	err = err ?: bpf_map__set_max_entries(skel->maps.samples, o->sampling.buffer_size);
+	err = err ?: bpf_map__set_max_entries(skel->maps.stacks, o->sampling.max_stacks);
+	err = err ?: bpf_map__set_max_entries(skel->maps.targets, o->sampling.max_processes);
+	return err;
 }
 
 int sampler_bpf__load(struct sampler_bpf *b, const struct pf_options *o)
@@ -74,7 +77,11 @@ int sampler_bpf__load(struct sampler_bpf *b, const struct pf_options *o)
 		fprintf(stderr, "pyflame-bpf: cannot open the BPF sampler: %s\n", strerror(-err));
 		return err;
 	}
-	configure(b->skel, o);
+	err = configure(b->skel, o);
+	if (err) {
+		fprintf(stderr, "pyflame-bpf: cannot configure the BPF sampler: %s\n", strerror(-err));
+		return err;
+	}
 	err = sampler__load(b->skel);
 	if (err == -EPERM)
 		fprintf(stderr, "pyflame-bpf: not permitted to load BPF programs: run as root "

@@ -105,9 +105,14 @@ int session__start(struct session *s)
 static void drain(struct session *s)
 {
 	double t = clock__cpu_s();
+	int err;
 
 	py_symbols__begin_drain(s->py);
-	ring_buffer__consume(s->bpf.rb);
+	err = ring_buffer__consume(s->bpf.rb);
+	if (err < 0 && err != -EINTR && !s->stream.err) {
+		fprintf(stderr, "pyflame-bpf: cannot read the ring buffer: %s\n", strerror(-err));
+		s->stream.err = err;
+	}
 	s->times.drain_s += clock__cpu_s() - t;
 	/* With a drain's slack, so that the records of all CPUs are in. */
 	interval_windows__close_due(&s->windows, 2ULL * DRAIN_INTERVAL_MS * 1000000ULL, 0);
@@ -155,8 +160,9 @@ int session__run(struct session *s, volatile int *stop_signal)
 		/* Samples wait for the drain; a process event that needs an interpreter found (an exec) wakes us at
 		 * once, and so do the retries of the interpreters still being looked for. */
 		if (wait > 0) {
-			ring_buffer__poll(s->bpf.rb, process_tracker__retry(&s->tracker, (int)(wait * 1e3) + 1));
-			process_tracker__retry(&s->tracker, 0);
+			/* An error here (a signal) is the drain's to see: it reads the same ring buffer. */
+			(void)ring_buffer__poll(s->bpf.rb, process_tracker__retry(&s->tracker, (int)(wait * 1e3) + 1));
+			(void)process_tracker__retry(&s->tracker, 0); /* the due lookups; when the next is due: above */
 			continue;
 		}
 		next_drain += DRAIN_INTERVAL_MS / 1e3;
