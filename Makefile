@@ -26,17 +26,21 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -MMD -MP
+# user/ by concern: python/ (interpreters, code objects), native/ (ELF, kernel symbols), proc/ (target processes),
+# record/ (the recording: BPF side, records, collector), output/ (profile model and writers), lib/ (containers).
+USER_DIRS := user $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c user/*/*.h))))
+ALL_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BUILD) \
+	-MMD -MP
 LDLIBS := -lbpf -ldw -lelf -lz -lzstd
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Iinclude -Wall -Wno-unused-function
 
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*.c user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.bpf.c))
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
 # Test targets: C programs built by clang with frame pointers (gcc 12 drops the leaf's, FACTS.md).
@@ -47,18 +51,18 @@ SYMTEST_BINS := $(BUILD)/targets/symtest-pie $(BUILD)/targets/symtest-nopie $(BU
 	$(BUILD)/targets/libsymlib.so
 
 # Fuzz harnesses (tests/fuzz/NAME.c, one per parser of outside data), built by clang with libFuzzer, ASan and UBSan
-# over the production sources (user/proc_mem.c replaced by tests/fuzz/mem_image.c, a fake target memory).
+# over the production sources (user/proc/proc_mem.c replaced by tests/fuzz/mem_image.c, a fake target memory).
 FUZZ_CC ?= $(CLANG)
 FUZZ_SECONDS ?= 60
 FUZZ_SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer $(FUZZ_SANITIZE) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE \
-	-Iinclude -Iuser -Itests/fuzz -I$(BUILD) -MMD -MP
+	-Iinclude $(addprefix -I,$(USER_DIRS)) -Itests/fuzz -I$(BUILD) -MMD -MP
 FUZZ_HELPERS := tests/fuzz/mem_image.c tests/fuzz/driver.c tests/fuzz/asan_options.c
 FUZZ_NAMES := $(patsubst tests/fuzz/%.c,%,$(filter-out $(FUZZ_HELPERS),$(wildcard tests/fuzz/*.c)))
 FUZZ_BINS := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
 FUZZ_REPLAY_BINS := $(patsubst %,$(BUILD)/fuzz/replay/%,$(FUZZ_NAMES))
 FUZZ_LIB := $(BUILD)/fuzz/libpyflame.a
-FUZZ_LIB_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/user/%.o,$(filter-out user/main.c user/proc_mem.c,$(USER_SRCS))) \
+FUZZ_LIB_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/user/%.o,$(filter-out user/main.c user/proc/proc_mem.c,$(USER_SRCS))) \
 	$(BUILD)/fuzz/mem_image.o
 
 .PHONY: all deps test check-asan unit integration targets demo bench install clean asan fuzz fuzz-build fuzz-corpus
@@ -68,8 +72,9 @@ $(BIN): $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/user/%.o: user/%.c $(SKELS) | $(BUILD)/user
+$(BUILD)/user/%.o: user/%.c $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c include/pyflame.h vmlinux/vmlinux.h | $(BUILD)
@@ -92,9 +97,10 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests/unit
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcriterion
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcriterion
 
 $(BUILD)/targets/%: tests/targets/%.c | $(BUILD)/targets
 	$(call msg,CLANG,$@)
@@ -152,7 +158,8 @@ bench: deps
 
 # Production objects instrumented for coverage (-fsanitize=fuzzer-no-link), in an archive: each harness links only
 # what it calls.
-$(BUILD)/fuzz/user/%.o: user/%.c $(SKELS) | $(BUILD)/fuzz/user
+$(BUILD)/fuzz/user/%.o: user/%.c $(SKELS)
+	$(Q)mkdir -p $(@D)
 	$(call msg,FUZZCC,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 $(BUILD)/fuzz/%.o: tests/fuzz/%.c | $(BUILD)/fuzz/user
@@ -192,4 +199,5 @@ install: $(BIN)
 clean:
 	rm -rf $(BUILD) pyflame-bpf
 
--include $(wildcard $(BUILD)/user/*.d $(BUILD)/*.d $(BUILD)/tests/unit/*.d $(BUILD)/fuzz/*.d $(BUILD)/fuzz/user/*.d)
+-include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/*.d $(BUILD)/tests/unit/*.d $(BUILD)/tests/unit/*/*.d \
+	$(BUILD)/fuzz/*.d $(BUILD)/fuzz/user/*.d $(BUILD)/fuzz/user/*/*.d)

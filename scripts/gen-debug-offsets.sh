@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Generates user/python_debug_offsets_table.c: for each CPython minor version from 3.13 on, where the slots we
+# Generates user/python/python_debug_offsets_table.c: for each CPython minor version from 3.13 on, where the slots we
 # read sit in its _Py_DebugOffsets, plus the few facts the walk needs that the table leaves out.
 #
-# Usage: scripts/gen-debug-offsets.sh [OUTPUT]   (default: user/python_debug_offsets_table.c next to this script)
+# Usage: scripts/gen-debug-offsets.sh [OUTPUT]   (default: user/python/python_debug_offsets_table.c next to this script)
 # Env:   PYENV_ROOT (else `pyenv root`), CC (default cc), SID_ROOT (else scripts/sid-root.sh makes or finds one).
 #
 # Headers come from each build that ships its internal headers: 3.13 from the pyenv build under $PYENV_ROOT,
@@ -13,7 +13,7 @@ set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$script_dir")
-out=${1:-$repo/user/python_debug_offsets_table.c}
+out=${1:-$repo/user/python/python_debug_offsets_table.c}
 cc=${CC:-cc}
 [[ -n ${PYENV_ROOT:-} ]] || PYENV_ROOT=$(pyenv root 2>/dev/null || true)
 [[ -n ${SID_ROOT:-} ]] || SID_ROOT=$("$script_dir/sid-root.sh" || true)
@@ -108,7 +108,7 @@ const struct py_debug_map py_debug_maps[] = {
 HEAD
 	for s in "${sources[@]}"; do
 		minor=${s%% *} inc=${s#* }
-		flags=(-DPy_BUILD_CORE -I"$inc" -I"$repo/user")
+		flags=(-DPy_BUILD_CORE -I"$inc" -I"$repo/user/python")
 		# Debian's pyconfig.h includes <TRIPLET/python3.X/pyconfig.h> from the multiarch include dir.
 		if [[ -n $SID_ROOT && $inc == "$SID_ROOT"/* ]]; then
 			for m in "$SID_ROOT"/usr/include/*-linux-gnu/python"$minor"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Generates user/python_offsets_table.c from the headers of every CPython build installed under $PYENV_ROOT/versions.
+# Generates user/python/python_offsets_table.c from the headers of every CPython build installed under $PYENV_ROOT/versions.
 #
-# Usage: scripts/gen-python-offsets.sh [OUTPUT]   (default: user/python_offsets_table.c next to this script)
+# Usage: scripts/gen-python-offsets.sh [OUTPUT]   (default: user/python/python_offsets_table.c next to this script)
 # Env:   PYENV_ROOT (else `pyenv root`), CC (default cc).
 #
 # Each build's offsets come from offsetof()/sizeof() compiled with -DPy_BUILD_CORE against that build's own
@@ -11,7 +11,7 @@
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-out=${1:-$(dirname "$script_dir")/user/python_offsets_table.c}
+out=${1:-$(dirname "$script_dir")/user/python/python_offsets_table.c}
 cc=${CC:-cc}
 
 if [[ -z ${PYENV_ROOT:-} ]]; then

@@ -1,4 +1,4 @@
-/* Fuzzes the /proc/kallsyms parser (user/kallsyms.c) with the file's text. The corpus holds a real excerpt. */
+/* Fuzzes the /proc/kallsyms parser (user/native/kallsyms.c) with the file's text. The corpus holds a real excerpt. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Fuzzes the /proc/PID/maps parser (user/proc_maps.c) with the file's text. The corpus holds real maps files. */
+/* Fuzzes the /proc/PID/maps parser (user/proc/proc_maps.c) with the file's text. The corpus holds real maps files. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

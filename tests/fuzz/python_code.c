@@ -1,6 +1,6 @@
 /*
- * Fuzzes the code-object and string readers (user/python_code.c) over a fake target memory (mem_image.c, linked in
- * place of user/proc_mem.c), with the layout found as py_process__discover() finds it: the generated table before
+ * Fuzzes the code-object and string readers (user/python/python_code.c) over a fake target memory (mem_image.c, linked in
+ * place of user/proc/proc_mem.c), with the layout found as py_process__discover() finds it: the generated table before
  * 3.13, the target's own _Py_DebugOffsets (read at the start of its _PyRuntime) from 3.13 on.
  * Input: u16 version (major << 8 | minor), u64 address of _PyRuntime, u64 address of the code object, two i32
  * instruction positions, then the memory image's segments. The corpus holds code objects dumped from every

@@ -1,5 +1,5 @@
 /*
- * Fuzzes the line-table decoders (user/python_linetable.c). Input: u16 version (major << 8 | minor), i32
+ * Fuzzes the line-table decoders (user/python/python_linetable.c). Input: u16 version (major << 8 | minor), i32
  * co_firstlineno, i32 byte offset, then the table's bytes (co_lnotab or co_linetable). The corpus holds real tables
  * of every installed CPython (scripts/gen-fuzz-corpus.py).
  */

@@ -1,5 +1,5 @@
 /*
- * Fuzzes the folded-stack reader (user/reader_folded.c) with the bytes of a saved profile, plain or zstd, then does
+ * Fuzzes the folded-stack reader (user/output/reader_folded.c) with the bytes of a saved profile, plain or zstd, then does
  * with what it read what `report` and `diff` do: builds the views and writes every output format (to /dev/null).
  * The corpus holds profiles written by pyflame-bpf itself (scripts/gen-fuzz-corpus.py).
  */
