@@ -1,4 +1,5 @@
 """Shared helpers for the integration tests: start targets, run pyflame-bpf, parse folded output, register tests."""
+import contextlib
 import glob
 import os
 import re
@@ -42,6 +43,53 @@ def test(fn):
 def check(cond, msg):
     if not cond:
         raise Failure(msg)
+
+
+class Checks:
+    """The checks of several targets of one test, one `with checks.of(label):` block each (a CPython version, say):
+
+        with Checks() as checks:
+            for pid, minor in labels.items():
+                with checks.of(minor):
+                    check(...)
+
+    A block that fails is printed at once and the next one still runs, so that one broken version does not hide
+    how the others fared; leaving `with Checks()` raises one Failure naming every label that failed."""
+
+    def __init__(self):
+        self.labels = {}  # every label checked, in order (a dict as an ordered set)
+        self.failed = []  # [(label, message)]
+
+    @contextlib.contextmanager
+    def of(self, label):
+        self.labels[label] = True
+        try:
+            yield
+        except Skip:
+            raise
+        except Exception as e:  # a crash on one label's data is that label's failure, like run_all's
+            msg = str(e) if isinstance(e, Failure) else "%s: %s" % (type(e).__name__, e)
+            if not msg.startswith("%s:" % label):  # most messages start with their version already
+                msg = "%s: %s" % (label, msg)
+            print("  FAIL %s" % msg, flush=True)
+            self.failed.append((label, msg))
+
+    def summary(self):
+        """One line: the labels that failed, then each failure cut short (printed whole as it happened)."""
+        names = list(dict((label, True) for label, _ in self.failed))
+        each = [msg if len(msg) <= 300 else msg[:300] + "..." for _, msg in self.failed]
+        return "%s failed (%d of %d): %s" % (", ".join(map(str, names)), len(names), len(self.labels), "; ".join(each))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not self.failed or (exc_type is not None and not issubclass(exc_type, Exception)):
+            return False  # nothing collected, or an interrupt: let it through as it is
+        if exc_type is None:
+            raise Failure(self.summary())
+        # A check outside the labels' blocks failed after some of them did: one Failure for all.
+        raise Failure("%s; then: %s" % (self.summary(), exc)) from exc
 
 
 class Target:

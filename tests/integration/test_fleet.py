@@ -10,7 +10,8 @@ import threading
 import time
 
 import lib
-from lib import BUILD, PY_TARGETS, TARGETS, Recording, Skip, Target, check, marked_line, profile, pythons, test
+from lib import (BUILD, PY_TARGETS, TARGETS, Checks, Recording, Skip, Target, check, marked_line, profile,
+                 pythons, test)
 
 PREFORK = os.path.join(PY_TARGETS, "prefork.py")
 EXEC_STAGES = os.path.join(PY_TARGETS, "exec_stages.py")
@@ -87,8 +88,10 @@ class LineReader:
 def test_children_prefork_master_every_worker_named_from_its_first_sample():
     # One pyenv build, and the newest layouts (3.14+, run in the Debian unstable root) where they are here.
     found = dict(pythons())
-    for minor, exe in [python()] + [(m, found[m]) for m in lib.SID_VERSIONS if m in found]:
-        check_prefork(minor, exe)
+    with Checks() as checks:
+        for minor, exe in [python()] + [(m, found[m]) for m in lib.SID_VERSIONS if m in found]:
+            with checks.of(minor):
+                check_prefork(minor, exe)
 
 
 def check_prefork(minor, exe):

@@ -10,7 +10,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 import lib
-from lib import PY_TARGETS, PYFLAME, Skip, Target, check, test
+from lib import PY_TARGETS, PYFLAME, Checks, Skip, Target, check, test
 
 HOSTILE = os.path.join(PY_TARGETS, "hostile_names.py")
 
@@ -111,14 +111,16 @@ def test_hostile_names_keep_every_folded_line_parseable():
         root = re.match(r"^.+ \((\d+)\)$", frames[0])
         check(root and int(root.group(1)) in rec.minor_of, "root frame %r" % frames[0])
         seen.setdefault(int(root.group(1)), set()).update(frames[1:])
-    for pid, minor in sorted(rec.minor_of.items()):
-        frames = seen.get(pid, set())
-        for label, name in sorted(names_of(minor).items()):
-            want = ["%s (%s:%d)" % (folded_text(name), folded_text(FILE), n) for n in HOT_LINES]
-            check(any(w in frames for w in want), "%s: no frame %r among %r" %
-                  (minor, want[1][:120], sorted(f[:80] for f in frames)))
-        tids = [t for t in rec.tids[pid] if "thread %s (%d)" % (folded_text(THREAD), t) in frames]
-        check(tids, "%s: no thread root %r" % (minor, "thread %s (TID)" % folded_text(THREAD)))
+    with Checks() as checks:
+        for pid, minor in sorted(rec.minor_of.items()):
+            with checks.of(minor):
+                frames = seen.get(pid, set())
+                for label, name in sorted(names_of(minor).items()):
+                    want = ["%s (%s:%d)" % (folded_text(name), folded_text(FILE), n) for n in HOT_LINES]
+                    check(any(w in frames for w in want), "%s: no frame %r among %r" %
+                          (minor, want[1][:120], sorted(f[:80] for f in frames)))
+                tids = [t for t in rec.tids[pid] if "thread %s (%d)" % (folded_text(THREAD), t) in frames]
+                check(tids, "%s: no thread root %r" % (minor, "thread %s (TID)" % folded_text(THREAD)))
 
 
 def svg_titles(root):
@@ -138,11 +140,13 @@ def test_hostile_names_are_escaped_text_in_the_svg():
     for t in root.iter(SVG_NS + "title"):
         check(len(t) == 0, "a title with child elements: %r" % ET.tostring(t)[:200])
     names = set(t[:t.rfind(" (")] for t in svg_titles(root))
-    for minor in sorted(set(rec.minor_of.values())):
-        for label, name in sorted(names_of(minor).items()):
-            want = ["%s (%s:%d)" % (xml_text(name), xml_text(FILE), n) for n in HOT_LINES]
-            check(any(w in names for w in want), "%s: no frame titled %r" % (minor, want[1][:120]))
-    check(any(n.startswith("thread %s (" % xml_text(THREAD)) for n in names), "no hostile thread root")
+    with Checks() as checks:
+        for minor in sorted(set(rec.minor_of.values())):
+            with checks.of(minor):
+                for label, name in sorted(names_of(minor).items()):
+                    want = ["%s (%s:%d)" % (xml_text(name), xml_text(FILE), n) for n in HOT_LINES]
+                    check(any(w in names for w in want), "%s: no frame titled %r" % (minor, want[1][:120]))
+        check(any(n.startswith("thread %s (" % xml_text(THREAD)) for n in names), "no hostile thread root")
 
 
 @test
@@ -152,15 +156,17 @@ def test_hostile_names_round_trip_as_text_in_speedscope():
     doc = load_valid(rec.path)  # speedscope's schema, and strict UTF-8
     frames = doc["shared"]["frames"]
     names = set(f["name"] for f in frames)
-    for minor in sorted(set(rec.minor_of.values())):
-        for label, name in sorted(names_of(minor).items()):
-            want = ["%s (%s:%d)" % (name, FILE, n) for n in HOT_LINES]
-            check(any(w in names for w in want), "%s: no frame named %r" % (minor, want[1][:120]))
-            hit = [f for f in frames if f["name"] in want]
-            check(all(f.get("file") == FILE and f.get("line") in HOT_LINES for f in hit),
-                  "%s: file/line of %r: %r" % (minor, name[:40], hit[:2]))
-    profiles = [p["name"] for p in doc["profiles"]]
-    check(any(" / thread %s (" % THREAD in n for n in profiles), "no hostile thread profile: %r" % profiles)
+    with Checks() as checks:
+        for minor in sorted(set(rec.minor_of.values())):
+            with checks.of(minor):
+                for label, name in sorted(names_of(minor).items()):
+                    want = ["%s (%s:%d)" % (name, FILE, n) for n in HOT_LINES]
+                    check(any(w in names for w in want), "%s: no frame named %r" % (minor, want[1][:120]))
+                    hit = [f for f in frames if f["name"] in want]
+                    check(all(f.get("file") == FILE and f.get("line") in HOT_LINES for f in hit),
+                          "%s: file/line of %r: %r" % (minor, name[:40], hit[:2]))
+        profiles = [p["name"] for p in doc["profiles"]]
+        check(any(" / thread %s (" % THREAD in n for n in profiles), "no hostile thread profile: %r" % profiles)
 
 
 def pb_fields(data):
@@ -204,10 +210,12 @@ def test_hostile_names_are_valid_utf8_strings_in_pprof():
     check(not bad, "string_table entries that are not UTF-8: %r" % bad[:5])
     texts = set(s.decode("utf-8") for s in strings)
     check(FILE in texts, "the file name is not in the string table as it is")
-    for minor in sorted(set(rec.minor_of.values())):
-        for label, name in sorted(names_of(minor).items()):
-            check(name in texts, "%s: function %r not in the string table" % (minor, name[:80]))
-    check(any(t.startswith("thread %s (" % THREAD) for t in texts), "no hostile thread root in the string table")
+    with Checks() as checks:
+        for minor in sorted(set(rec.minor_of.values())):
+            with checks.of(minor):
+                for label, name in sorted(names_of(minor).items()):
+                    check(name in texts, "%s: function %r not in the string table" % (minor, name[:80]))
+        check(any(t.startswith("thread %s (" % THREAD) for t in texts), "no hostile thread root in the string table")
     tmp = tempfile.mkdtemp(prefix="pyflame-hostile-pprof-")
     try:
         top = GoPprof(tmp).run("-top", "-nodecount=1000", rec.path)
@@ -259,24 +267,30 @@ def test_corrupt_frame_links_end_in_a_marker_without_crash_or_hang():
             py.append(f)
         by_mode.setdefault((minor_of[pid], mode), []).append((py, count))
     spin = re.compile(r"^spin \(corrupt_frames\.py:\d+\)$")
-    for minor in sorted(set(minor_of.values())):
-        cycle = by_mode.get((minor, "cycle"), [])
-        check(sum(c for _, c in cycle) >= 5, "%s: %d samples of the cycling thread" % (minor, len(cycle)))
-        for py, _ in cycle:
-            check(py[0] == "[truncated]" and len(py) == 33 and all(spin.match(f) for f in py[1:]),
-                  "%s: cycle: %r" % (minor, py[:4]))
-        unmapped = by_mode.get((minor, "unmapped"), [])
-        check(sum(c for _, c in unmapped) >= 5, "%s: %d samples of the unmapped thread" % (minor, len(unmapped)))
-        for py, _ in unmapped:
-            check(len(py) == 2 and py[0] == "[read error]" and spin.match(py[1]), "%s: unmapped: %r" % (minor, py))
-        garbage = by_mode.get((minor, "garbage"), [])
-        total = sum(c for _, c in garbage)
-        marked = sum(c for py, c in garbage if any(f in MARKERS for f in py))
-        check(total >= 5 and marked >= 0.9 * total, "%s: garbage: %d of %d samples marked" % (minor, marked, total))
-        for py, _ in garbage:
-            for f in py:
-                m = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", f)
-                check(f in MARKERS or (m and m.group(2) in REAL_FILES), "%s: garbage named %r" % (minor, f[:200]))
+    with Checks() as checks:
+        for minor in sorted(set(minor_of.values())):
+            with checks.of(minor):
+                cycle = by_mode.get((minor, "cycle"), [])
+                check(sum(c for _, c in cycle) >= 5, "%s: %d samples of the cycling thread" % (minor, len(cycle)))
+                for py, _ in cycle:
+                    check(py[0] == "[truncated]" and len(py) == 33 and all(spin.match(f) for f in py[1:]),
+                          "%s: cycle: %r" % (minor, py[:4]))
+                unmapped = by_mode.get((minor, "unmapped"), [])
+                check(sum(c for _, c in unmapped) >= 5,
+                      "%s: %d samples of the unmapped thread" % (minor, len(unmapped)))
+                for py, _ in unmapped:
+                    check(len(py) == 2 and py[0] == "[read error]" and spin.match(py[1]),
+                          "%s: unmapped: %r" % (minor, py))
+                garbage = by_mode.get((minor, "garbage"), [])
+                total = sum(c for _, c in garbage)
+                marked = sum(c for py, c in garbage if any(f in MARKERS for f in py))
+                check(total >= 5 and marked >= 0.9 * total,
+                      "%s: garbage: %d of %d samples marked" % (minor, marked, total))
+                for py, _ in garbage:
+                    for f in py:
+                        m = re.match(r"^(.*) \((.*?)(?::\d+)?\)$", f)
+                        check(f in MARKERS or (m and m.group(2) in REAL_FILES),
+                              "%s: garbage named %r" % (minor, f[:200]))
 
 
 @test

@@ -7,7 +7,7 @@ import tempfile
 import time
 
 import lib
-from lib import PY_TARGETS, TARGETS, Failure, Skip, Target, check, marked_line, profile, test
+from lib import PY_TARGETS, TARGETS, Checks, Failure, Skip, Target, check, marked_line, profile, test
 
 RATIO = os.path.join(PY_TARGETS, "ratio.py")
 RECURSION = os.path.join(PY_TARGETS, "recursion.py")
@@ -234,28 +234,31 @@ def test_ratio_three_to_one_per_version():
     run, labels = measure_ratio()
     no_python_notes(run, labels)
     stacks = by_pid(run)
-    check(set(stacks) == set(labels), "roots %r, started %r" % (sorted(stacks), sorted(labels)))
     hot_lines = function_lines(RATIO, "hot_three")
     cold_lines = function_lines(RATIO, "cold_one")
     main_hot = "main (ratio.py:%d)" % line_of(RATIO, "hot_three(unit)")  # the loop's, after `ready`
     main_cold = "main (ratio.py:%d)" % line_of(RATIO, "cold_one(unit)")
     module = "<module> (ratio.py:%d)" % line_of(RATIO, "sys.exit(main())")
-    for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
-        mine = stacks[pid]
-        for _, py, _, c in mine:
-            frames = [parse_py(f) for f in py]
-            check(None not in frames, "%s: marker in %r" % (minor, py))
-            for i, (name, _, line) in enumerate(frames):
-                if name in ("hot_three", "cold_one"):
-                    body, parent = (hot_lines, main_hot) if name == "hot_three" else (cold_lines, main_cold)
-                    check(py[:i] == [module, parent] and i == len(py) - 1 and line in body,
-                          "%s: %s misplaced or off its body %s: %r" % (minor, name, list(body), py))
-        samples, hot, cold, share = ratio_by_version()[minor]
-        check(hot + cold > 0.8 * samples, "%s: only %d of %d samples in hot_three/cold_one" %
-              (minor, hot + cold, samples))
-        check(hot + cold >= 200, "%s: too few samples to judge a ratio: %d" % (minor, hot + cold))
-        check(abs(share - 75.0) <= 5.0, "%s: hot_three %.1f%% of %d samples, want 75 +-5" % (minor, share, hot + cold))
-        print("  %s: hot_three %.1f%% of %d" % (minor, share, hot + cold), flush=True)
+    with Checks() as checks:
+        for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
+            with checks.of(minor):
+                # A version without a root of its own has no samples: its checks below fail and name it.
+                for _, py, _, c in stacks.get(pid, []):
+                    frames = [parse_py(f) for f in py]
+                    check(None not in frames, "%s: marker in %r" % (minor, py))
+                    for i, (name, _, line) in enumerate(frames):
+                        if name in ("hot_three", "cold_one"):
+                            body, parent = (hot_lines, main_hot) if name == "hot_three" else (cold_lines, main_cold)
+                            check(py[:i] == [module, parent] and i == len(py) - 1 and line in body,
+                                  "%s: %s misplaced or off its body %s: %r" % (minor, name, list(body), py))
+                samples, hot, cold, share = ratio_by_version()[minor]
+                check(hot + cold > 0.8 * samples, "%s: only %d of %d samples in hot_three/cold_one" %
+                      (minor, hot + cold, samples))
+                check(hot + cold >= 200, "%s: too few samples to judge a ratio: %d" % (minor, hot + cold))
+                check(abs(share - 75.0) <= 5.0,
+                      "%s: hot_three %.1f%% of %d samples, want 75 +-5" % (minor, share, hot + cold))
+                print("  %s: hot_three %.1f%% of %d" % (minor, share, hot + cold), flush=True)
+        check(set(stacks) == set(labels), "roots %r, started %r" % (sorted(stacks), sorted(labels)))
 
 
 @test
@@ -267,20 +270,22 @@ def test_recursion_100_deep_in_order():
     spin_hot = "spin (recursion.py:%d)" % marked_line(RECURSION, "spin")
     spin_lines = function_lines(RECURSION, "spin")
     check("0 truncated" in run.err, "stacks truncated at the default --max-depth: %r" % run.err)
-    for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
-        mine = stacks.get(pid, [])
-        total = sum(c for _, _, _, c in mine)
-        check(total >= 50, "%s: %d samples" % (minor, total))
+    with Checks() as checks:
+        for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
+            with checks.of(minor):
+                mine = stacks.get(pid, [])
+                total = sum(c for _, _, _, c in mine)
+                check(total >= 50, "%s: %d samples" % (minor, total))
 
-        def whole(py):
-            leaf = parse_py(py[-1]) if py else None
-            return py[:-1] == want and leaf and leaf[:2] == ("spin", "recursion.py") and leaf[2] in spin_lines
-        share, _ = share_of(mine, whole)
-        check(share >= 0.9, "%s: only %.0f%% of samples have the full 103-frame stack: %r" %
-              (minor, 100 * share, sorted(mine, key=lambda s: -s[3])[:2]))
-        top = max(mine, key=lambda s: s[3])[1]
-        check(top == want + [spin_hot], "%s: dominant stack is not ...;%s: %r" % (minor, spin_hot, top[-4:]))
-        check(len(top) >= 100, "%s: depth %d" % (minor, len(top)))
+                def whole(py):
+                    leaf = parse_py(py[-1]) if py else None
+                    return py[:-1] == want and leaf and leaf[:2] == ("spin", "recursion.py") and leaf[2] in spin_lines
+                share, _ = share_of(mine, whole)
+                check(share >= 0.9, "%s: only %.0f%% of samples have the full 103-frame stack: %r" %
+                      (minor, 100 * share, sorted(mine, key=lambda s: -s[3])[:2]))
+                top = max(mine, key=lambda s: s[3])[1]
+                check(top == want + [spin_hot], "%s: dominant stack is not ...;%s: %r" % (minor, spin_hot, top[-4:]))
+                check(len(top) >= 100, "%s: depth %d" % (minor, len(top)))
 
 
 @test
@@ -299,35 +304,40 @@ def test_four_threads_under_their_roots():
         labels = g.label_of()
     no_python_notes(run, labels)
     stacks = by_pid(run, threads=True)
-    for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
-        work_tids = {}
-        for thread, py, _, c in stacks.get(pid, []):
-            m = re.match(r"^thread (.*) \((\d+)\)$", thread)
-            check(m, "%s: bad thread root %r" % (minor, thread))
-            name, tid = m.group(1), int(m.group(2))
-            check(tid in comms and comms[tid][0] == pid, "%s: TID %d is not a thread of PID %d" % (minor, tid, pid))
-            check(name == comms[tid][1], "%s: thread root %r, the kernel's comm is %r" % (minor, thread, comms[tid][1]))
-            for p in filter(None, map(parse_py, py)):
-                if re.match(r"^work_[a-d]$", p[0]):
-                    check(p[2] in function_lines(THREADS, p[0]) and p[1] == "threads.py", "%s: %r" % (minor, py))
-                    works = work_tids.setdefault(tid, {})
-                    works[p[0]] = works.get(p[0], 0) + c
-        check(len(work_tids) == 4, "%s: work_ functions on %d threads: %r" % (minor, len(work_tids), work_tids))
-        seen = set()
-        for tid, works in work_tids.items():
-            check(len(works) == 1, "%s: TID %d holds %r" % (minor, tid, sorted(works)))
-            work = list(works)[0]
-            seen.add(work)
-            check(tid != pid, "%s: %s on the main thread" % (minor, work))
-            check(comms[tid][1] in ("worker-" + work[-1], comms[pid][1]),
-                  "%s: %s in thread %r" % (minor, work, comms[tid][1]))
-            check(works[work] >= 5, "%s: %s has %d samples" % (minor, work, works[work]))
-        check(seen == {"work_a", "work_b", "work_c", "work_d"}, "%s: %r" % (minor, seen))
-        # The thread's bootstrap is named from the stdlib, relative to the stdlib directory.
-        run_frame = "Thread.run" if at_least(minor, (3, 11)) else "run"
-        check(any(py and parse_py(py[0]) and parse_py(py[0])[1] == "threading.py" and
-                  any(p and p[0] == run_frame for p in map(parse_py, py)) for _, py, _, _ in stacks[pid]),
-              "%s: no %s (threading.py:N) above the workers" % (minor, run_frame))
+    with Checks() as checks:
+        for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
+            with checks.of(minor):
+                work_tids = {}
+                for thread, py, _, c in stacks.get(pid, []):
+                    m = re.match(r"^thread (.*) \((\d+)\)$", thread)
+                    check(m, "%s: bad thread root %r" % (minor, thread))
+                    name, tid = m.group(1), int(m.group(2))
+                    check(tid in comms and comms[tid][0] == pid,
+                          "%s: TID %d is not a thread of PID %d" % (minor, tid, pid))
+                    check(name == comms[tid][1],
+                          "%s: thread root %r, the kernel's comm is %r" % (minor, thread, comms[tid][1]))
+                    for p in filter(None, map(parse_py, py)):
+                        if re.match(r"^work_[a-d]$", p[0]):
+                            check(p[2] in function_lines(THREADS, p[0]) and p[1] == "threads.py",
+                                  "%s: %r" % (minor, py))
+                            works = work_tids.setdefault(tid, {})
+                            works[p[0]] = works.get(p[0], 0) + c
+                check(len(work_tids) == 4, "%s: work_ functions on %d threads: %r" % (minor, len(work_tids), work_tids))
+                seen = set()
+                for tid, works in work_tids.items():
+                    check(len(works) == 1, "%s: TID %d holds %r" % (minor, tid, sorted(works)))
+                    work = list(works)[0]
+                    seen.add(work)
+                    check(tid != pid, "%s: %s on the main thread" % (minor, work))
+                    check(comms[tid][1] in ("worker-" + work[-1], comms[pid][1]),
+                          "%s: %s in thread %r" % (minor, work, comms[tid][1]))
+                    check(works[work] >= 5, "%s: %s has %d samples" % (minor, work, works[work]))
+                check(seen == {"work_a", "work_b", "work_c", "work_d"}, "%s: %r" % (minor, seen))
+                # The thread's bootstrap is named from the stdlib, relative to the stdlib directory.
+                run_frame = "Thread.run" if at_least(minor, (3, 11)) else "run"
+                check(any(py and parse_py(py[0]) and parse_py(py[0])[1] == "threading.py" and
+                          any(p and p[0] == run_frame for p in map(parse_py, py)) for _, py, _, _ in stacks[pid]),
+                      "%s: no %s (threading.py:N) above the workers" % (minor, run_frame))
 
 
 @test
@@ -341,15 +351,17 @@ def test_thread_names_set_by_python_3_14_and_later_show_under_threads():
         labels = g.label_of()
     stacks = by_pid(run, threads=True)
     want = {"api-handler-1", "api-handler-2", "a-very-long-thr"}
-    for pid, minor in sorted(labels.items()):
-        spinning = {}
-        for thread, py, _, c in stacks.get(pid, []):
-            if any(p and p[0] == "spin" for p in map(parse_py, py)):
-                name = re.match(r"^thread (.*) \((\d+)\)$", thread).group(1)
-                spinning[name] = spinning.get(name, 0) + c
-        check(set(spinning) == want, "%s: threads running spin: %r, want %r" % (minor, spinning, sorted(want)))
-        check(min(spinning.values()) >= 50, "%s: %r" % (minor, spinning))
-        print("  %s: %s" % (minor, ", ".join("%s %d" % kv for kv in sorted(spinning.items()))), flush=True)
+    with Checks() as checks:
+        for pid, minor in sorted(labels.items()):
+            with checks.of(minor):
+                spinning = {}
+                for thread, py, _, c in stacks.get(pid, []):
+                    if any(p and p[0] == "spin" for p in map(parse_py, py)):
+                        name = re.match(r"^thread (.*) \((\d+)\)$", thread).group(1)
+                        spinning[name] = spinning.get(name, 0) + c
+                check(set(spinning) == want, "%s: threads running spin: %r, want %r" % (minor, spinning, sorted(want)))
+                check(min(spinning.values()) >= 50, "%s: %r" % (minor, spinning))
+                print("  %s: %s" % (minor, ", ".join("%s %d" % kv for kv in sorted(spinning.items()))), flush=True)
 
 
 def check_known_line(stacks, label, filename="known_line.py", min_samples=50):
@@ -379,8 +391,10 @@ def test_known_line_exact():
         labels = g.label_of()
     no_python_notes(run, labels)
     stacks = by_pid(run)
-    for pid, minor in labels.items():
-        check_known_line(stacks.get(pid, []), minor)
+    with Checks() as checks:
+        for pid, minor in labels.items():
+            with checks.of(minor):
+                check_known_line(stacks.get(pid, []), minor)
 
 
 @test
@@ -399,31 +413,33 @@ def test_kinds_of_code():
         labels = g.label_of()
     no_python_notes(run, labels)
     stacks = by_pid(run)
-    for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
-        mine = stacks.get(pid, [])
-        qual = at_least(minor, (3, 11))
-        for kind, old, new, path, body, tag, parent, since in kinds:
-            name, other = (new, old) if qual else (old, new)
-            file = os.path.basename(path)
-            hits = on_tag = 0
-            for _, py, _, c in mine:
-                frames = [parse_py(f) for f in py]
-                for i, f in enumerate(frames):
-                    if not f or f[0] not in (name, other):
+    with Checks() as checks:
+        for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
+            with checks.of(minor):
+                mine = stacks.get(pid, [])
+                qual = at_least(minor, (3, 11))
+                for kind, old, new, path, body, tag, parent, since in kinds:
+                    name, other = (new, old) if qual else (old, new)
+                    file = os.path.basename(path)
+                    hits = on_tag = 0
+                    for _, py, _, c in mine:
+                        frames = [parse_py(f) for f in py]
+                        for i, f in enumerate(frames):
+                            if not f or f[0] not in (name, other):
+                                continue
+                            check(f[0] == name, "%s: %s named %r, want %r: %r" % (minor, kind, f[0], name, py))
+                            check(f[1] == file and f[2] in body, "%s: %s at %s:%s, want %s:%s..%s" %
+                                  (minor, kind, f[1], f[2], file, body[0], body[-1]))
+                            if parent:
+                                check(i > 0 and frames[i - 1] and frames[i - 1][0] == parent,
+                                      "%s: %s not under %s: %r" % (minor, kind, parent, py))
+                            hits += c
+                            on_tag += c if f[2] == marked_line(path, tag) else 0
+                    if not at_least(minor, since):
+                        check(hits == 0, "%s: %s seen on a version that cannot run it" % (minor, kind))
                         continue
-                    check(f[0] == name, "%s: %s named %r, want %r: %r" % (minor, kind, f[0], name, py))
-                    check(f[1] == file and f[2] in body, "%s: %s at %s:%s, want %s:%s..%s" %
-                          (minor, kind, f[1], f[2], file, body[0], body[-1]))
-                    if parent:
-                        check(i > 0 and frames[i - 1] and frames[i - 1][0] == parent,
-                              "%s: %s not under %s: %r" % (minor, kind, parent, py))
-                    hits += c
-                    on_tag += c if f[2] == marked_line(path, tag) else 0
-            if not at_least(minor, since):
-                check(hits == 0, "%s: %s seen on a version that cannot run it" % (minor, kind))
-                continue
-            check(hits >= 3 and on_tag > 0, "%s: %s (%s): %d samples, %d on its marked line" %
-                  (minor, kind, name, hits, on_tag))
+                    check(hits >= 3 and on_tag > 0, "%s: %s (%s): %d samples, %d on its marked line" %
+                          (minor, kind, name, hits, on_tag))
 
 
 @test
@@ -442,20 +458,22 @@ def test_process_exiting_midway_keeps_names():
     stacks = by_pid(run)
     want = "short_lived (exit_early.py:%d)" % marked_line(EXIT_EARLY, "short_lived")
     body = function_lines(EXIT_EARLY, "short_lived")
-    for pid, minor in labels.items():
-        check(rcs[pid] == 0, "%s: exit_early.py exited %d" % (minor, rcs[pid]))
-        check(re.search(r"PID %d \(\S+\) exited after \d" % pid, run.err), "%s: exit not in the summary: %r" %
-              (minor, run.err))
-        mine = stacks.get(pid, [])
-        named = sum(c for _, py, _, c in mine if want in py)
-        check(named >= 20, "%s: %d samples in %s" % (minor, named, want))
-        for _, py, _, _ in mine:
-            # Every frame's code object was alive when sampled (its frame holds it): a name is always due.
-            check(not set(UNNAMED) & set(py), "%s: unnamed frames around the exit: %r; %s" %
-                  (minor, py, run.err.splitlines()[1:2]))
-            for p in filter(None, map(parse_py, py)):
-                if p[0] == "short_lived":
-                    check(p[1] == "exit_early.py" and p[2] in body, "%s: %r" % (minor, py))
+    with Checks() as checks:
+        for pid, minor in labels.items():
+            with checks.of(minor):
+                check(rcs[pid] == 0, "%s: exit_early.py exited %d" % (minor, rcs[pid]))
+                check(re.search(r"PID %d \(\S+\) exited after \d" % pid, run.err), "%s: exit not in the summary: %r" %
+                      (minor, run.err))
+                mine = stacks.get(pid, [])
+                named = sum(c for _, py, _, c in mine if want in py)
+                check(named >= 20, "%s: %d samples in %s" % (minor, named, want))
+                for _, py, _, _ in mine:
+                    # Every frame's code object was alive when sampled (its frame holds it): a name is always due.
+                    check(not set(UNNAMED) & set(py), "%s: unnamed frames around the exit: %r; %s" %
+                          (minor, py, run.err.splitlines()[1:2]))
+                    for p in filter(None, map(parse_py, py)):
+                        if p[0] == "short_lived":
+                            check(p[1] == "exit_early.py" and p[2] in body, "%s: %r" % (minor, py))
 
 
 def churn_problems(py, lines):
@@ -539,31 +557,33 @@ def test_code_objects_reused_are_not_misnamed():
     print("  re-used addresses: %d; %s" % (reused, [l for l in run.err.splitlines() if "Python:" in l]), flush=True)
     stacks = by_pid(run)
     bad = []
-    for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
-        mine = stacks.get(pid, [])
-        good = unread = wrong = 0
-        per_gen = {}
-        for _, py, _, c in mine:
-            why = churn_problems(py, lines)
-            if why:
-                wrong += c
-                bad.append("%s: %s: %s" % (minor, why, ";".join(py[2:])))
-            elif set(UNNAMED) & set(py):
-                unread += c
-            elif len(py) == 4:
-                good += c
-                name = parse_py(py[3])[0]
-                per_gen[name] = per_gen.get(name, 0) + c
-        bound = int(4 * hz * cost[minor]) + 4
-        hogs = sorted((n, g) for g, n in per_gen.items() if n > bound and g.startswith("gen_"))
-        for n, gen in hogs[-3:]:
-            bad.append("%s: %s named in %d samples; one churn_once call is %.1f ms of CPU (<= %d samples)" %
-                       (minor, gen, n, 1000 * cost[minor], bound))
-        print("  %s: %d gen_/<module> frames named right (%d names, at most %d samples each, bound %d), "
-              "%d left unnamed, %d misnamed" % (minor, good, len(per_gen), max(per_gen.values() or [0]), bound,
-                                              unread, wrong), flush=True)
-        check(good > 0, "%s: no gen_I frame named at all" % minor)
-    check(not bad, "%d misnamed stacks, e.g.:\n    %s" % (len(bad), "\n    ".join(bad[:12] + bad[-9:])))
+    with Checks() as checks:
+        for pid, minor in sorted(labels.items(), key=lambda x: minor_key(x[1])):
+            with checks.of(minor):
+                mine = stacks.get(pid, [])
+                good = unread = wrong = 0
+                per_gen = {}
+                for _, py, _, c in mine:
+                    why = churn_problems(py, lines)
+                    if why:
+                        wrong += c
+                        bad.append("%s: %s: %s" % (minor, why, ";".join(py[2:])))
+                    elif set(UNNAMED) & set(py):
+                        unread += c
+                    elif len(py) == 4:
+                        good += c
+                        name = parse_py(py[3])[0]
+                        per_gen[name] = per_gen.get(name, 0) + c
+                bound = int(4 * hz * cost[minor]) + 4
+                hogs = sorted((n, g) for g, n in per_gen.items() if n > bound and g.startswith("gen_"))
+                for n, gen in hogs[-3:]:
+                    bad.append("%s: %s named in %d samples; one churn_once call is %.1f ms of CPU (<= %d samples)" %
+                               (minor, gen, n, 1000 * cost[minor], bound))
+                print("  %s: %d gen_/<module> frames named right (%d names, at most %d samples each, bound %d), "
+                      "%d left unnamed, %d misnamed" % (minor, good, len(per_gen), max(per_gen.values() or [0]), bound,
+                                                      unread, wrong), flush=True)
+                check(good > 0, "%s: no gen_I frame named at all" % minor)
+        check(not bad, "%d misnamed stacks, e.g.:\n    %s" % (len(bad), "\n    ".join(bad[:12] + bad[-9:])))
 
 
 @test
@@ -581,22 +601,25 @@ def test_code_tags_switch_on_by_themselves():
         run = g.record(["-d", "3", "-F", "499", "-v"])
         labels = g.label_of()
     tagged = set(int(m.group(1)) for m in re.finditer(r"PID (\d+) re-uses code object addresses", run.err))
-    for pid, label in labels.items():
-        if label.endswith("steady"):
-            check(pid not in tagged, "%s: a process that never re-uses code got tags" % label)
-        else:
-            check(pid in tagged, "%s: tagging never switched on: %s" % (label, run.err[-1500:]))
-    # Before tagging switches on (the first drain, 50 ms of 3 s) a sample may still be misnamed; after, none.
-    stacks = by_pid(run)
-    for pid, label in labels.items():
-        if label.endswith("steady"):
-            continue
-        mine = stacks.get(pid, [])
-        total = sum(c for _, _, _, c in mine)
-        wrong = [(py, c) for _, py, _, c in mine if churn_problems(py, lines)]
-        check(sum(c for _, c in wrong) <= 0.05 * total,
-              "%s: %d of %d samples misnamed, e.g. %s" % (label, sum(c for _, c in wrong), total,
-                                                          [";".join(py[-2:]) for py, _ in wrong[:3]]))
+    with Checks() as checks:
+        for pid, label in labels.items():
+            with checks.of(label):
+                if label.endswith("steady"):
+                    check(pid not in tagged, "%s: a process that never re-uses code got tags" % label)
+                else:
+                    check(pid in tagged, "%s: tagging never switched on: %s" % (label, run.err[-1500:]))
+        # Before tagging switches on (the first drain, 50 ms of 3 s) a sample may still be misnamed; after, none.
+        stacks = by_pid(run)
+        for pid, label in labels.items():
+            if label.endswith("steady"):
+                continue
+            with checks.of(label):
+                mine = stacks.get(pid, [])
+                total = sum(c for _, _, _, c in mine)
+                wrong = [(py, c) for _, py, _, c in mine if churn_problems(py, lines)]
+                check(sum(c for _, c in wrong) <= 0.05 * total,
+                      "%s: %d of %d samples misnamed, e.g. %s" % (label, sum(c for _, c in wrong), total,
+                                                                  [";".join(py[-2:]) for py, _ in wrong[:3]]))
 
 
 @test
@@ -607,18 +630,20 @@ def test_max_depth_keeps_the_leaf_side_and_marks_the_cut():
         labels = g.label_of()
     stacks = by_pid(run)
     spin = marked_line(RECURSION, "spin")
-    for pid, minor in labels.items():
-        mine = stacks.get(pid, [])
-        total = sum(c for _, _, _, c in mine)
-        cut = [(py, c) for _, py, _, c in mine if py and py[0] == "[truncated]"]
-        check(total > 20 and sum(c for _, c in cut) >= 0.9 * total,
-              "%s: %d of %d samples marked [truncated]" % (minor, sum(c for _, c in cut), total))
-        for py, c in cut:
-            named = py[1:]
-            check(len(named) == 40, "%s: %d Python frames kept, wanted 40: %r" % (minor, len(named), py))
-        deepest = max(cut, key=lambda x: x[1])[0]
-        check(parse_py(deepest[-1])[0] == "spin" and parse_py(deepest[-1])[2] == spin,
-              "%s: the leaf side was not kept: %r" % (minor, deepest[-3:]))
+    with Checks() as checks:
+        for pid, minor in labels.items():
+            with checks.of(minor):
+                mine = stacks.get(pid, [])
+                total = sum(c for _, _, _, c in mine)
+                cut = [(py, c) for _, py, _, c in mine if py and py[0] == "[truncated]"]
+                check(total > 20 and sum(c for _, c in cut) >= 0.9 * total,
+                      "%s: %d of %d samples marked [truncated]" % (minor, sum(c for _, c in cut), total))
+                for py, c in cut:
+                    named = py[1:]
+                    check(len(named) == 40, "%s: %d Python frames kept, wanted 40: %r" % (minor, len(named), py))
+                deepest = max(cut, key=lambda x: x[1])[0]
+                check(parse_py(deepest[-1])[0] == "spin" and parse_py(deepest[-1])[2] == spin,
+                      "%s: the leaf side was not kept: %r" % (minor, deepest[-3:]))
 
 
 @test
@@ -631,15 +656,17 @@ def test_init_runs_directly_under_its_caller():
         run = g.record(["-d", "2", "-F", "499"])
         labels = g.label_of()
     stacks = by_pid(run)
-    for pid, minor in labels.items():
-        want = ["make_widgets (init_shim.py:%d)" % call_line,
-                "%s (init_shim.py:%d)" % ("Widget.__init__" if at_least(minor, (3, 11)) else "__init__", init_line)]
-        mine = stacks.get(pid, [])
-        total = sum(c for _, _, _, c in mine)
-        hits = sum(c for _, py, _, c in mine if py[-2:] == want)
-        check(total > 50 and hits >= 0.6 * total, "%s: %d of %d samples end in %s: %s" %
-              (minor, hits, total, want, sorted(mine, key=lambda x: -x[3])[0][1][-3:] if mine else None))
-        check(not any("(__init__)" in f for _, py, _, _ in mine for f in py), "%s: shim frame shown" % minor)
+    with Checks() as checks:
+        for pid, minor in labels.items():
+            with checks.of(minor):
+                init = "Widget.__init__" if at_least(minor, (3, 11)) else "__init__"
+                want = ["make_widgets (init_shim.py:%d)" % call_line, "%s (init_shim.py:%d)" % (init, init_line)]
+                mine = stacks.get(pid, [])
+                total = sum(c for _, _, _, c in mine)
+                hits = sum(c for _, py, _, c in mine if py[-2:] == want)
+                check(total > 50 and hits >= 0.6 * total, "%s: %d of %d samples end in %s: %s" %
+                      (minor, hits, total, want, sorted(mine, key=lambda x: -x[3])[0][1][-3:] if mine else None))
+                check(not any("(__init__)" in f for _, py, _, _ in mine for f in py), "%s: shim frame shown" % minor)
 
 
 @test
@@ -668,8 +695,10 @@ def test_static_debian_python_and_venv():
         shutil.rmtree(tmp)
     no_python_notes(run, labels)
     stacks = by_pid(run)
-    for pid, label in labels.items():
-        check_known_line(stacks.get(pid, []), label)
+    with Checks() as checks:
+        for pid, label in labels.items():
+            with checks.of(label):
+                check_known_line(stacks.get(pid, []), label)
 
 
 @test
@@ -685,8 +714,10 @@ def test_script_started_by_relative_path_is_relative_to_its_dir():
         labels = g.label_of()
     no_python_notes(run, labels)
     stacks = by_pid(run)
-    for pid, label in labels.items():
-        check_known_line(stacks.get(pid, []), label, min_samples=10)
+    with Checks() as checks:
+        for pid, label in labels.items():
+            with checks.of(label):
+                check_known_line(stacks.get(pid, []), label, min_samples=10)
 
 
 MODULE_FIRST_LINE = "import sys; p = sys.argv[1]; print(compile(open(p).read(), p, 'exec').co_firstlineno)"
@@ -706,16 +737,18 @@ def test_function_flag_and_full_filenames():
         labels = g.label_of()
     no_python_notes(fn, labels)
     fn_stacks, full_stacks = by_pid(fn), by_pid(full)
-    for pid, minor in labels.items():
-        want = ["<module> (known_line.py:%d)" % module_first[minor], "main (known_line.py:%d)" % main_first,
-                "hot_loop (known_line.py:%d)" % first]
-        mine = fn_stacks.get(pid, [])
-        total = sum(c for _, _, _, c in mine)
-        check(total >= 30, "%s: %d samples with --function" % (minor, total))
-        for _, py, _, _ in mine:
-            check(py == want, "%s: --function stack %r, want %r" % (minor, py, want))
-        # Launched by absolute path, so co_filename is KNOWN_LINE itself on every version.
-        check_known_line(full_stacks.get(pid, []), minor + " --full-filenames", filename=KNOWN_LINE)
+    with Checks() as checks:
+        for pid, minor in labels.items():
+            with checks.of(minor):
+                want = ["<module> (known_line.py:%d)" % module_first[minor], "main (known_line.py:%d)" % main_first,
+                        "hot_loop (known_line.py:%d)" % first]
+                mine = fn_stacks.get(pid, [])
+                total = sum(c for _, _, _, c in mine)
+                check(total >= 30, "%s: %d samples with --function" % (minor, total))
+                for _, py, _, _ in mine:
+                    check(py == want, "%s: --function stack %r, want %r" % (minor, py, want))
+                # Launched by absolute path, so co_filename is KNOWN_LINE itself on every version.
+                check_known_line(full_stacks.get(pid, []), minor + " --full-filenames", filename=KNOWN_LINE)
 
 
 FAKE_PYTHON = r"""

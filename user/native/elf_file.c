@@ -1,4 +1,4 @@
-/* One ELF file opened through libdwfl: symbols (.symtab, .dynsym, separate debug files), sections, segments. */
+/* One ELF file opened through libdwfl: symbols (.symtab, .dynsym, separate debug files), segments, DT_NEEDED. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,27 +131,4 @@ int elf_file__needs(const struct elf_file *f, const char *prefix)
 		}
 	}
 	return 0;
-}
-
-int elf_file__section(const struct elf_file *f, const char *name, uint64_t *vaddr, uint64_t *size)
-{
-	size_t shstrndx;
-	Elf_Scn *scn = NULL;
-
-	if (elf_getshdrstrndx(f->elf, &shstrndx))
-		return -ENOEXEC;
-	while ((scn = elf_nextscn(f->elf, scn))) {
-		GElf_Shdr sh;
-		const char *s;
-
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		s = elf_strptr(f->elf, shstrndx, sh.sh_name);
-		if (s && !strcmp(s, name)) {
-			*vaddr = sh.sh_addr;
-			*size = sh.sh_size;
-			return 0;
-		}
-	}
-	return -ENOENT;
 }

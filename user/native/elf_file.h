@@ -1,4 +1,4 @@
-/* One ELF file opened through libdwfl: symbols (.symtab, .dynsym, separate debug files), sections, segments. */
+/* One ELF file opened through libdwfl: symbols (.symtab, .dynsym, separate debug files), segments, DT_NEEDED. */
 #ifndef ELF_FILE_H
 #define ELF_FILE_H
 
@@ -27,7 +27,5 @@ const char *elf_file__symbolize(const struct elf_file *f, uint64_t vaddr);
 int elf_file__find_symbol(const struct elf_file *f, const char *name, uint64_t *vaddr, uint64_t *size);
 /* Whether the file names a library starting with prefix among its DT_NEEDED entries. */
 int elf_file__needs(const struct elf_file *f, const char *prefix);
-/* A section's link-time address and size, by name. */
-int elf_file__section(const struct elf_file *f, const char *name, uint64_t *vaddr, uint64_t *size);
 
 #endif

@@ -99,11 +99,6 @@ int pb_buf__put_bytes(struct pb_buf *b, uint32_t field, const void *data, size_t
 	return pb_buf__put_raw(b, data, len);
 }
 
-int pb_buf__put_string(struct pb_buf *b, uint32_t field, const char *s)
-{
-	return pb_buf__put_bytes(b, field, s, strlen(s));
-}
-
 int pb_buf__put_message(struct pb_buf *b, uint32_t field, const struct pb_buf *msg)
 {
 	if (msg->err && !b->err)

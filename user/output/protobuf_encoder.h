@@ -35,9 +35,8 @@ int pb_buf__put_key(struct pb_buf *b, uint32_t field, enum pb_wire_type type);
  * when 0: proto3 readers treat an absent field as 0, so callers skip zeros when they want the shortest output. */
 int pb_buf__put_uint(struct pb_buf *b, uint32_t field, uint64_t v);
 int pb_buf__put_int(struct pb_buf *b, uint32_t field, int64_t v);
-/* A length-delimited field: bytes, a string (without its NUL), or an embedded message already encoded in msg. */
+/* A length-delimited field: bytes (a string without its NUL), or an embedded message already encoded in msg. */
 int pb_buf__put_bytes(struct pb_buf *b, uint32_t field, const void *data, size_t len);
-int pb_buf__put_string(struct pb_buf *b, uint32_t field, const char *s);
 int pb_buf__put_message(struct pb_buf *b, uint32_t field, const struct pb_buf *msg);
 /* A packed repeated varint field; nothing is written for n == 0 (an empty list). */
 int pb_buf__put_packed(struct pb_buf *b, uint32_t field, const uint64_t *v, size_t n);

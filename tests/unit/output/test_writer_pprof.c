@@ -85,10 +85,10 @@ Test(protobuf_encoder, a_varint_field_is_its_key_then_its_value)
 
 Test(protobuf_encoder, strings_and_bytes_are_length_delimited)
 {
-	pb_buf__put_string(&buf, 2, "testing");
+	pb_buf__put_bytes(&buf, 2, "testing", strlen("testing"));
 	EXPECT(&buf, 0x12, 0x07, 't', 'e', 's', 't', 'i', 'n', 'g');
 	pb_buf__reset(&buf);
-	pb_buf__put_string(&buf, 6, "");
+	pb_buf__put_bytes(&buf, 6, "", 0);
 	EXPECT(&buf, 0x32, 0x00);
 	pb_buf__reset(&buf);
 	pb_buf__put_bytes(&buf, 1, "\0\1", 2);
@@ -101,7 +101,7 @@ Test(protobuf_encoder, a_long_string_gets_a_multi_byte_length)
 
 	memset(s, 'x', sizeof(s) - 1);
 	s[sizeof(s) - 1] = '\0';
-	pb_buf__put_string(&buf, 1, s);
+	pb_buf__put_bytes(&buf, 1, s, strlen(s));
 	cr_assert_eq(buf.len, 1 + 2 + 299);
 	cr_expect_eq(buf.data[0], 0x0a);
 	cr_expect_eq(buf.data[1], 0xab); /* 299 = 0b10_0101011 */
