@@ -15,7 +15,7 @@ PYTHON3 ?= python3
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 DEB_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev libdw-dev libzstd-dev zlib1g-dev libcriterion-dev pkg-config \
-	python3 valgrind zstd libxml2-utils chromium firefox-esr man-db golang-go strace debootstrap
+	python3 valgrind zstd libxml2-utils chromium firefox-esr man-db golang-go strace debootstrap clang-format
 
 ifeq ($(V),1)
 Q :=
@@ -65,7 +65,8 @@ FUZZ_LIB := $(BUILD)/fuzz/libpyflame.a
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(BUILD)/fuzz/user/%.o,$(filter-out user/main.c user/proc/proc_mem.c,$(USER_SRCS))) \
 	$(BUILD)/fuzz/mem_image.o
 
-.PHONY: all deps test check-asan unit integration targets demo bench install clean asan fuzz fuzz-build fuzz-corpus
+.PHONY: all deps test check-asan unit integration targets demo bench install clean asan fuzz fuzz-build fuzz-corpus \
+	format format-check
 all: $(BIN)
 
 $(BIN): $(USER_OBJS)
@@ -133,8 +134,17 @@ unit: $(UNIT_BINS) $(SYMTEST_BINS)
 integration: pyflame-bpf targets
 	$(Q)$(PYTHON3) tests/integration/run.py
 
+# The C sources as .clang-format says, generated tables and line-table vectors aside (their generators lay them out).
+FORMAT_SRCS = $(filter-out %_table.c tests/unit/python/test_python_linetable.c,$(wildcard user/*.[ch] user/*/*.[ch] \
+	bpf/*.c include/*.h tests/unit/*.[ch] tests/unit/*/*.c tests/fuzz/*.c tests/targets/*.c))
+format:
+	$(Q)clang-format -i $(FORMAT_SRCS)
+format-check:
+	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS) 2>&1 | grep -m1 'error:' && \
+		{ echo "format-check: a file drifts from .clang-format (make format fixes it)"; exit 1; } || true
+
 # The whole suite, from a fresh machine: packages, build, unit tests, integration tests (with the fuzz corpus replay).
-test: deps
+test: deps format-check
 	$(Q)$(MAKE) --no-print-directory all targets asan $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
 	$(Q)$(PYTHON3) -u tests/integration/run.py --unit $(UNIT_BINS)
 

@@ -7,19 +7,19 @@
 #include <bpf/bpf_tracing.h>
 #include "lifecycle.h"
 
-#define PF_KTHREAD 0x00200000   /* task_struct.flags: a kernel thread (include/linux/sched.h) */
+#define PF_KTHREAD 0x00200000 /* task_struct.flags: a kernel thread (include/linux/sched.h) */
 
 /* Set by userspace before load. */
-const volatile __u32 scope = PF_SCOPE_PIDS;     /* enum pf_scope */
-const volatile __u64 cgroup_id = 0;              /* --cgroup: the directory's inode number (its kernfs id) */
-const volatile __u32 cgroup_level = 0;           /* its depth below the root of the v2 hierarchy */
-const volatile __u32 self_tgid = 0;              /* pyflame-bpf: never a target */
-const volatile struct pf_glob comm_glob = {};    /* --comm, compiled by userspace */
+const volatile __u32 scope = PF_SCOPE_PIDS;   /* enum pf_scope */
+const volatile __u64 cgroup_id = 0;	      /* --cgroup: the directory's inode number (its kernfs id) */
+const volatile __u32 cgroup_level = 0;	      /* its depth below the root of the v2 hierarchy */
+const volatile __u32 self_tgid = 0;	      /* pyflame-bpf: never a target */
+const volatile struct pf_glob comm_glob = {}; /* --comm, compiled by userspace */
 
 /* The sampler's maps, shared through bpf_map__reuse_fd() before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u32);   /* tgid */
+	__type(key, __u32); /* tgid */
 	__type(value, struct pf_target);
 	__uint(max_entries, 1); /* placeholder: the sampler's map is reused (bpf_map__reuse_fd) */
 } targets SEC(".maps");
@@ -60,13 +60,15 @@ static __always_inline int cgroup_in_scope(struct cgroup *cg)
 		struct cgroup *ancestor = NULL;
 
 		bpf_probe_read_kernel(&ancestor, sizeof(ancestor),
-				      (void *)cg + bpf_core_field_offset(cg->ancestors) + cgroup_level * sizeof(void *));
+				      (void *)cg + bpf_core_field_offset(cg->ancestors) +
+					  cgroup_level * sizeof(void *));
 		id = BPF_CORE_READ(ancestor, kn, id);
 	} else {
 		struct cgroup___ids *old = (void *)cg;
 
 		bpf_probe_read_kernel(&id, sizeof(id),
-				      (void *)old + bpf_core_field_offset(old->ancestor_ids) + cgroup_level * sizeof(id));
+				      (void *)old + bpf_core_field_offset(old->ancestor_ids) +
+					  cgroup_level * sizeof(id));
 	}
 	return id == cgroup_id;
 }

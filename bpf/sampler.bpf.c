@@ -16,18 +16,18 @@
 #define EEXIST 17
 
 /* Set by userspace before load. */
-const volatile __u32 max_py_depth = PF_DEFAULT_MAX_DEPTH;     /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
-const volatile __u32 max_py_threads = 4096;  /* thread states visited when searching a thread's state */
-const volatile __u64 tstate_retry_ns = 1000000000ULL; /* how long a "no thread state" answer is trusted */
-const volatile bool measure_cost = false;   /* time each target sample (kernel.bpf_stats_enabled=1 asks for it) */
-const volatile __u32 read_gil = 0;           /* mark on-CPU samples of threads holding the GIL (--gil) */
+const volatile __u32 max_py_depth = PF_DEFAULT_MAX_DEPTH; /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
+const volatile __u32 max_py_threads = 4096;		  /* thread states visited when searching a thread's state */
+const volatile __u64 tstate_retry_ns = 1000000000ULL;	  /* how long a "no thread state" answer is trusted */
+const volatile bool measure_cost = false; /* time each target sample (kernel.bpf_stats_enabled=1 asks for it) */
+const volatile __u32 read_gil = 0;	  /* mark on-CPU samples of threads holding the GIL (--gil) */
 
 /* Set by userspace before the scheduler program attaches: the recording's start, in bpf_ktime_get_ns() time. */
 __u64 start_ns;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u32);   /* tgid */
+	__type(key, __u32); /* tgid */
 	__type(value, struct pf_target);
 	__uint(max_entries, PF_DEFAULT_MAX_PROCESSES); /* userspace sets --max-processes before load */
 } targets SEC(".maps");
@@ -57,8 +57,8 @@ struct {
  */
 struct task_entry {
 	__u64 tstate;
-	__u64 retry_at_ns;    /* for tstate == 0: search again after this time */
-	__u64 off_at_ns;      /* start of its off-CPU interval, whose start record was sent; 0 while it runs */
+	__u64 retry_at_ns; /* for tstate == 0: search again after this time */
+	__u64 off_at_ns;   /* start of its off-CPU interval, whose start record was sent; 0 while it runs */
 };
 
 /* Task-local: no hashing per event, and the entry dies with its thread (no stale answer after TID reuse). */
@@ -192,8 +192,8 @@ static __always_inline __u64 frame_block_size(const struct pf_py_layout *l)
 }
 
 /* The frame currently executing in a thread, from its thread state already in the block. */
-static __always_inline __u64 tstate_current_frame(struct scratch *s, const struct pf_py_layout *l, struct task_struct *task,
-						  const int remote)
+static __always_inline __u64 tstate_current_frame(struct scratch *s, const struct pf_py_layout *l,
+						  struct task_struct *task, const int remote)
 {
 	__u64 link = block_u64(s->block, l->tstate_frame);
 	__u64 frame = 0;
@@ -289,19 +289,19 @@ static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_p
 }
 
 struct frame_walk {
-	struct scratch *s;      /* per-CPU scratch, looked up once per event */
+	struct scratch *s;	  /* per-CPU scratch, looked up once per event */
 	struct task_struct *task; /* whose memory is read */
-	struct pf_py_layout l;  /* copied once: read on every frame */
+	struct pf_py_layout l;	  /* copied once: read on every frame */
 	__u64 none;
 	__u64 frame;
 	__u64 size;
-	__u64 wbase, wlen;      /* target addresses held in s->window */
+	__u64 wbase, wlen; /* target addresses held in s->window */
 	__u32 n;
 	__u32 max;
-	__u32 walked;           /* frames visited, shims included */
-	__u32 tags;             /* tag each frame from its code object */
+	__u32 walked; /* frames visited, shims included */
+	__u32 tags;   /* tag each frame from its code object */
 	__u32 tag_errors;
-	__u32 reads;            /* probe reads made */
+	__u32 reads; /* probe reads made */
 	int truncated;
 	int err;
 };
@@ -578,8 +578,8 @@ int pf_sample(struct bpf_perf_event_data *ctx)
 }
 
 #define TASK_RUNNING 0
-#define PF_EXITING 0x00000004   /* task->flags: getting shut down, its last switch-out is no wait */
-#define NR_futex 202            /* x86-64 */
+#define PF_EXITING 0x00000004 /* task->flags: getting shut down, its last switch-out is no wait */
+#define NR_futex 202	      /* x86-64 */
 
 /* x86-64 system calls that wait for any of several descriptors: what an event loop blocks in. */
 #define NR_poll 7
@@ -616,14 +616,11 @@ static __always_inline __u32 wait_flags(const struct pf_target *target, struct t
 		return gil_known;
 	case NR_epoll_wait:
 	case NR_epoll_pwait:
-	case NR_epoll_pwait2:
-		return gil_known | PF_SAMPLE_EVENT_WAIT;
+	case NR_epoll_pwait2: return gil_known | PF_SAMPLE_EVENT_WAIT;
 	case NR_select:
-	case NR_pselect6:
-		return gil_known | (BPF_CORE_READ(regs, di) ? PF_SAMPLE_EVENT_WAIT : 0);
+	case NR_pselect6: return gil_known | (BPF_CORE_READ(regs, di) ? PF_SAMPLE_EVENT_WAIT : 0);
 	case NR_poll:
-	case NR_ppoll:
-		return gil_known | (BPF_CORE_READ(regs, si) ? PF_SAMPLE_EVENT_WAIT : 0);
+	case NR_ppoll: return gil_known | (BPF_CORE_READ(regs, si) ? PF_SAMPLE_EVENT_WAIT : 0);
 	}
 	return gil_known;
 }

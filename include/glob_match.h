@@ -7,25 +7,25 @@
 #include <linux/types.h>
 #endif
 
-#define PF_GLOB_MAX_TOKENS 32   /* power of two; a process name has at most 15 characters */
-#define PF_GLOB_COMM_LEN 16     /* TASK_COMM_LEN: 15 characters and a NUL */
+#define PF_GLOB_MAX_TOKENS 32 /* power of two; a process name has at most 15 characters */
+#define PF_GLOB_COMM_LEN 16   /* TASK_COMM_LEN: 15 characters and a NUL */
 /* Steps pf_glob_step needs at most: each backtrack to the last star restarts at a later character. */
 #define PF_GLOB_MAX_STEPS ((PF_GLOB_COMM_LEN + 1) * (PF_GLOB_MAX_TOKENS + 1) + PF_GLOB_MAX_TOKENS)
 
 /* One token per pattern element: a star (any run of characters), or the set of characters one position accepts
  * (a literal, `?`, or a bracket expression). */
 struct pf_glob {
-	__u32 active;           /* 0: no pattern, every name matches */
+	__u32 active; /* 0: no pattern, every name matches */
 	__u32 ntokens;
 	__u8 star[PF_GLOB_MAX_TOKENS];
 	__u8 set[PF_GLOB_MAX_TOKENS][32]; /* bit c of the 256: the token accepts character c */
 };
 
 struct pf_glob_state {
-	char s[PF_GLOB_COMM_LEN];       /* the name, NUL-terminated */
-	__s32 p, i;                     /* next token, next character */
-	__s32 star_p, star_i;           /* the last star seen and where its run ends now; star_p < 0: none yet */
-	__s32 result;                   /* once done: 1 match, 0 no match */
+	char s[PF_GLOB_COMM_LEN]; /* the name, NUL-terminated */
+	__s32 p, i;		  /* next token, next character */
+	__s32 star_p, star_i;	  /* the last star seen and where its run ends now; star_p < 0: none yet */
+	__s32 result;		  /* once done: 1 match, 0 no match */
 };
 
 static inline void pf_glob_start(struct pf_glob_state *st)

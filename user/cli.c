@@ -49,49 +49,71 @@ struct option_doc {
 
 static const struct option_doc options[] = {
 	{ { "pid", required_argument, NULL, 'p' }, "PID[,PID...]", "profile these processes (repeatable)" },
-	{ { "children", no_argument, NULL, OPT_CHILDREN }, NULL,
+	{ { "children", no_argument, NULL, OPT_CHILDREN },
+	  NULL,
 	  "also every descendant of the targets, those forked or exec'd during the run too" },
 	{ { "all", no_argument, NULL, OPT_ALL }, NULL, "every process on the host (instead of -p)" },
-	{ { "cgroup", required_argument, NULL, OPT_CGROUP }, "PATH",
+	{ { "cgroup", required_argument, NULL, OPT_CGROUP },
+	  "PATH",
 	  "every process of this cgroup v2 directory and its descendants (instead of -p)" },
-	{ { "comm", required_argument, NULL, OPT_COMM }, "GLOB",
+	{ { "comm", required_argument, NULL, OPT_COMM },
+	  "GLOB",
 	  "with --all or --cgroup: only processes whose name (comm) matches this shell pattern" },
-	{ { "max-processes", required_argument, NULL, OPT_MAX_PROCESSES }, "N",
+	{ { "max-processes", required_argument, NULL, OPT_MAX_PROCESSES },
+	  "N",
 	  "processes profiled at once, 16-4194304 (default " PF_STR(PF_DEFAULT_MAX_PROCESSES) ")" },
-	{ { "duration", required_argument, NULL, 'd' }, "SECONDS",
+	{ { "duration", required_argument, NULL, 'd' },
+	  "SECONDS",
 	  "stop after this long (fractions allowed); default: until Ctrl-C or every target exited" },
-	{ { "frequency", required_argument, NULL, 'F' }, "HZ", "samples per second per CPU (default " PF_STR(PF_DEFAULT_FREQUENCY) ")" },
+	{ { "frequency", required_argument, NULL, 'F' },
+	  "HZ",
+	  "samples per second per CPU (default " PF_STR(PF_DEFAULT_FREQUENCY) ")" },
 	{ { "output", required_argument, NULL, 'o' }, "FILE", "write the profile here (default: stdout)" },
-	{ { "mode", required_argument, NULL, OPT_MODE }, "MODE",
+	{ { "mode", required_argument, NULL, OPT_MODE },
+	  "MODE",
 	  "cpu (default: on-CPU samples), off (time blocked, in us) or wall (both, in us)" },
-	{ { "min-block", required_argument, NULL, OPT_MIN_BLOCK }, "TIME",
+	{ { "min-block", required_argument, NULL, OPT_MIN_BLOCK },
+	  "TIME",
 	  "off/wall: drop off-CPU intervals shorter than TIME (ns, us, ms or s suffix; default 0)" },
-	{ { "no-idle", no_argument, NULL, OPT_NO_IDLE }, NULL,
+	{ { "no-idle", no_argument, NULL, OPT_NO_IDLE },
+	  NULL,
 	  "off/wall: drop waits for work (event loop, empty queue, idle pool worker)" },
-	{ { "gil", no_argument, NULL, OPT_GIL }, NULL,
+	{ { "gil", no_argument, NULL, OPT_GIL },
+	  NULL,
 	  "only samples of threads holding the GIL, plus [GIL wait] time in off/wall (CPython 3.7+)" },
-	{ { "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE }, "BYTES",
-	  "ring buffer between kernel and userspace, K/M/G suffix, power of two (default " PF_STR(PF_DEFAULT_BUFFER_MB) "M)" },
-	{ { "max-stacks", required_argument, NULL, OPT_MAX_STACKS }, "N",
+	{ { "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
+	  "BYTES",
+	  "ring buffer between kernel and userspace, K/M/G suffix, power of two (default " PF_STR(
+	      PF_DEFAULT_BUFFER_MB) "M)" },
+	{ { "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	  "N",
 	  "distinct kernel+user stacks the stack map holds (default " PF_STR(PF_DEFAULT_MAX_STACKS) ")" },
-	{ { "max-depth", required_argument, NULL, OPT_MAX_DEPTH }, "N",
-	  "Python frames kept per sample, 1-" PF_STR(PF_MAX_PY_FRAMES) " (default " PF_STR(PF_DEFAULT_MAX_DEPTH) "); deeper stacks are cut at the root" },
-	{ { "format", required_argument, NULL, OPT_FORMAT }, "FORMAT",
+	{ { "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
+	  "N",
+	  "Python frames kept per sample, 1-" PF_STR(PF_MAX_PY_FRAMES) " (default " PF_STR(
+	      PF_DEFAULT_MAX_DEPTH) "); deeper stacks are cut at the root" },
+	{ { "format", required_argument, NULL, OPT_FORMAT },
+	  "FORMAT",
 	  "folded, svg, pprof or speedscope (default: from -o's suffix: .svg, .pb.gz, .speedscope.json, else folded)" },
 	{ { "title", required_argument, NULL, OPT_TITLE }, "TEXT", "title of the picture (svg)" },
 	{ { "inverted", no_argument, NULL, OPT_INVERTED }, NULL, "icicle graph: roots at the top (svg)" },
-	{ { "compress", no_argument, NULL, OPT_COMPRESS }, NULL, "zstd-compress the output (implied by a .zst suffix)" },
-	{ { "interval", required_argument, NULL, OPT_INTERVAL }, "SECONDS",
+	{ { "compress", no_argument, NULL, OPT_COMPRESS },
+	  NULL,
+	  "zstd-compress the output (implied by a .zst suffix)" },
+	{ { "interval", required_argument, NULL, OPT_INTERVAL },
+	  "SECONDS",
 	  "continuous: one profile per window of SECONDS, each written when it closes, to -o's strftime pattern" },
-	{ { "per-process", no_argument, NULL, OPT_PER_PROCESS }, NULL,
-	  "root frame `COMM (PID)` even with one target" },
+	{ { "per-process", no_argument, NULL, OPT_PER_PROCESS }, NULL, "root frame `COMM (PID)` even with one target" },
 	{ { "threads", no_argument, NULL, OPT_THREADS }, NULL, "root frame `thread NAME (TID)` per thread" },
 	{ { "no-kernel", no_argument, NULL, OPT_NO_KERNEL }, NULL, "drop kernel frames" },
-	{ { "full-filenames", no_argument, NULL, OPT_FULL_FILENAMES }, NULL,
+	{ { "full-filenames", no_argument, NULL, OPT_FULL_FILENAMES },
+	  NULL,
 	  "show Python files by full path, not relative to their sys.path root" },
-	{ { "function", no_argument, NULL, OPT_FUNCTION }, NULL,
+	{ { "function", no_argument, NULL, OPT_FUNCTION },
+	  NULL,
 	  "aggregate Python frames by function (first line) instead of current line" },
-	{ { "code-tags", no_argument, NULL, OPT_CODE_TAGS }, NULL,
+	{ { "code-tags", no_argument, NULL, OPT_CODE_TAGS },
+	  NULL,
 	  "tag Python frames from the start (default: once a process re-uses a code object's address)" },
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no run summary on stderr" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "libbpf's log and per-file diagnostics on stderr" },
@@ -107,10 +129,14 @@ static void usage(FILE *f)
 		   "       pyflame-bpf [OPTIONS] [--children] -- COMMAND [ARGS...]\n"
 		   "       pyflame-bpf [OPTIONS] --all [--comm GLOB]\n"
 		   "       pyflame-bpf [OPTIONS] --cgroup PATH [--comm GLOB]\n"
-		   "       pyflame-bpf report FILE [-o OUT] [--format F]   convert a saved folded profile (.zst too), no root needed\n"
-		   "       pyflame-bpf diff BEFORE AFTER [-o OUT.svg]      what grew (red) or shrank (blue); --format folded for\n"
-		   "                                                       `STACK BEFORE AFTER` lines (BEFORE scaled to AFTER's total)\n"
-		   "Samples the CPU stacks (Python, native, kernel) of running processes with BPF and writes folded stacks.\n\n");
+		   "       pyflame-bpf report FILE [-o OUT] [--format F]   convert a saved folded profile (.zst too), "
+		   "no root needed\n"
+		   "       pyflame-bpf diff BEFORE AFTER [-o OUT.svg]      what grew (red) or shrank (blue); --format "
+		   "folded for\n"
+		   "                                                       `STACK BEFORE AFTER` lines (BEFORE scaled "
+		   "to AFTER's total)\n"
+		   "Samples the CPU stacks (Python, native, kernel) of running processes with BPF and writes folded "
+		   "stacks.\n\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct option_doc *d = &options[i];
 		char flag[64];
@@ -119,10 +145,13 @@ static void usage(FILE *f)
 			snprintf(flag, sizeof(flag), "-%c, --%s%s%s", d->opt.val, d->opt.name, d->arg ? " " : "",
 				 d->arg ? d->arg : "");
 		else
-			snprintf(flag, sizeof(flag), "    --%s%s%s", d->opt.name, d->arg ? " " : "", d->arg ? d->arg : "");
+			snprintf(flag, sizeof(flag), "    --%s%s%s", d->opt.name, d->arg ? " " : "",
+				 d->arg ? d->arg : "");
 		fprintf(f, "  %-30s %s\n", flag, d->help);
 	}
-	fprintf(f, "\nNeeds root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF. Exit: 0 ok, 1 runtime failure, 2 usage.\n");
+	fprintf(
+	    f,
+	    "\nNeeds root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF. Exit: 0 ok, 1 runtime failure, 2 usage.\n");
 }
 
 static int bad(const char *what, const char *value)
@@ -252,7 +281,8 @@ static int check_pids_exist(const struct pf_options *o)
 			return -EINVAL;
 		}
 		if (tgid != o->scope.pids[i]) {
-			fprintf(stderr, "pyflame-bpf: %d is a thread of process %d: give -p %d (all its threads are sampled)\n",
+			fprintf(stderr,
+				"pyflame-bpf: %d is a thread of process %d: give -p %d (all its threads are sampled)\n",
 				(int)o->scope.pids[i], tgid, tgid);
 			return -EINVAL;
 		}
@@ -279,7 +309,8 @@ static int parse_subcommand(struct pf_options *o, int *argc, char ***argv)
 
 	if (*argc > 1 && !strcmp(a[1], "diff")) {
 		if (*argc < 4 || (a[2][0] == '-' && strcmp(a[2], "-")) || a[3][0] == '-') {
-			fprintf(stderr, "pyflame-bpf: diff needs two folded profiles: diff BEFORE AFTER (see --help)\n");
+			fprintf(stderr,
+				"pyflame-bpf: diff needs two folded profiles: diff BEFORE AFTER (see --help)\n");
 			return -EINVAL;
 		}
 		o->diff_base = a[2];
@@ -304,8 +335,7 @@ static int parse_scope_option(struct pf_options *o, int c, const char *arg)
 	char why[160];
 
 	switch (c) {
-	case 'p':
-		return add_pids(o, arg);
+	case 'p': return add_pids(o, arg);
 	case OPT_CHILDREN: o->scope.children = 1; return 0;
 	case OPT_ALL: o->scope.all = 1; return 0;
 	case OPT_CGROUP:
@@ -335,7 +365,8 @@ static int parse_sampling_option(struct pf_options *o, int c, const char *arg, i
 	switch (c) {
 	case 'd':
 		o->sampling.duration = strtod(arg, &end);
-		if (*end || end == arg || !isfinite(o->sampling.duration) || o->sampling.duration <= 0 || o->sampling.duration > 1e7)
+		if (*end || end == arg || !isfinite(o->sampling.duration) || o->sampling.duration <= 0 ||
+		    o->sampling.duration > 1e7)
 			return bad("duration", arg);
 		return 0;
 	case 'F':
@@ -461,7 +492,8 @@ static int parse_options(struct pf_options *o, int argc, char **argv, int *min_b
 	}
 	if (optind < argc) {
 		if (strcmp(argv[optind - 1], "--")) {
-			fprintf(stderr, "pyflame-bpf: unexpected argument '%s'; put a command after '--' (see --help)\n",
+			fprintf(stderr,
+				"pyflame-bpf: unexpected argument '%s'; put a command after '--' (see --help)\n",
 				argv[optind]);
 			return -EINVAL;
 		}
@@ -476,7 +508,8 @@ static int check_combinations(const struct pf_options *o, int min_block_given)
 	const char *why = NULL;
 
 	if (o->out.interval > 0 && (!o->out.output || !strchr(o->out.output, '%')))
-		why = "--interval writes one file per window: give -o a strftime pattern, e.g. -o 'prof/%Y%m%dT%H%M%S.folded'";
+		why = "--interval writes one file per window: give -o a strftime pattern, e.g. -o "
+		      "'prof/%Y%m%dT%H%M%S.folded'";
 	else if (o->sampling.mode == MODE_CPU && o->sampling.no_idle)
 		why = "--no-idle applies to off-CPU time: add --mode off or --mode wall";
 	else if (o->sampling.mode == MODE_CPU && min_block_given)
@@ -485,7 +518,8 @@ static int check_combinations(const struct pf_options *o, int min_block_given)
 		why = "report and diff read saved profiles: no -p, --all, --cgroup or command (see --help)";
 	else if (o->report)
 		return 0;
-	else if ((o->scope.all || o->scope.cgroup) && (o->scope.npids || o->scope.command || o->scope.children || (o->scope.all && o->scope.cgroup)))
+	else if ((o->scope.all || o->scope.cgroup) &&
+		 (o->scope.npids || o->scope.command || o->scope.children || (o->scope.all && o->scope.cgroup)))
 		why = "--all and --cgroup choose the processes themselves (and follow their children): no -p, command, "
 		      "--children or both (see --help)";
 	else if (o->scope.comm && !o->scope.all && !o->scope.cgroup)

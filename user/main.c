@@ -71,8 +71,10 @@ static int snapshot(const struct pf_options *o, struct session *s, struct output
 		return 0;
 	}
 	if (!out->tmp) {
-		fprintf(stderr, "pyflame-bpf: SIGHUP: no snapshot, the profile goes to %s, not to a regular file; "
-				"still recording\n", o->out.output ? o->out.output : "stdout");
+		fprintf(stderr,
+			"pyflame-bpf: SIGHUP: no snapshot, the profile goes to %s, not to a regular file; "
+			"still recording\n",
+			o->out.output ? o->out.output : "stdout");
 		return 0;
 	}
 	profile_output__subtitle(o, s->profile.total, session__elapsed(s), " (snapshot while recording)", subtitle,

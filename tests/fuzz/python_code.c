@@ -1,10 +1,10 @@
 /*
- * Fuzzes the code-object and string readers (user/python/python_code.c) over a fake target memory (mem_image.c, linked in
- * place of user/proc/proc_mem.c), with the layout found as py_process__discover() finds it: the generated table before
- * 3.13, the target's own _Py_DebugOffsets (read at the start of its _PyRuntime) from 3.13 on.
- * Input: u16 version (major << 8 | minor), u64 address of _PyRuntime, u64 address of the code object, two i32
- * instruction positions, then the memory image's segments. The corpus holds code objects dumped from every
- * installed CPython by scripts/gen-fuzz-corpus.py.
+ * Fuzzes the code-object and string readers (user/python/python_code.c) over a fake target memory (mem_image.c, linked
+ * in place of user/proc/proc_mem.c), with the layout found as py_process__discover() finds it: the generated table
+ * before 3.13, the target's own _Py_DebugOffsets (read at the start of its _PyRuntime) from 3.13 on. Input: u16 version
+ * (major << 8 | minor), u64 address of _PyRuntime, u64 address of the code object, two i32 instruction positions, then
+ * the memory image's segments. The corpus holds code objects dumped from every installed CPython by
+ * scripts/gen-fuzz-corpus.py.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,7 +57,7 @@ static void check_utf8(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct py_process py = {.pid = 1};
+	struct py_process py = { .pid = 1 };
 	uint64_t runtime, addr;
 	struct py_code *c;
 	uint16_t version;

@@ -1,6 +1,6 @@
 /*
- * Fuzzes the _Py_DebugOffsets parser (user/python/python_debug_offsets.c), which reads the start of a 3.13+ target's _PyRuntime.
- * The corpus holds the .PyRuntime section of the installed CPython 3.13 (scripts/gen-fuzz-corpus.py).
+ * Fuzzes the _Py_DebugOffsets parser (user/python/python_debug_offsets.c), which reads the start of a 3.13+ target's
+ * _PyRuntime. The corpus holds the .PyRuntime section of the installed CPython 3.13 (scripts/gen-fuzz-corpus.py).
  */
 #include <stdint.h>
 #include <stdlib.h>

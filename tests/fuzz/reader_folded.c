@@ -1,6 +1,6 @@
 /*
- * Fuzzes the folded-stack reader (user/output/reader_folded.c) with the bytes of a saved profile, plain or zstd, then does
- * with what it read what `report` and `diff` do: builds the views and writes every output format (to /dev/null).
+ * Fuzzes the folded-stack reader (user/output/reader_folded.c) with the bytes of a saved profile, plain or zstd, then
+ * does with what it read what `report` and `diff` do: builds the views and writes every output format (to /dev/null).
  * The corpus holds profiles written by pyflame-bpf itself (scripts/gen-fuzz-corpus.py).
  */
 #include <stdint.h>
@@ -39,7 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Writes the view in every format, as `report` would. */
 static void write_all(const struct profile_view *v)
 {
-	struct svg_options svg = {.title = "fuzz"}, icicle = {.inverted = 1};
+	struct svg_options svg = { .title = "fuzz" }, icicle = { .inverted = 1 };
 
 	folded__write(v, sink, NULL);
 	svg__write(v, &svg, sink);
@@ -51,7 +51,7 @@ static void write_all(const struct profile_view *v)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct view_options vo = {0};
+	struct view_options vo = { 0 };
 	FILE *f = fuzz_input__open(data, size);
 	struct profile_view v;
 	struct profile p;

@@ -1,4 +1,5 @@
-/* A CPU-bound program with a known call chain main -> level_one -> level_two -> spin; runs for argv[1] seconds (default forever). */
+/* A CPU-bound program with a known call chain main -> level_one -> level_two -> spin; runs for argv[1] seconds (default
+ * forever). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

@@ -1,4 +1,5 @@
-/* Prints the runtime address of known functions, then waits: the symbol-lookup tests resolve them through /proc/PID/maps. */
+/* Prints the runtime address of known functions, then waits: the symbol-lookup tests resolve them through
+ * /proc/PID/maps. */
 #include <stdio.h>
 #include <unistd.h>
 

@@ -11,7 +11,7 @@
 #include "cli.h"
 
 /* argv from string literals (they outlive the parse, as getopt's saved state requires). */
-#define ARGV(...) ((char *[]){"pyflame-bpf", __VA_ARGS__, NULL})
+#define ARGV(...) ((char *[]){ "pyflame-bpf", __VA_ARGS__, NULL })
 #define ARGC(argv) ((int)(sizeof(argv) / sizeof(char *)) - 1)
 #define PARSE(o, ...) parse(o, ARGC(ARGV(__VA_ARGS__)), ARGV(__VA_ARGS__))
 
@@ -63,8 +63,8 @@ Test(cli, defaults_apply_when_only_a_pid_is_given)
 	cr_expect_eq(opts.sampling.buffer_size, 8UL << 20);
 	cr_expect_eq(opts.sampling.max_stacks, 16384);
 	cr_expect_eq(opts.sampling.max_depth, 128);
-	cr_expect_eq(opts.out.per_process + opts.out.threads + opts.out.no_kernel + opts.out.full_filenames + opts.out.function +
-			 opts.quiet + opts.verbose,
+	cr_expect_eq(opts.out.per_process + opts.out.threads + opts.out.no_kernel + opts.out.full_filenames +
+			 opts.out.function + opts.quiet + opts.verbose,
 		     0);
 }
 
@@ -98,7 +98,8 @@ Test(cli, every_flag_sets_its_field)
 	cr_expect_eq(opts.sampling.buffer_size, 16UL << 20);
 	cr_expect_eq(opts.sampling.max_stacks, 1024);
 	cr_expect_eq(opts.sampling.max_depth, 512);
-	cr_expect(opts.out.per_process && opts.out.threads && opts.out.no_kernel && opts.out.full_filenames && opts.out.function);
+	cr_expect(opts.out.per_process && opts.out.threads && opts.out.no_kernel && opts.out.full_filenames &&
+		  opts.out.function);
 	cr_expect(opts.quiet && opts.verbose);
 }
 
@@ -252,7 +253,7 @@ Test(cli, command_without_double_dash_is_einval)
 
 Test(cli, command_after_double_dash_keeps_its_own_flags)
 {
-	char *argv[] = {"pyflame-bpf", "-F", "49", "--", "python3", "-p", "x", "--threads", "-F", "0", NULL};
+	char *argv[] = { "pyflame-bpf", "-F", "49", "--", "python3", "-p", "x", "--threads", "-F", "0", NULL };
 
 	cr_assert_eq(parse(&opts, ARGC(argv), argv), 0);
 	cr_assert_not_null(opts.scope.command);
@@ -271,8 +272,9 @@ Test(cli, command_after_double_dash_keeps_its_own_flags)
 
 Test(cli, command_and_pids_together_are_accepted)
 {
-	/* A named array: opts.scope.command points into it, and PARSE's literal would end with the assertion's block. */
-	char *argv[] = {"pyflame-bpf", "-p", self, "--", "true", NULL};
+	/* A named array: opts.scope.command points into it, and PARSE's literal would end with the assertion's block.
+	 */
+	char *argv[] = { "pyflame-bpf", "-p", self, "--", "true", NULL };
 
 	cr_assert_eq(parse(&opts, ARGC(argv), argv), 0);
 	cr_expect_eq(opts.scope.npids, 1);
@@ -282,12 +284,12 @@ Test(cli, command_and_pids_together_are_accepted)
 
 Test(cli, help_lists_every_option_and_returns_1)
 {
-	static const char *const flags[] = {"--pid",	     "--duration",   "--frequency",	 "--output",
-					    "--buffer-size", "--max-stacks", "--max-depth",	 "--per-process",
-					    "--threads",     "--no-kernel",  "--full-filenames", "--function",
-					    "--quiet",	     "--verbose",    "--help",		 "--version",
-					    "--children",    "--all",	     "--cgroup",	 "--comm",
-					    "--max-processes"};
+	static const char *const flags[] = { "--pid",	       "--duration",   "--frequency",	   "--output",
+					     "--buffer-size",  "--max-stacks", "--max-depth",	   "--per-process",
+					     "--threads",      "--no-kernel",  "--full-filenames", "--function",
+					     "--quiet",	       "--verbose",    "--help",	   "--version",
+					     "--children",     "--all",	       "--cgroup",	   "--comm",
+					     "--max-processes" };
 	char text[16384];
 	size_t n;
 	FILE *f;

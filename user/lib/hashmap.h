@@ -6,15 +6,15 @@
 #include <stdint.h>
 
 struct hashmap_entry {
-	uint64_t hash;          /* 0 = empty slot */
-	void *key;              /* owned copy of the key bytes */
+	uint64_t hash; /* 0 = empty slot */
+	void *key;     /* owned copy of the key bytes */
 	size_t key_len;
 	void *value;
 };
 
 struct hashmap {
 	struct hashmap_entry *slots;
-	size_t cap;             /* power of two */
+	size_t cap; /* power of two */
 	size_t len;
 };
 

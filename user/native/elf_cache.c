@@ -7,8 +7,8 @@
 #include "elf_cache.h"
 
 struct elf_cache_entry {
-	struct elf_file *file;  /* NULL: could not be opened (err says why) */
-	int owner;              /* this entry opened file (others may share it through the build id) */
+	struct elf_file *file; /* NULL: could not be opened (err says why) */
+	int owner;	       /* this entry opened file (others may share it through the build id) */
 	int err;
 };
 

@@ -7,11 +7,11 @@
 #include <elfutils/libdwfl.h>
 
 struct elf_file {
-	char *name;             /* display name: the file's base name */
+	char *name; /* display name: the file's base name */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Elf *elf;
-	GElf_Addr bias;         /* where libdwfl placed the module: dwfl address = file vaddr + bias */
+	GElf_Addr bias; /* where libdwfl placed the module: dwfl address = file vaddr + bias */
 	unsigned char build_id[64];
 	int build_id_len;
 };

@@ -9,7 +9,7 @@
 /* A target's mappings as last read. */
 struct native_maps {
 	struct proc_maps maps;
-	int err;                /* last snapshot's error: the process may be gone */
+	int err; /* last snapshot's error: the process may be gone */
 };
 
 void user_symbols__init(struct user_symbols *u, struct elf_cache *elves)

@@ -35,14 +35,16 @@ int output__open(struct output *o, const char *path, int compress)
 	o->path = strdup(path);
 	if (!o->path)
 		return -ENOMEM;
-	/* Symlinks are followed under output_path's policy: the file a trusted link names is replaced, never the link. */
+	/* Symlinks are followed under output_path's policy: the file a trusted link names is replaced, never the link.
+	 */
 	err = output_path__resolve(&o->target, path, why, sizeof(why));
 	if (err) {
 		fprintf(stderr, "pyflame-bpf: cannot write '%s': %s\n", path, why[0] ? why : strerror(-err));
 		output__release(o);
 		return -EINVAL;
 	}
-	/* Devices, pipes and FIFOs are written in place; regular files atomically, so a killed run leaves no half file. */
+	/* Devices, pipes and FIFOs are written in place; regular files atomically, so a killed run leaves no half file.
+	 */
 	if (o->target.in_place) {
 		fd = openat(o->target.dirfd, o->target.name,
 			    O_WRONLY | O_TRUNC | O_CLOEXEC | (o->target.proc_link ? 0 : O_NOFOLLOW));

@@ -6,10 +6,10 @@
 #include "output_path.h"
 
 struct output {
-	FILE *file;             /* what writers write to: the file itself, or a zstd stream into it */
-	FILE *raw;              /* the file itself */
-	char *path;             /* final name, NULL for stdout */
-	char *tmp;              /* temporary name in the target's directory while writing, NULL when writing in place */
+	FILE *file; /* what writers write to: the file itself, or a zstd stream into it */
+	FILE *raw;  /* the file itself */
+	char *path; /* final name, NULL for stdout */
+	char *tmp;  /* temporary name in the target's directory while writing, NULL when writing in place */
 	struct output_path target; /* where path leads (its directory and final name), when path is set */
 };
 

@@ -3,7 +3,7 @@
 #define OUTPUT_FORMAT_H
 
 enum output_format {
-	FORMAT_AUTO = 0,        /* from the file name; folded for stdout */
+	FORMAT_AUTO = 0, /* from the file name; folded for stdout */
 	FORMAT_FOLDED,
 	FORMAT_SVG,
 	FORMAT_PPROF,

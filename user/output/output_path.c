@@ -130,7 +130,8 @@ int output_path__resolve(struct output_path *op, const char *path, char *why, si
 		}
 		if ((S_ISLNK(st.st_mode) || (last && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) &&
 		    !trusted(&dir, st.st_uid)) {
-			snprintf(why, why_size, "refusing to %s '%s': it is in a world-writable sticky directory and owned "
+			snprintf(why, why_size,
+				 "refusing to %s '%s': it is in a world-writable sticky directory and owned "
 				 "by uid %u, neither you (uid %u) nor the directory's owner (uid %u)",
 				 S_ISLNK(st.st_mode) ? "follow symlink" : "write to special file", comp,
 				 (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)dir.st_uid);

@@ -13,11 +13,11 @@
  * ones too. A symlink inside /proc (/dev/stdout -> /proc/self/fd/1) is left to the kernel: written in place.
  */
 struct output_path {
-	int dirfd;      /* the directory the final name is in (O_PATH) */
-	char *name;     /* the final name in it, never a symlink we have not resolved */
-	int exists;     /* the final name exists */
-	int in_place;   /* write through openat(dirfd, name) without a temporary file: not a regular file, or /proc */
-	int proc_link;  /* name is a /proc link the kernel must follow; every other name is opened O_NOFOLLOW */
+	int dirfd;     /* the directory the final name is in (O_PATH) */
+	char *name;    /* the final name in it, never a symlink we have not resolved */
+	int exists;    /* the final name exists */
+	int in_place;  /* write through openat(dirfd, name) without a temporary file: not a regular file, or /proc */
+	int proc_link; /* name is a /proc link the kernel must follow; every other name is opened O_NOFOLLOW */
 };
 
 /* Resolves path; 0, or -errno with why holding one sentence (which link, whose, where) for the caller to print. */

@@ -10,15 +10,15 @@ enum frame_kind {
 	FRAME_PYTHON,
 	FRAME_NATIVE,
 	FRAME_KERNEL,
-	FRAME_MARKER,   /* synthetic: [truncated], [unknown], ... */
-	FRAME_ROOT,     /* a process or thread root read back from a saved profile */
+	FRAME_MARKER, /* synthetic: [truncated], [unknown], ... */
+	FRAME_ROOT,   /* a process or thread root read back from a saved profile */
 };
 
 /* What a profile's counts measure. */
 enum profile_measure {
-	MEASURE_CPU,            /* on-CPU samples */
-	MEASURE_WALL,           /* microseconds on and off CPU */
-	MEASURE_OFF_CPU,        /* microseconds off CPU */
+	MEASURE_CPU,	 /* on-CPU samples */
+	MEASURE_WALL,	 /* microseconds on and off CPU */
+	MEASURE_OFF_CPU, /* microseconds off CPU */
 };
 
 struct profile_frame {
@@ -27,29 +27,29 @@ struct profile_frame {
 };
 
 struct profile_stack {
-	uint32_t tgid;          /* the process's key: its PID, or a key of its own for a later process with that PID */
+	uint32_t tgid; /* the process's key: its PID, or a key of its own for a later process with that PID */
 	uint32_t tid;
 	uint64_t count;
-	uint64_t mark;          /* count at the last profile__mark(): a window's samples are count - mark */
+	uint64_t mark; /* count at the last profile__mark(): a window's samples are count - mark */
 	uint32_t nframes;
-	uint32_t frames[];      /* frame ids, root first */
+	uint32_t frames[]; /* frame ids, root first */
 };
 
 /* One process, or one program a process ran: a later process with the same PID, or the program a process exec'd,
  * gets a record (and a key) of its own, so that each keeps its own name and stacks. */
 struct profile_process {
-	uint32_t tgid;          /* its PID */
-	uint32_t key;           /* its stacks' key: the PID for the first record of a PID */
-	uint64_t start;         /* its start time (clock ticks since boot), 0 unknown */
+	uint32_t tgid;	/* its PID */
+	uint32_t key;	/* its stacks' key: the PID for the first record of a PID */
+	uint64_t start; /* its start time (clock ticks since boot), 0 unknown */
 	uint64_t samples;
 	char comm[16];
-	char *python;           /* "3.12" when Python frames are read, else NULL */
-	double exited_after;    /* seconds into the recording it exited, < 0 if it did not */
+	char *python;	     /* "3.12" when Python frames are read, else NULL */
+	double exited_after; /* seconds into the recording it exited, < 0 if it did not */
 };
 
 struct profile_thread {
 	uint32_t tid;
-	uint32_t tgid;          /* its process's key */
+	uint32_t tgid; /* its process's key */
 	char comm[16];
 };
 
@@ -63,11 +63,11 @@ struct profile {
 	struct profile_stack **stacks;
 	size_t nstacks, stacks_cap;
 	struct hashmap stack_index;
-	struct hashmap processes;       /* key -> struct profile_process */
-	struct hashmap threads;         /* (process key, tid) -> struct profile_thread */
+	struct hashmap processes; /* key -> struct profile_process */
+	struct hashmap threads;	  /* (process key, tid) -> struct profile_thread */
 	uint32_t next_key;
 	uint64_t total;
-	uint64_t total_mark;    /* total at the last profile__mark() */
+	uint64_t total_mark; /* total at the last profile__mark() */
 	enum profile_measure measure;
 };
 

@@ -23,18 +23,20 @@ int profile_output__write(const struct profile *before, const struct profile *p,
 		case FORMAT_SPEEDSCOPE:
 			/* A recording's samples are 1/F s each; a saved profile's rate is unknown: plain counts. */
 			err = speedscope__write(&view, o->out.title,
-						o->report ? 0 : view.measure != MEASURE_CPU ? 1e-6 : 1.0 / o->sampling.frequency,
+						o->report		      ? 0
+						: view.measure != MEASURE_CPU ? 1e-6
+									      : 1.0 / o->sampling.frequency,
 						out->file);
 			*lines = view.nstacks;
 			break;
 		case FORMAT_PPROF:
-			/* A sample stands for 1/F s of CPU; for `report`, -F says the saved profile's rate (default 99). */
-			err = pprof__write(&view, view.measure != MEASURE_CPU ? 1e3 : 1e9 / o->sampling.frequency, out->file);
+			/* A sample stands for 1/F s of CPU; for `report`, -F says the saved profile's rate (default
+			 * 99). */
+			err = pprof__write(&view, view.measure != MEASURE_CPU ? 1e3 : 1e9 / o->sampling.frequency,
+					   out->file);
 			*lines = view.nstacks;
 			break;
-		default:
-			err = folded__write(&view, out->file, lines);
-			break;
+		default: err = folded__write(&view, out->file, lines); break;
 		}
 	}
 	profile_view__free(&view);
@@ -44,7 +46,8 @@ int profile_output__write(const struct profile *before, const struct profile *p,
 struct view_options profile_output__record_view(const struct pf_options *o, size_t ntargets)
 {
 	return (struct view_options){
-		.per_process = o->out.per_process || ntargets > 1 || o->scope.children || o->scope.all || o->scope.cgroup,
+		.per_process =
+		    o->out.per_process || ntargets > 1 || o->scope.children || o->scope.all || o->scope.cgroup,
 		.threads = o->out.threads,
 		.no_kernel = o->out.no_kernel,
 	};
@@ -54,10 +57,10 @@ void profile_output__subtitle(const struct pf_options *o, uint64_t total, double
 			      size_t size)
 {
 	if (o->sampling.mode == MODE_CPU)
-		snprintf(buf, size, "%llu samples at %u Hz in %.1f s%s", (unsigned long long)total, o->sampling.frequency, seconds,
-			 what);
+		snprintf(buf, size, "%llu samples at %u Hz in %.1f s%s", (unsigned long long)total,
+			 o->sampling.frequency, seconds, what);
 	else
 		snprintf(buf, size, "%s time in microseconds: %.2f s in %.1f s%s%s",
-			 o->sampling.mode == MODE_WALL ? "wall-clock (on + off CPU)" : "off-CPU", (double)total / 1e6, seconds,
-			 o->sampling.gil ? ", GIL holders and GIL waits only" : "", what);
+			 o->sampling.mode == MODE_WALL ? "wall-clock (on + off CPU)" : "off-CPU", (double)total / 1e6,
+			 seconds, o->sampling.gil ? ", GIL holders and GIL waits only" : "", what);
 }

@@ -10,7 +10,7 @@
 struct builder {
 	struct profile_view *v;
 	size_t frames_cap, stacks_cap, offsets_cap, ids_len, ids_cap;
-	size_t *offsets;        /* per stack: where its ids start in v->ids (pointers are set at the end) */
+	size_t *offsets; /* per stack: where its ids start in v->ids (pointers are set at the end) */
 	struct hashmap frame_index, stack_index;
 };
 
@@ -50,16 +50,11 @@ out:
 static enum view_kind kind_of(enum frame_kind k)
 {
 	switch (k) {
-	case FRAME_PYTHON:
-		return VIEW_PYTHON;
-	case FRAME_NATIVE:
-		return VIEW_NATIVE;
-	case FRAME_KERNEL:
-		return VIEW_KERNEL;
-	case FRAME_ROOT:
-		return VIEW_ROOT;
-	default:
-		return VIEW_MARKER;
+	case FRAME_PYTHON: return VIEW_PYTHON;
+	case FRAME_NATIVE: return VIEW_NATIVE;
+	case FRAME_KERNEL: return VIEW_KERNEL;
+	case FRAME_ROOT: return VIEW_ROOT;
+	default: return VIEW_MARKER;
 	}
 }
 
@@ -84,7 +79,8 @@ static int64_t stack_ids(struct builder *b, const struct profile *p, const struc
 	if (o->per_process) {
 		const struct profile_process *proc = profile__process_by_key(p, s->tgid);
 
-		snprintf(root, sizeof(root), "%s (%u)", proc && proc->comm[0] ? proc->comm : "?", proc ? proc->tgid : s->tgid);
+		snprintf(root, sizeof(root), "%s (%u)", proc && proc->comm[0] ? proc->comm : "?",
+			 proc ? proc->tgid : s->tgid);
 		err = push(b, frame_id(b, VIEW_ROOT, root));
 	}
 	if (!err && o->threads) {

@@ -7,40 +7,40 @@
 #include "profile.h"
 
 struct view_options {
-	int per_process;        /* root frame `COMM (PID)` on every stack */
-	int threads;            /* root frame `thread NAME (TID)` below the process root */
-	int no_kernel;          /* drop kernel frames */
-	int since_mark;         /* only the samples counted since profile__mark() (a continuous window) */
+	int per_process; /* root frame `COMM (PID)` on every stack */
+	int threads;	 /* root frame `thread NAME (TID)` below the process root */
+	int no_kernel;	 /* drop kernel frames */
+	int since_mark;	 /* only the samples counted since profile__mark() (a continuous window) */
 };
 
 enum view_kind {
-	VIEW_ROOT,              /* a process or thread root */
+	VIEW_ROOT, /* a process or thread root */
 	VIEW_PYTHON,
 	VIEW_NATIVE,
 	VIEW_KERNEL,
-	VIEW_MARKER,            /* [truncated], [freed code object], ... */
+	VIEW_MARKER, /* [truncated], [freed code object], ... */
 };
 
 struct view_frame {
-	char *name;             /* as the profile names it (kernel frames without a suffix; writers add their own) */
+	char *name; /* as the profile names it (kernel frames without a suffix; writers add their own) */
 	enum view_kind kind;
 };
 
 struct view_stack {
 	uint64_t count;
-	uint64_t base;          /* diff views: the same stack's count in the profile compared against, normalised */
+	uint64_t base; /* diff views: the same stack's count in the profile compared against, normalised */
 	uint32_t nframes;
 	const uint32_t *frames; /* indexes into view.frames, root first */
 };
 
 struct profile_view {
-	struct view_frame *frames;      /* distinct frames */
+	struct view_frame *frames; /* distinct frames */
 	size_t nframes;
-	struct view_stack *stacks;      /* distinct stacks, sorted by their frame names root first */
+	struct view_stack *stacks; /* distinct stacks, sorted by their frame names root first */
 	size_t nstacks;
-	uint64_t total;                 /* samples (or microseconds, see measure) in all stacks */
-	enum profile_measure measure;   /* the profile's */
-	int diff;                       /* built by profile_view__diff: stacks carry a base */
+	uint64_t total;		      /* samples (or microseconds, see measure) in all stacks */
+	enum profile_measure measure; /* the profile's */
+	int diff;		      /* built by profile_view__diff: stacks carry a base */
 	/* private */
 	uint32_t *ids;
 	void *index;

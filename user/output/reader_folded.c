@@ -168,13 +168,12 @@ static int parse(struct profile *p, char *text, size_t len, const char *path)
 			}
 			ids[n++] = (uint32_t)id;
 		}
-		if (!err)
-		{
+		if (!err) {
 			struct profile_process *proc = profile__process(p, 0);
 
 			err = proc ? profile__add(p, proc, 0, ids, (uint32_t)n, count) : -ENOMEM;
 		}
-next:
+	next:
 		line = nl ? nl + 1 : end;
 	}
 	regfree(&py);

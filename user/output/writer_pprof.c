@@ -74,7 +74,7 @@ static int64_t function_id(struct pprof_builder *b, const char *name, size_t nam
 			   size_t file_len, int native)
 {
 	int64_t name_idx = intern(b, name, name_len), file_idx = intern(b, file, file_len);
-	uint64_t key[2] = {(uint64_t)name_idx, (uint64_t)file_idx};
+	uint64_t key[2] = { (uint64_t)name_idx, (uint64_t)file_idx };
 	void *hit;
 
 	if (name_idx < 0 || file_idx < 0)

@@ -56,14 +56,14 @@ struct family {
 
 /* One hue family per kind of frame; the name's hash picks the shade so a function keeps its colour between runs. */
 static const struct family families[] = {
-    [VIEW_PYTHON] = {"Python", 80, 60, 0.55, 0.50, 0.14},	   /* greens */
-    [VIEW_NATIVE] = {"native", 0, 35, 0.75, 0.56, 0.12},	   /* reds and oranges */
-    [VIEW_KERNEL] = {"kernel", 190, 40, 0.60, 0.60, 0.12},	   /* blues */
-    [VIEW_ROOT] = {"process / thread", 265, 30, 0.35, 0.62, 0.12}, /* purples */
-    [VIEW_MARKER] = {"marker", 0, 0, 0.0, 0.62, 0.12},		   /* greys */
+	[VIEW_PYTHON] = { "Python", 80, 60, 0.55, 0.50, 0.14 },		 /* greens */
+	[VIEW_NATIVE] = { "native", 0, 35, 0.75, 0.56, 0.12 },		 /* reds and oranges */
+	[VIEW_KERNEL] = { "kernel", 190, 40, 0.60, 0.60, 0.12 },	 /* blues */
+	[VIEW_ROOT] = { "process / thread", 265, 30, 0.35, 0.62, 0.12 }, /* purples */
+	[VIEW_MARKER] = { "marker", 0, 0, 0.0, 0.62, 0.12 },		 /* greys */
 };
 
-static const char legend_order[] = {VIEW_PYTHON, VIEW_NATIVE, VIEW_KERNEL, VIEW_ROOT, VIEW_MARKER};
+static const char legend_order[] = { VIEW_PYTHON, VIEW_NATIVE, VIEW_KERNEL, VIEW_ROOT, VIEW_MARKER };
 
 static const char style[] = "#frames g{cursor:pointer}\n"
 			    "#frames text{pointer-events:none}\n"
@@ -84,107 +84,125 @@ static const char script[] =
     "var NS = 'http://www.w3.org/2000/svg';\n"
     "var svg = document.documentElement;\n"
     "var W = Number(svg.getAttribute('data-width')), PAD = Number(svg.getAttribute('data-pad'));\n"
-    "var TOTAL = Number(svg.getAttribute('data-total')), TEXT_X = " SVG_STR(TEXT_X) ", BASE = " SVG_STR(TEXT_BASE) ";\n"
-    "var INV = svg.getAttribute('data-inverted') === '1', PLOT = W - 2 * PAD;\n"
-    "var box = document.getElementById('frames'), details = document.getElementById('details');\n"
-    "var matched = document.getElementById('matched'), resetBtn = document.getElementById('reset');\n"
-    "var frames = [], byG = new WeakMap(), cw = " SVG_STR(CHAR_W) ", term = '';\n"
-    "var gs = box.getElementsByTagName('g');\n"
-    "for (var i = 0; i < gs.length; i++) {\n"
-    "  var g = gs[i], tip = g.getElementsByTagName('title')[0].textContent, r = g.getElementsByTagName('rect')[0];\n"
-    "  var f = { g: g, rect: r, text: g.getElementsByTagName('text')[0] || null, tip: tip,\n"
-    "    name: tip.slice(0, tip.lastIndexOf(' (')), chars: null, x: Number(g.getAttribute('data-x')),\n"
-    "    n: Number(g.getAttribute('data-n')), y: Number(r.getAttribute('y')) };\n"
-    "  frames.push(f);\n"
-    "  byG.set(g, f);\n"
-    "}\n"
-    "var root = frames[0];\n"
-    "function label(f, w) {\n"
-    "  if (!f.chars) f.chars = Array.from(f.name);\n"
-    "  var max = Math.floor((w - 2 * TEXT_X) / cw);\n"
-    "  if (f.chars.length <= max) return f.name;\n"
-    "  return max >= 3 ? f.chars.slice(0, max - 2).join('') + '..' : '';\n"
-    "}\n"
-    "function place(f, x, w) {\n"
-    "  f.rect.setAttribute('x', x.toFixed(3));\n"
-    "  f.rect.setAttribute('width', w.toFixed(3));\n"
-    "  var s = label(f, w);\n"
-    "  if (!f.text) {\n"
-    "    if (!s) return;\n"
-    "    f.text = document.createElementNS(NS, 'text');\n"
-    "    f.text.setAttribute('y', (f.y + BASE).toFixed(1));\n"
-    "    f.g.appendChild(f.text);\n"
-    "  }\n"
-    "  f.text.setAttribute('x', (x + TEXT_X).toFixed(3));\n"
-    "  f.text.textContent = s;\n"
-    "}\n"
-    "function below(f, z) { return INV ? f.y >= z.y : f.y <= z.y; }\n"
-    "function zoom(z) {\n"
-    "  var scale = PLOT / z.n;\n"
-    "  for (var i = 0; i < frames.length; i++) {\n"
-    "    var f = frames[i], anc = false, hid = false;\n"
-    "    if (f.x >= z.x && f.x + f.n <= z.x + z.n && below(f, z)) place(f, PAD + (f.x - z.x) * scale, f.n * scale);\n"
-    "    else if (f.x <= z.x && f.x + f.n >= z.x + z.n) { place(f, PAD, PLOT); anc = true; }\n"
-    "    else hid = true;\n"
-    "    f.g.classList.toggle('anc', anc);\n"
-    "    f.g.classList.toggle('hid', hid);\n"
-    "  }\n"
-    "  resetBtn.classList.toggle('off', z === root);\n"
-    "}\n"
-    "function search(t) {\n"
-    "  var re = null, hits = [], sum = 0, end = -1;\n"
-    "  term = t;\n"
-    "  if (t) {\n"
-    "    try { re = new RegExp(t); } catch (e) { re = new RegExp(t.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&')); }\n"
-    "  }\n"
-    "  for (var i = 0; i < frames.length; i++) {\n"
-    "    var f = frames[i], m = re !== null && f !== root && re.test(f.name);\n"
-    "    f.g.classList.toggle('match', m);\n"
-    "    if (m) hits.push(f);\n"
-    "  }\n"
-    "  if (!re) { matched.textContent = ''; return; }\n"
-    "  /* Ranges of frames are nested or disjoint: count the union so a match inside a match counts once. */\n"
-    "  hits.sort(function (a, b) { return a.x - b.x || b.n - a.n; });\n"
-    "  for (var j = 0; j < hits.length; j++) {\n"
-    "    var h = hits[j];\n"
-    "    if (h.x + h.n <= end) continue;\n"
-    "    sum += h.x + h.n - Math.max(h.x, end);\n"
-    "    end = h.x + h.n;\n"
-    "  }\n"
-    "  matched.textContent = 'Matched: ' + (TOTAL ? 100 * sum / TOTAL : 0).toFixed(2) + '%';\n"
-    "}\n"
-    "function ask() {\n"
-    "  var t = window.prompt('Search frames (substring or regular expression):', term);\n"
-    "  if (t !== null) search(t);\n"
-    "}\n"
-    "function frameOf(e) { var g = e.target.closest ? e.target.closest('g') : null; return g ? byG.get(g) : null; }\n"
-    "box.addEventListener('click', function (e) { var f = frameOf(e); if (f) zoom(f); });\n"
-    "box.addEventListener('mouseover', function (e) { var f = frameOf(e); details.textContent = f ? f.tip : ''; });\n"
-    "box.addEventListener('mouseout', function () { details.textContent = ''; });\n"
-    "resetBtn.addEventListener('click', function () { if (root) zoom(root); });\n"
-    "document.getElementById('search').addEventListener('click', ask);\n"
-    "document.getElementById('clear').addEventListener('click', function () { search(''); });\n"
-    "document.addEventListener('keydown', function (e) {\n"
-    "  if ((e.ctrlKey || e.metaKey) && e.key === 'f') { e.preventDefault(); ask(); }\n"
-    "  else if (e.key === 'Escape' && root) { search(''); zoom(root); }\n"
-    "});\n"
-    "if (!root) return;\n"
-    "/* Labels were cut for a " SVG_STR(CHAR_W) " px glyph; cut them again if this browser's monospace font is wider or narrower. */\n"
-    "var probe = document.createElementNS(NS, 'text');\n"
-    "probe.textContent = 'mmmmmmmmmmmmmmmmmmmm';\n"
-    "box.appendChild(probe);\n"
-    "var len = probe.getComputedTextLength();\n"
-    "box.removeChild(probe);\n"
-    "if (len > 0) cw = len / 20;\n"
-    "if (Math.abs(cw - " SVG_STR(CHAR_W) ") > 0.05) zoom(root);\n"
-    "/* A link can carry a search and a zoom: #s=TERM&z=FRAME_INDEX */\n"
-    "location.hash.slice(1).split('&').forEach(function (kv) {\n"
-    "  var k = kv.slice(0, kv.indexOf('=')), v;\n"
-    "  try { v = decodeURIComponent(kv.slice(kv.indexOf('=') + 1)); } catch (e) { return; }\n"
-    "  if (k === 's') search(v);\n"
-    "  else if (k === 'z' && frames[Number(v)]) zoom(frames[Number(v)]);\n"
-    "});\n"
-    "})();\n";
+    "var TOTAL = Number(svg.getAttribute('data-total')), TEXT_X = " SVG_STR(TEXT_X) ", BASE = " SVG_STR(
+	TEXT_BASE) ";\n"
+		   "var INV = svg.getAttribute('data-inverted') === '1', PLOT = W - 2 * PAD;\n"
+		   "var box = document.getElementById('frames'), details = document.getElementById('details');\n"
+		   "var matched = document.getElementById('matched'), resetBtn = document.getElementById('reset');\n"
+		   "var frames = [], byG = new WeakMap(), cw = " SVG_STR(
+		       CHAR_W) ", term = '';\n"
+			       "var gs = box.getElementsByTagName('g');\n"
+			       "for (var i = 0; i < gs.length; i++) {\n"
+			       "  var g = gs[i], tip = g.getElementsByTagName('title')[0].textContent, r = "
+			       "g.getElementsByTagName('rect')[0];\n"
+			       "  var f = { g: g, rect: r, text: g.getElementsByTagName('text')[0] || null, tip: tip,\n"
+			       "    name: tip.slice(0, tip.lastIndexOf(' (')), chars: null, x: "
+			       "Number(g.getAttribute('data-x')),\n"
+			       "    n: Number(g.getAttribute('data-n')), y: Number(r.getAttribute('y')) };\n"
+			       "  frames.push(f);\n"
+			       "  byG.set(g, f);\n"
+			       "}\n"
+			       "var root = frames[0];\n"
+			       "function label(f, w) {\n"
+			       "  if (!f.chars) f.chars = Array.from(f.name);\n"
+			       "  var max = Math.floor((w - 2 * TEXT_X) / cw);\n"
+			       "  if (f.chars.length <= max) return f.name;\n"
+			       "  return max >= 3 ? f.chars.slice(0, max - 2).join('') + '..' : '';\n"
+			       "}\n"
+			       "function place(f, x, w) {\n"
+			       "  f.rect.setAttribute('x', x.toFixed(3));\n"
+			       "  f.rect.setAttribute('width', w.toFixed(3));\n"
+			       "  var s = label(f, w);\n"
+			       "  if (!f.text) {\n"
+			       "    if (!s) return;\n"
+			       "    f.text = document.createElementNS(NS, 'text');\n"
+			       "    f.text.setAttribute('y', (f.y + BASE).toFixed(1));\n"
+			       "    f.g.appendChild(f.text);\n"
+			       "  }\n"
+			       "  f.text.setAttribute('x', (x + TEXT_X).toFixed(3));\n"
+			       "  f.text.textContent = s;\n"
+			       "}\n"
+			       "function below(f, z) { return INV ? f.y >= z.y : f.y <= z.y; }\n"
+			       "function zoom(z) {\n"
+			       "  var scale = PLOT / z.n;\n"
+			       "  for (var i = 0; i < frames.length; i++) {\n"
+			       "    var f = frames[i], anc = false, hid = false;\n"
+			       "    if (f.x >= z.x && f.x + f.n <= z.x + z.n && below(f, z)) place(f, PAD + (f.x - "
+			       "z.x) * scale, f.n * scale);\n"
+			       "    else if (f.x <= z.x && f.x + f.n >= z.x + z.n) { place(f, PAD, PLOT); anc = true; "
+			       "}\n"
+			       "    else hid = true;\n"
+			       "    f.g.classList.toggle('anc', anc);\n"
+			       "    f.g.classList.toggle('hid', hid);\n"
+			       "  }\n"
+			       "  resetBtn.classList.toggle('off', z === root);\n"
+			       "}\n"
+			       "function search(t) {\n"
+			       "  var re = null, hits = [], sum = 0, end = -1;\n"
+			       "  term = t;\n"
+			       "  if (t) {\n"
+			       "    try { re = new RegExp(t); } catch (e) { re = new "
+			       "RegExp(t.replace(/[.*+?^${}()|[\\]\\\\]/g, '\\\\$&')); }\n"
+			       "  }\n"
+			       "  for (var i = 0; i < frames.length; i++) {\n"
+			       "    var f = frames[i], m = re !== null && f !== root && re.test(f.name);\n"
+			       "    f.g.classList.toggle('match', m);\n"
+			       "    if (m) hits.push(f);\n"
+			       "  }\n"
+			       "  if (!re) { matched.textContent = ''; return; }\n"
+			       "  /* Ranges of frames are nested or disjoint: count the union so a match inside a "
+			       "match counts once. */\n"
+			       "  hits.sort(function (a, b) { return a.x - b.x || b.n - a.n; });\n"
+			       "  for (var j = 0; j < hits.length; j++) {\n"
+			       "    var h = hits[j];\n"
+			       "    if (h.x + h.n <= end) continue;\n"
+			       "    sum += h.x + h.n - Math.max(h.x, end);\n"
+			       "    end = h.x + h.n;\n"
+			       "  }\n"
+			       "  matched.textContent = 'Matched: ' + (TOTAL ? 100 * sum / TOTAL : 0).toFixed(2) + "
+			       "'%';\n"
+			       "}\n"
+			       "function ask() {\n"
+			       "  var t = window.prompt('Search frames (substring or regular expression):', term);\n"
+			       "  if (t !== null) search(t);\n"
+			       "}\n"
+			       "function frameOf(e) { var g = e.target.closest ? e.target.closest('g') : null; return "
+			       "g ? byG.get(g) : null; }\n"
+			       "box.addEventListener('click', function (e) { var f = frameOf(e); if (f) zoom(f); });\n"
+			       "box.addEventListener('mouseover', function (e) { var f = frameOf(e); "
+			       "details.textContent = f ? f.tip : ''; });\n"
+			       "box.addEventListener('mouseout', function () { details.textContent = ''; });\n"
+			       "resetBtn.addEventListener('click', function () { if (root) zoom(root); });\n"
+			       "document.getElementById('search').addEventListener('click', ask);\n"
+			       "document.getElementById('clear').addEventListener('click', function () { search(''); "
+			       "});\n"
+			       "document.addEventListener('keydown', function (e) {\n"
+			       "  if ((e.ctrlKey || e.metaKey) && e.key === 'f') { e.preventDefault(); ask(); }\n"
+			       "  else if (e.key === 'Escape' && root) { search(''); zoom(root); }\n"
+			       "});\n"
+			       "if (!root) return;\n"
+			       "/* Labels were cut for a " SVG_STR(
+				   CHAR_W) " px glyph; cut them again if this browser's monospace font is wider or "
+					   "narrower. */\n"
+					   "var probe = document.createElementNS(NS, 'text');\n"
+					   "probe.textContent = 'mmmmmmmmmmmmmmmmmmmm';\n"
+					   "box.appendChild(probe);\n"
+					   "var len = probe.getComputedTextLength();\n"
+					   "box.removeChild(probe);\n"
+					   "if (len > 0) cw = len / 20;\n"
+					   "if (Math.abs(cw - " SVG_STR(
+					       CHAR_W) ") > 0.05) zoom(root);\n"
+						       "/* A link can carry a search and a zoom: #s=TERM&z=FRAME_INDEX "
+						       "*/\n"
+						       "location.hash.slice(1).split('&').forEach(function (kv) {\n"
+						       "  var k = kv.slice(0, kv.indexOf('=')), v;\n"
+						       "  try { v = decodeURIComponent(kv.slice(kv.indexOf('=') + 1)); "
+						       "} catch (e) { return; }\n"
+						       "  if (k === 's') search(v);\n"
+						       "  else if (k === 'z' && frames[Number(v)]) "
+						       "zoom(frames[Number(v)]);\n"
+						       "});\n"
+						       "})();\n";
 
 static int tree__reserve_path(struct tree *t, size_t depth)
 {
@@ -330,24 +348,12 @@ static void hsl_to_rgb(double h, double s, double l, unsigned rgb[3])
 	double m = l - c / 2, r = 0, g = 0, b = 0;
 
 	switch (sector) {
-	case 0:
-		r = c, g = x;
-		break;
-	case 1:
-		r = x, g = c;
-		break;
-	case 2:
-		g = c, b = x;
-		break;
-	case 3:
-		g = x, b = c;
-		break;
-	case 4:
-		r = x, b = c;
-		break;
-	default:
-		r = c, b = x;
-		break;
+	case 0: r = c, g = x; break;
+	case 1: r = x, g = c; break;
+	case 2: g = c, b = x; break;
+	case 3: g = x, b = c; break;
+	case 4: r = x, b = c; break;
+	default: r = c, b = x; break;
 	}
 	rgb[0] = (unsigned)((r + m) * 255 + 0.5);
 	rgb[1] = (unsigned)((g + m) * 255 + 0.5);
@@ -394,26 +400,14 @@ static void xml_put(FILE *out, const char *s, size_t max)
 		size_t len = utf8__next(p, &cp);
 
 		switch (cp) {
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		case '\'':
-			fputs("&apos;", out);
-			break;
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&apos;", out); break;
 		case 0xfffd:
 		case 0xfffe:
-		case 0xffff:
-			fputs("\xef\xbf\xbd", out);
-			break;
+		case 0xffff: fputs("\xef\xbf\xbd", out); break;
 		default:
 			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
 				fputc('?', out);
@@ -433,7 +427,7 @@ struct svg_writer {
 	uint32_t max_depth; /* deepest drawn frame */
 	char *name;	    /* scratch: a frame's displayed name */
 	size_t name_cap;
-	double max_change;  /* diff views: the largest |samples - base| of a drawn frame */
+	double max_change; /* diff views: the largest |samples - base| of a drawn frame */
 };
 
 /* Microseconds as a reader wants them: 1.25 s, 340 ms, 12 us. */
@@ -528,13 +522,16 @@ static void put_legend(struct svg_writer *w, double y)
 
 	fputs("<g id=\"legend\">\n", w->out);
 	if (w->v->diff) {
-		fprintf(w->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(255,55,55)\"/>"
-				"<text x=\"%.1f\" y=\"%.1f\">more samples than before</text>\n",
+		fprintf(w->out,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(255,55,55)\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\">more samples than before</text>\n",
 			x, y - 10, x + 16, y);
 		x += 16 + 24 * CHAR_W + 18;
-		fprintf(w->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(55,55,255)\"/>"
-				"<text x=\"%.1f\" y=\"%.1f\">fewer (widths: after; before normalised to the same total)</text>\n",
-			x, y - 10, x + 16, y);
+		fprintf(
+		    w->out,
+		    "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(55,55,255)\"/>"
+		    "<text x=\"%.1f\" y=\"%.1f\">fewer (widths: after; before normalised to the same total)</text>\n",
+		    x, y - 10, x + 16, y);
 		fputs("</g>\n", w->out);
 		return;
 	}
@@ -582,8 +579,8 @@ static void put_header(struct svg_writer *w, const struct svg_options *o, double
 
 int svg__write(const struct profile_view *v, const struct svg_options *o, FILE *out)
 {
-	struct svg_writer w = {.v = v, .out = out};
-	struct tree t = {0};
+	struct svg_writer w = { .v = v, .out = out };
+	struct tree t = { 0 };
 	double min_px = o && o->min_width_px > 0 ? o->min_width_px : DEFAULT_MIN_FRAME_PX, height, chart_end;
 	unsigned char *keep = NULL;
 	int err;

@@ -7,16 +7,16 @@
 #include <sys/types.h>
 
 struct proc_map {
-	uint64_t start, end;    /* [start, end) */
-	uint64_t offset;        /* file offset of start */
+	uint64_t start, end; /* [start, end) */
+	uint64_t offset;     /* file offset of start */
 	uint64_t inode;
 	unsigned dev_major, dev_minor;
 	char perms[5];
-	char *path;             /* "" for anonymous mappings; "[vdso]", "[stack]", ... for special ones */
+	char *path; /* "" for anonymous mappings; "[vdso]", "[stack]", ... for special ones */
 };
 
 struct proc_maps {
-	struct proc_map *maps;  /* sorted by start, as the kernel lists them */
+	struct proc_map *maps; /* sorted by start, as the kernel lists them */
 	size_t n;
 };
 

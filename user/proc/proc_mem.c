@@ -23,8 +23,7 @@ int proc_mem__read_u64(pid_t pid, uint64_t addr, uint64_t *out)
 	return proc_mem__read(pid, addr, out, sizeof(*out));
 }
 
-ssize_t proc_mem__read2(pid_t pid, uint64_t addr1, void *buf1, size_t size1, uint64_t addr2, void *buf2,
-			size_t size2)
+ssize_t proc_mem__read2(pid_t pid, uint64_t addr1, void *buf1, size_t size1, uint64_t addr2, void *buf2, size_t size2)
 {
 	struct iovec local[2] = { { buf1, size1 }, { buf2, size2 } };
 	struct iovec remote[2] = { { (void *)(uintptr_t)addr1, size1 }, { (void *)(uintptr_t)addr2, size2 } };

@@ -18,7 +18,6 @@ int proc_mem__read_u64(pid_t pid, uint64_t addr, uint64_t *out);
  * Two ranges in one system call: size1 bytes at addr1 into buf1, then size2 at addr2 into buf2. Returns the bytes
  * read, counted from the start of the first range (less than size1 + size2 when a range is unreadable), or -errno.
  */
-ssize_t proc_mem__read2(pid_t pid, uint64_t addr1, void *buf1, size_t size1, uint64_t addr2, void *buf2,
-			size_t size2);
+ssize_t proc_mem__read2(pid_t pid, uint64_t addr1, void *buf1, size_t size1, uint64_t addr2, void *buf2, size_t size2);
 
 #endif

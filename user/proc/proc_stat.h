@@ -8,9 +8,9 @@
 struct proc_stat {
 	pid_t pid;
 	pid_t ppid;
-	char state;             /* R, S, D, Z, X, ... */
-	unsigned flags;         /* task flags (PF_KTHREAD 0x00200000: a kernel thread) */
-	uint64_t start_ticks;   /* start time in clock ticks since boot: with the PID, the process's identity */
+	char state;	      /* R, S, D, Z, X, ... */
+	unsigned flags;	      /* task flags (PF_KTHREAD 0x00200000: a kernel thread) */
+	uint64_t start_ticks; /* start time in clock ticks since boot: with the PID, the process's identity */
 	char comm[16];
 };
 

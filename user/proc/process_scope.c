@@ -29,7 +29,8 @@ int cgroup_scope__resolve(const char *path, uint64_t *id, unsigned *level, char 
 		return -EINVAL;
 	}
 	if (!S_ISDIR(st.st_mode) || statfs(dir, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
-		snprintf(why, why_size, "not a cgroup v2 directory (a hybrid layout mounts v2 at /sys/fs/cgroup/unified)");
+		snprintf(why, why_size,
+			 "not a cgroup v2 directory (a hybrid layout mounts v2 at /sys/fs/cgroup/unified)");
 		return -EINVAL;
 	}
 	*id = st.st_ino;
@@ -162,7 +163,7 @@ static int snapshot_one(void *ctx, const struct proc_stat *st)
 int process_scope__scan_children(int (*is_root)(void *ctx, pid_t pid), process_scope_fn fn, void *ctx)
 {
 	struct snapshot s = {};
-	struct hashmap in;      /* pid -> 1: a root or a descendant found */
+	struct hashmap in; /* pid -> 1: a root or a descendant found */
 	int err = each_process(snapshot_one, &s), grew = 1;
 
 	hashmap__init(&in);

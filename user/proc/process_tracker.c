@@ -19,7 +19,7 @@
 #include "python_symbols.h"
 #include "sampler.skel.h"
 
-#define DISCOVERY_WINDOW_S 5.0  /* how long a new program's interpreter is looked for (shared libpython loads late) */
+#define DISCOVERY_WINDOW_S 5.0 /* how long a new program's interpreter is looked for (shared libpython loads late) */
 #define SWEEP_INTERVAL_S 1.0
 
 void process_tracker__init(struct process_tracker *t, const struct pf_options *opts, struct profile *profile,
@@ -480,21 +480,13 @@ static void on_enter(struct process_tracker *t, const struct pf_proc_event *ev)
 int process_tracker__event(struct process_tracker *t, const struct pf_proc_event *ev)
 {
 	switch (ev->type) {
-	case PF_PROC_FORK:
-		on_fork(t, ev);
-		break;
+	case PF_PROC_FORK: on_fork(t, ev); break;
 	case PF_PROC_EXEC:
 		on_exec(t, (pid_t)ev->pid, proc_stat__ticks_from_ns(ev->start_ns), ev->comm, ev->time_ns);
 		break;
-	case PF_PROC_ENTER:
-		on_enter(t, ev);
-		break;
-	case PF_PROC_LEAVE:
-		gone(t, (pid_t)ev->pid, ev->time_ns, 0);
-		break;
-	case PF_PROC_EXIT:
-		gone(t, (pid_t)ev->pid, ev->time_ns, 1);
-		break;
+	case PF_PROC_ENTER: on_enter(t, ev); break;
+	case PF_PROC_LEAVE: gone(t, (pid_t)ev->pid, ev->time_ns, 0); break;
+	case PF_PROC_EXIT: gone(t, (pid_t)ev->pid, ev->time_ns, 1); break;
 	}
 	return 0;
 }
@@ -506,7 +498,8 @@ struct target_process *process_tracker__sample(struct process_tracker *t, const 
 
 	if (tr && tr->alive) {
 		/* The kernel made it native again after we wrote its Python entry: an exec whose event was lost. */
-		if (tr->discovery.python && !(s->flags & PF_SAMPLE_PYTHON) && s->time_ns > tr->discovery.python_since_ns)
+		if (tr->discovery.python && !(s->flags & PF_SAMPLE_PYTHON) &&
+		    s->time_ns > tr->discovery.python_since_ns)
 			on_exec(t, tr->pid, tr->start, NULL, s->time_ns);
 		return tr;
 	}
@@ -637,13 +630,16 @@ void process_tracker__summary(const struct process_tracker *t)
 			"pyflame-bpf: processes: %" PRIu64 " followed (%" PRIu64 " forked, %" PRIu64 " exec'd, %" PRIu64
 			" entered the cgroup, %" PRIu64 " found by their samples), %" PRIu64 " exited, %" PRIu64
 			" left the scope, %" PRIu64 " PIDs reused\n",
-			st->followed, st->forks, st->execs, st->entered, st->adopted, st->exits, st->left, st->pid_reuses);
+			st->followed, st->forks, st->execs, st->entered, st->adopted, st->exits, st->left,
+			st->pid_reuses);
 		char timed[128] = "";
 
 		if (st->discovery_timed)
 			snprintf(timed, sizeof(timed),
-				 " (%" PRIu64 " after an exec or a move into the cgroup: %.1f ms later on average, at most"
-				 " %.1f ms)", st->discovery_timed, st->discovery_ns / 1e6 / (double)st->discovery_timed,
+				 " (%" PRIu64
+				 " after an exec or a move into the cgroup: %.1f ms later on average, at most"
+				 " %.1f ms)",
+				 st->discovery_timed, st->discovery_ns / 1e6 / (double)st->discovery_timed,
 				 st->discovery_max_ns / 1e6);
 		fprintf(stderr,
 			"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64 " found%s, %" PRIu64
@@ -651,15 +647,21 @@ void process_tracker__summary(const struct process_tracker *t)
 			st->inherited, st->discovered, timed, st->not_python, st->gone_undiscovered);
 		py_symbols__stats(t->py, &py);
 		if (py.code_from_parent)
-			fprintf(stderr, "pyflame-bpf: %" PRIu64 " code objects of forked children that exited first were "
-					"named from their parent\n", py.code_from_parent);
+			fprintf(stderr,
+				"pyflame-bpf: %" PRIu64 " code objects of forked children that exited first were "
+				"named from their parent\n",
+				py.code_from_parent);
 	}
 	if (st->lc[PF_LC_STAT_EVENT_LOST])
-		fprintf(stderr, "pyflame-bpf: %" PRIu64 " process events lost (ring buffer full): caught up from samples "
-				"and /proc; raise --buffer-size\n", st->lc[PF_LC_STAT_EVENT_LOST]);
+		fprintf(stderr,
+			"pyflame-bpf: %" PRIu64 " process events lost (ring buffer full): caught up from samples "
+			"and /proc; raise --buffer-size\n",
+			st->lc[PF_LC_STAT_EVENT_LOST]);
 	if (st->lc[PF_LC_STAT_MAP_FULL] + st->map_full)
-		fprintf(stderr, "pyflame-bpf: %" PRIu64 " processes not profiled: the targets map was full "
-				"(raise --max-processes)\n", st->lc[PF_LC_STAT_MAP_FULL] + st->map_full);
+		fprintf(stderr,
+			"pyflame-bpf: %" PRIu64 " processes not profiled: the targets map was full "
+			"(raise --max-processes)\n",
+			st->lc[PF_LC_STAT_MAP_FULL] + st->map_full);
 }
 
 void process_tracker__free(struct process_tracker *t)

@@ -20,18 +20,18 @@ struct sampler;
 struct py_symbols;
 
 struct process_tracker_stats {
-	uint64_t followed;              /* processes the run took on after it started (not named by -p or the command) */
+	uint64_t followed; /* processes the run took on after it started (not named by -p or the command) */
 	uint64_t forks, execs, entered, adopted; /* how: forked by a target, exec'd into scope, moved into the cgroup,
 						  * first seen in a sample (its event was lost) */
-	uint64_t exits, left;           /* targets gone: exited, left the scope */
-	uint64_t inherited;             /* forked from a Python process: its interpreter known at once */
-	uint64_t discovered;            /* interpreter found after an exec (or at start) */
-	uint64_t discovery_timed;       /* of those, found after an exec seen by its event */
+	uint64_t exits, left;			 /* targets gone: exited, left the scope */
+	uint64_t inherited;			 /* forked from a Python process: its interpreter known at once */
+	uint64_t discovered;			 /* interpreter found after an exec (or at start) */
+	uint64_t discovery_timed;		 /* of those, found after an exec seen by its event */
 	uint64_t discovery_ns, discovery_max_ns; /* from the exec to the sampler knowing the interpreter */
-	uint64_t not_python;            /* no interpreter found before giving up */
-	uint64_t gone_undiscovered;     /* exited before its interpreter could be found */
-	uint64_t pid_reuses;            /* a PID that came back as another process during the run */
-	uint64_t map_full;              /* processes running at the start that the targets map had no room for */
+	uint64_t not_python;			 /* no interpreter found before giving up */
+	uint64_t gone_undiscovered;		 /* exited before its interpreter could be found */
+	uint64_t pid_reuses;			 /* a PID that came back as another process during the run */
+	uint64_t map_full;		/* processes running at the start that the targets map had no room for */
 	uint64_t lc[PF_LC_STAT__COUNT]; /* the kernel side's counters */
 };
 
@@ -42,13 +42,13 @@ struct process_tracker {
 	struct profile *profile;
 	struct py_symbols *py;
 	struct user_symbols *usyms;
-	double start;                   /* CLOCK_MONOTONIC seconds when sampling started */
-	struct hashmap procs;           /* pid -> struct target_process: every live target, and the last one gone of
-					 * each PID (its record, for a later process with that PID) */
-	size_t nalive;                  /* live targets */
-	size_t followed_alive;          /* live targets not named on the command line */
-	size_t ndiscovering;            /* live targets whose interpreter is still looked for */
-	double next_sweep;              /* next look at /proc for exits whose events were lost */
+	double start;	       /* CLOCK_MONOTONIC seconds when sampling started */
+	struct hashmap procs;  /* pid -> struct target_process: every live target, and the last one gone of
+				* each PID (its record, for a later process with that PID) */
+	size_t nalive;	       /* live targets */
+	size_t followed_alive; /* live targets not named on the command line */
+	size_t ndiscovering;   /* live targets whose interpreter is still looked for */
+	double next_sweep;     /* next look at /proc for exits whose events were lost */
 	uint64_t lost_seen;
 	struct process_tracker_stats stats;
 };

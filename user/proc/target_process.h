@@ -13,11 +13,11 @@ struct profile_process;
 
 /* The search for a target's interpreter (process_tracker.c). */
 struct discovery {
-	int python;             /* the sampler walks its Python frames */
-	int active;             /* its interpreter is still to be found */
-	int expects;            /* its executable links a libpython: the interpreter is due within milliseconds */
+	int python;  /* the sampler walks its Python frames */
+	int active;  /* its interpreter is still to be found */
+	int expects; /* its executable links a libpython: the interpreter is due within milliseconds */
 	double from, until, next_try;
-	uint64_t exec_ns;       /* when it exec'd (CLOCK_MONOTONIC ns), for the discovery latency; 0 unknown */
+	uint64_t exec_ns;	  /* when it exec'd (CLOCK_MONOTONIC ns), for the discovery latency; 0 unknown */
 	uint64_t python_since_ns; /* when its Python entry went into the targets map */
 };
 
@@ -28,17 +28,17 @@ struct discovery {
  */
 struct target_process {
 	pid_t pid;
-	uint64_t start;                 /* clock ticks since boot: PID + start time are the process */
-	int named;                      /* by -p or as the command: reported by PID */
-	int alive;                      /* not exited nor out of scope (a gone one keeps only its record) */
-	struct pf_target bpf;           /* what the targets map holds for it */
+	uint64_t start;	      /* clock ticks since boot: PID + start time are the process */
+	int named;	      /* by -p or as the command: reported by PID */
+	int alive;	      /* not exited nor out of scope (a gone one keeps only its record) */
+	struct pf_target bpf; /* what the targets map holds for it */
 	struct discovery discovery;
 	struct profile_process *record; /* where its samples count (the profile owns records: they outlive it) */
-	struct native_maps *maps;       /* its maps snapshot (user_symbols.c) */
-	struct py_target *py;           /* its interpreter and code objects (python_symbols.c); NULL: none known */
-	struct stack_cache *stacks;     /* its resolved user stacks and native leaves (collector.c) */
-	struct target_process *parent;          /* the target it was forked from (held: its code names ours); NULL: none */
-	unsigned refs;                  /* the tracker's table, and each child whose parent it is */
+	struct native_maps *maps;	/* its maps snapshot (user_symbols.c) */
+	struct py_target *py;		/* its interpreter and code objects (python_symbols.c); NULL: none known */
+	struct stack_cache *stacks;	/* its resolved user stacks and native leaves (collector.c) */
+	struct target_process *parent;	/* the target it was forked from (held: its code names ours); NULL: none */
+	unsigned refs;			/* the tracker's table, and each child whose parent it is */
 };
 
 /* A new target with one reference (the caller's); NULL on -ENOMEM. */

@@ -8,16 +8,16 @@
 
 struct target {
 	pid_t pid;
-	uint64_t start;         /* start time (clock ticks since boot), 0 unknown: a later process with its PID is not it */
+	uint64_t start; /* start time (clock ticks since boot), 0 unknown: a later process with its PID is not it */
 	int exited;
-	int is_child;           /* started by us from -- COMMAND */
+	int is_child; /* started by us from -- COMMAND */
 };
 
 struct targets {
 	struct target *list;
 	size_t n;
-	int go_fd;              /* write end: one byte releases the held child */
-	int exec_err_fd;        /* read end: the child's errno if exec failed, EOF if it succeeded */
+	int go_fd;	 /* write end: one byte releases the held child */
+	int exec_err_fd; /* read end: the child's errno if exec failed, EOF if it succeeded */
 };
 
 void targets__init(struct targets *t);

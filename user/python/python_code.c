@@ -8,10 +8,10 @@
 #include "python_linetable.h"
 #include "utf8.h"
 
-#define MAX_STRING_CHARS 4096           /* longer names and paths are cut: they come from an untrusted process */
+#define MAX_STRING_CHARS 4096 /* longer names and paths are cut: they come from an untrusted process */
 #define MAX_LINETABLE (256 * 1024)
-#define MAX_HEADER 512                  /* the largest code_size and string header of any layout */
-#define NAME_PEEK 128                   /* bytes of the name object read along with a code header */
+#define MAX_HEADER 512 /* the largest code_size and string header of any layout */
+#define NAME_PEEK 128  /* bytes of the name object read along with a code header */
 
 static uint64_t get_u64(const uint8_t *b, int off)
 {
@@ -122,7 +122,8 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 		return 0;
 	}
 	if (o->unicode_compact_data + 8 > (int)sizeof(hdr) || !inside(o->unicode_state, 4, o->unicode_compact_data) ||
-	    !inside(o->unicode_length, 8, o->unicode_compact_data) || !inside(o->object_type, 8, o->unicode_compact_data))
+	    !inside(o->unicode_length, 8, o->unicode_compact_data) ||
+	    !inside(o->object_type, 8, o->unicode_compact_data))
 		return -EINVAL;
 	err = proc_mem__read(py->pid, addr, hdr, o->unicode_compact_data);
 	if (err)
@@ -142,8 +143,9 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	raw = malloc(size + 1);
 	if (!raw)
 		return -ENOMEM;
-	err = size ? proc_mem__read(py->pid, addr + (ascii ? o->unicode_ascii_data : o->unicode_compact_data), raw, size)
-		   : 0;
+	err = size
+		  ? proc_mem__read(py->pid, addr + (ascii ? o->unicode_ascii_data : o->unicode_compact_data), raw, size)
+		  : 0;
 	if (err) {
 		free(raw);
 		return err;

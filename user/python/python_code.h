@@ -9,15 +9,15 @@
 #define PY_CODE_FINGERPRINT 5
 
 struct py_code {
-	char *name;             /* co_qualname (3.11+) or co_name */
-	char *file;             /* co_filename as the interpreter has it */
+	char *name; /* co_qualname (3.11+) or co_name */
+	char *file; /* co_filename as the interpreter has it */
 	int firstlineno;
 	uint8_t *linetable;
 	size_t linetable_len;
 	/* The code object's field values: a different object at the same address differs here. */
 	uint64_t fingerprint[PY_CODE_FINGERPRINT];
-	uint32_t tag;           /* pf_code_tag() of its tag bytes and name hash, as BPF computes it */
-	uint32_t words_tag;     /* pf_code_tag() of its tag bytes alone */
+	uint32_t tag;	    /* pf_code_tag() of its tag bytes and name hash, as BPF computes it */
+	uint32_t words_tag; /* pf_code_tag() of its tag bytes alone */
 };
 
 /* Reads the code object at addr; -EINVAL when it is not a code object, -errno when unreadable. */

@@ -145,7 +145,7 @@ static int fill(const void *buf, const struct py_debug_map *m, struct py_offsets
 	l->owner_skip = m->owner_skip;
 	l->exec_ref_bits = m->exec_ref_bits;
 	l->cframe_current_frame = -1;
-	l->frame_link = PF_LINK_CURRENT; /* no _PyCFrame: the frame hangs off PyThreadState.current_frame */
+	l->frame_link = PF_LINK_CURRENT;  /* no _PyCFrame: the frame hangs off PyThreadState.current_frame */
 	l->instr_kind = PF_INSTR_POINTER; /* instr_ptr points into co_code_adaptive */
 	o->str_is_bytes = 0;
 	block = code_block_size(o);

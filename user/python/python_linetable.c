@@ -97,12 +97,12 @@ static int location__read_svarint(const uint8_t *t, size_t len, size_t *i, long 
 
 /* _PyCodeLocationInfoKind, Include/cpython/code.h (3.11+). */
 enum location_code {
-	LOC_SHORT_LAST = 9,   /* 0-9 short forms: same line as the previous entry */
-	LOC_ONE_LINE0 = 10,   /* 10-12 one-line forms: line delta is code - 10 */
+	LOC_SHORT_LAST = 9, /* 0-9 short forms: same line as the previous entry */
+	LOC_ONE_LINE0 = 10, /* 10-12 one-line forms: line delta is code - 10 */
 	LOC_ONE_LINE2 = 12,
-	LOC_NO_COLUMNS = 13,  /* line delta as svarint, no columns */
-	LOC_LONG = 14,        /* line delta as svarint, then end line and columns */
-	LOC_NONE = 15,        /* no location: no line, the running line is kept */
+	LOC_NO_COLUMNS = 13, /* line delta as svarint, no columns */
+	LOC_LONG = 14,	     /* line delta as svarint, then end line and columns */
+	LOC_NONE = 15,	     /* no location: no line, the running line is kept */
 };
 
 /*

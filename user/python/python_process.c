@@ -10,8 +10,9 @@
 #include "proc_mem.h"
 #include "python_process.h"
 
-#define DEBUG_OFFSETS_READ 2048 /* more than sizeof(_Py_DebugOffsets) (3.13: 584, 3.14: 760, 3.15: 888 bytes), less
-                                  than _PyRuntime */
+#define DEBUG_OFFSETS_READ                                                                                             \
+	2048 /* more than sizeof(_Py_DebugOffsets) (3.13: 584, 3.14: 760, 3.15: 888 bytes), less                       \
+	       than _PyRuntime */
 
 static int fail(char *why, size_t size, int err, const char *fmt, ...)
 {
@@ -41,10 +42,10 @@ unsigned py_version__from_symbols(int (*has)(void *ctx, const char *sym), void *
 		unsigned version;
 	} ladder[] = {
 		{ "PyModule_AddObjectRef", 0x030a }, /* 3.10 */
-		{ "PyFrame_GetCode", 0x0309 },       /* 3.9 */
-		{ "Py_BytesMain", 0x0308 },          /* 3.8 */
-		{ "_PyRuntime", 0x0307 },            /* 3.7 */
-		{ "PyOS_FSPath", 0x0306 },           /* 3.6 */
+		{ "PyFrame_GetCode", 0x0309 },	     /* 3.9 */
+		{ "Py_BytesMain", 0x0308 },	     /* 3.8 */
+		{ "_PyRuntime", 0x0307 },	     /* 3.7 */
+		{ "PyOS_FSPath", 0x0306 },	     /* 3.6 */
 		{ "Py_InitModule4_64", 0x0207 },     /* 2.x only; 2.7 is the one supported */
 	};
 
@@ -158,7 +159,8 @@ static char *script_dir(pid_t pid, char **given)
  * ".../lib/libpython3.11.so" and multiarch ".../lib/x86_64-linux-gnu/libpython3.11.so" -> ".../lib/python3.11/". */
 static char *stdlib_dir(const char *file, const char *version)
 {
-	const char *base = strrchr(file, '/'), *dirname = !strncmp(base ? base + 1 : file, "lib", 3) ? "/lib/" : "/bin/";
+	const char *base = strrchr(file, '/'),
+		   *dirname = !strncmp(base ? base + 1 : file, "lib", 3) ? "/lib/" : "/bin/";
 	const char *cut = NULL;
 	char *dir;
 
@@ -229,8 +231,8 @@ static uint64_t gil_address(const struct py_process *py, uint64_t runtime)
 		return 0;
 	if (py->off.runtime_gil >= 0)
 		return runtime ? runtime + py->off.runtime_gil : 0;
-	if (py->off.interp_gil_ptr < 0 || proc_mem__read(py->pid, py->interp_head_addr, &interp, sizeof(interp)) || !interp ||
-	    proc_mem__read(py->pid, interp + py->off.interp_gil_ptr, &gil, sizeof(gil)))
+	if (py->off.interp_gil_ptr < 0 || proc_mem__read(py->pid, py->interp_head_addr, &interp, sizeof(interp)) ||
+	    !interp || proc_mem__read(py->pid, interp + py->off.interp_gil_ptr, &gil, sizeof(gil)))
 		return 0;
 	return gil;
 }
@@ -328,7 +330,8 @@ int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elv
 	}
 	proc_maps__free(&maps);
 	if (err == -ENOENT)
-		fail(why, why_size, err, "not a CPython process (no interpreter symbols in its executable or libpython)");
+		fail(why, why_size, err,
+		     "not a CPython process (no interpreter symbols in its executable or libpython)");
 	if (err)
 		py_process__free(py);
 	return err;

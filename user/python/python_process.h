@@ -11,20 +11,20 @@
 struct py_process {
 	pid_t pid;
 	struct py_offsets off;
-	char version[16];               /* "3.12" */
-	uint64_t interp_head_addr;      /* address of the PyInterpreterState* head */
-	uint64_t none_addr;             /* &_Py_NoneStruct */
-	uint64_t gil_addr;              /* the main interpreter's struct _gil_runtime_state, 0 if unknown */
-	uint64_t shim_code;             /* 3.13+: &_Py_InitCleanup, the interpreter's own `__init__` shim frame, or 0 */
-	uint64_t code_type;             /* &PyCode_Type, learnt from the first code object that checks out */
-	uint64_t str_type;              /* &PyUnicode_Type (2.7: &PyString_Type), learnt the same way */
-	uint64_t bytes_type;            /* &PyBytes_Type (3.x line tables) */
-	unsigned dev_major, dev_minor;  /* the interpreter's file (executable or libpython) */
+	char version[16];	       /* "3.12" */
+	uint64_t interp_head_addr;     /* address of the PyInterpreterState* head */
+	uint64_t none_addr;	       /* &_Py_NoneStruct */
+	uint64_t gil_addr;	       /* the main interpreter's struct _gil_runtime_state, 0 if unknown */
+	uint64_t shim_code;	       /* 3.13+: &_Py_InitCleanup, the interpreter's own `__init__` shim frame, or 0 */
+	uint64_t code_type;	       /* &PyCode_Type, learnt from the first code object that checks out */
+	uint64_t str_type;	       /* &PyUnicode_Type (2.7: &PyString_Type), learnt the same way */
+	uint64_t bytes_type;	       /* &PyBytes_Type (3.x line tables) */
+	unsigned dev_major, dev_minor; /* the interpreter's file (executable or libpython) */
 	uint64_t inode;
-	char *stdlib_dir;               /* ".../lib/python3.12/" */
-	char *script_dir;               /* absolute directory of the main script, with '/', or NULL */
-	int code_reused;                /* a code address was seen reused: its frames need tags */
-	char *script_dir_given;         /* the same as given on the command line when relative (co_filename < 3.9) */
+	char *stdlib_dir;	/* ".../lib/python3.12/" */
+	char *script_dir;	/* absolute directory of the main script, with '/', or NULL */
+	int code_reused;	/* a code address was seen reused: its frames need tags */
+	char *script_dir_given; /* the same as given on the command line when relative (co_filename < 3.9) */
 };
 
 /* Finds pid's interpreter; 0, or -ENOENT (not Python), -ENOTSUP (a Python we cannot read), -ESRCH; why says it. */
@@ -34,7 +34,8 @@ void py_process__free(struct py_process *py);
 int py_process__links_libpython(pid_t pid, struct elf_cache *elves);
 /* A file name as shown: relative to its sys.path root (site-packages, the stdlib, the script's directory). */
 const char *py_process__short_filename(const struct py_process *py, const char *file);
-/* Python version from the exported symbols of an interpreter without Py_Version (< 3.11): major << 8 | minor, 0 if none fit. */
+/* Python version from the exported symbols of an interpreter without Py_Version (< 3.11): major << 8 | minor, 0 if none
+ * fit. */
 unsigned py_version__from_symbols(int (*has)(void *ctx, const char *sym), void *ctx);
 
 #endif

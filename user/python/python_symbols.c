@@ -12,11 +12,11 @@
 /* A code object as first read at an address; replaced (not changed) when the address turns out re-used. Shared by
  * every index key that points at it: a process's by-address and tag keys, and its forked children's. */
 struct code_entry {
-	struct py_code *code;   /* NULL: unreadable (retried at the next drain) */
+	struct py_code *code; /* NULL: unreadable (retried at the next drain) */
 	uint64_t addr;
 	uint64_t checked_epoch; /* drain in which the fingerprint was last confirmed */
-	unsigned refs;          /* index keys that point at it */
-	struct hashmap lines;   /* instruction -> profile frame id + 1: a line table decoded once per instruction */
+	unsigned refs;		/* index keys that point at it */
+	struct hashmap lines;	/* instruction -> profile frame id + 1: a line table decoded once per instruction */
 };
 
 /* Where a code object is indexed in its process: tag 0 for what lives at the address now. */
@@ -26,10 +26,11 @@ struct code_key {
 	uint64_t addr;
 };
 
-/* One Python process as the symbolizer knows it (struct target_process.py): freed with its index when it exits or exec's. */
+/* One Python process as the symbolizer knows it (struct target_process.py): freed with its index when it exits or
+ * exec's. */
 struct py_target {
 	struct py_process proc;
-	struct hashmap codes;   /* struct code_key -> struct code_entry */
+	struct hashmap codes; /* struct code_key -> struct code_entry */
 };
 
 struct py_symbols {
@@ -104,7 +105,8 @@ static void bpf_value(const struct py_process *proc, struct pf_py_proc *out)
 	out->layout = proc->off.layout;
 }
 
-int py_symbols__discover(struct py_symbols *py, struct target_process *t, struct pf_py_proc *out, char *why, size_t why_size)
+int py_symbols__discover(struct py_symbols *py, struct target_process *t, struct pf_py_proc *out, char *why,
+			 size_t why_size)
 {
 	struct py_target *pt = py_target_new();
 	int err;
@@ -247,7 +249,8 @@ static struct py_target *parent_of(const struct target_process *t)
  * A forked child's code object at addr, from its parent: the entry the parent has for addr when the child's object
  * is still the one it inherited (one read of the child), or, once the child is gone, the parent's object there.
  */
-static struct code_entry *inherited_entry(struct py_symbols *py, struct target_process *t, uint64_t addr, int child_gone)
+static struct code_entry *inherited_entry(struct py_symbols *py, struct target_process *t, uint64_t addr,
+					  int child_gone)
 {
 	struct py_target *pt = t->py, *parent = parent_of(t);
 	struct code_entry *e;
@@ -372,8 +375,8 @@ static struct code_entry *tagged_entry(struct py_symbols *py, struct target_proc
 	return e;
 }
 
-int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct target_process *t, const struct pf_py_frame *f,
-			  int tagged)
+int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct target_process *t,
+			  const struct pf_py_frame *f, int tagged)
 {
 	struct py_process *proc;
 	struct code_entry *e;

@@ -14,8 +14,8 @@
 struct py_symbols;
 
 struct py_symbols_options {
-	int full_filenames;     /* show files by full path */
-	int function;           /* one frame per function (first line), not per line */
+	int full_filenames; /* show files by full path */
+	int function;	    /* one frame per function (first line), not per line */
 };
 
 struct py_symbols *py_symbols__new(struct elf_cache *elves, const struct py_symbols_options *opts);
@@ -25,7 +25,8 @@ void py_symbols__free(struct py_symbols *py);
  * 0 found; -ENOENT not a Python process (yet: a command may not have exec'd); -ENOTSUP a Python we cannot read.
  * On failure why holds one human sentence.
  */
-int py_symbols__discover(struct py_symbols *py, struct target_process *t, struct pf_py_proc *out, char *why, size_t why_size);
+int py_symbols__discover(struct py_symbols *py, struct target_process *t, struct pf_py_proc *out, char *why,
+			 size_t why_size);
 /*
  * A process forked from the Python process child->parent: the same interpreter at the same addresses, so no
  * discovery; its code objects are named from the parent's where they are still the ones it inherited, and from the
@@ -43,8 +44,8 @@ int py_symbols__in_interpreter(const struct target_process *t, const struct proc
  * object's tag, so a code object freed before this drain is shown as [freed code object], never under another
  * object's name. -ENOENT: the frame is interpreter machinery (3.13's __init__ shim), to be left out.
  */
-int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct target_process *t, const struct pf_py_frame *f,
-			  int tagged);
+int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct target_process *t,
+			  const struct pf_py_frame *f, int tagged);
 /* Whether untagged samples of t have shown a code address re-used by another object (then tag its frames). */
 int py_symbols__code_reused(const struct target_process *t);
 /* Called before each drain: code objects are re-checked once per drain, so a reused address gets its new name. */
@@ -53,10 +54,10 @@ void py_symbols__begin_drain(struct py_symbols *py);
 void py_target__free(struct py_target *pt);
 /* Counters for the summary. */
 struct py_symbols_stats {
-	uint64_t code_objects;  /* distinct code objects named */
-	uint64_t code_reused;   /* addresses found to hold a different code object than before */
-	uint64_t code_gone;     /* tagged frames whose code object was freed before it could be named */
-	uint64_t read_errors;   /* code objects that could not be read */
+	uint64_t code_objects;	   /* distinct code objects named */
+	uint64_t code_reused;	   /* addresses found to hold a different code object than before */
+	uint64_t code_gone;	   /* tagged frames whose code object was freed before it could be named */
+	uint64_t read_errors;	   /* code objects that could not be read */
 	uint64_t code_from_parent; /* code objects of forked children that exited before they were read, named from
 				    * the parent */
 };

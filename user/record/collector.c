@@ -16,10 +16,11 @@ struct frame_ids {
 	uint32_t ids[];
 };
 
-/* A target's resolved user stacks and native leaves (struct target_process.stacks): its addresses mean nothing elsewhere. */
+/* A target's resolved user stacks and native leaves (struct target_process.stacks): its addresses mean nothing
+ * elsewhere. */
 struct stack_cache {
 	struct hashmap ustacks; /* stack id -> struct frame_ids */
-	struct hashmap leaves;  /* user ip -> struct frame_ids of one frame (Python processes) */
+	struct hashmap leaves;	/* user ip -> struct frame_ids of one frame (Python processes) */
 };
 
 /* The sampler's stack map: addresses leaf first, zero-filled after the last. */
@@ -115,9 +116,11 @@ static int read_stack(struct collector *c, int32_t id, uint64_t *ips)
 }
 
 /* Name of address ips[i] of a stack, written into buf. */
-typedef void (*name_fn)(struct collector *c, struct target_process *t, const uint64_t *ips, int i, char *buf, size_t size);
+typedef void (*name_fn)(struct collector *c, struct target_process *t, const uint64_t *ips, int i, char *buf,
+			size_t size);
 
-static void kernel_name(struct collector *c, struct target_process *t, const uint64_t *ips, int i, char *buf, size_t size)
+static void kernel_name(struct collector *c, struct target_process *t, const uint64_t *ips, int i, char *buf,
+			size_t size)
 {
 	const char *name = c->ksyms ? kallsyms__lookup(c->ksyms, ips[i]) : NULL;
 
@@ -181,8 +184,7 @@ static int add_python(struct collector *c, struct target_process *t, size_t *n, 
 		err = marker(c, n, "[read error]");
 	/* The record holds the leaf first: the profile wants the root first. */
 	for (int i = (int)s->py_nframes - 1; !err && i >= 0; i--) {
-		int64_t id = py_symbols__frame(c->py, c->profile, t, &s->frames[i],
-					       !!(s->flags & PF_SAMPLE_CODE_TAGS));
+		int64_t id = py_symbols__frame(c->py, c->profile, t, &s->frames[i], !!(s->flags & PF_SAMPLE_CODE_TAGS));
 
 		err = id == -ENOENT ? 0 : push(c, n, id);
 	}
@@ -300,7 +302,8 @@ static int add_kernel(struct collector *c, size_t *n, const struct pf_sample *s)
 	if (s->flags & PF_SAMPLE_KIPS) {
 		err = add_kernel_inline(c, n, s);
 	} else if (s->kstack_id >= 0) {
-		k = resolve_stack(c, &c->kstacks, NULL, s->kstack_id, FRAME_KERNEL, kernel_name); /* kernel: any process */
+		k = resolve_stack(c, &c->kstacks, NULL, s->kstack_id, FRAME_KERNEL,
+				  kernel_name); /* kernel: any process */
 		for (uint32_t i = 0; k && !err && i < k->n; i++)
 			err = push(c, n, k->ids[i]);
 	}
@@ -381,7 +384,8 @@ static uint64_t record_weight(const struct collector *c, const struct pf_sample 
 }
 
 /* The leaf side of an off-CPU interval: what the thread waited for. */
-static int add_offcpu_leaf(struct collector *c, struct target_process *t, size_t *n, const struct pf_sample *s, int python)
+static int add_offcpu_leaf(struct collector *c, struct target_process *t, size_t *n, const struct pf_sample *s,
+			   int python)
 {
 	int err;
 
@@ -407,7 +411,7 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 
 	if (size < sizeof(*s) || s->kind != PF_REC_SAMPLE ||
 	    size < sizeof(*s) + (size_t)s->py_nframes * sizeof(s->frames[0]) +
-			   (s->flags & PF_SAMPLE_KIPS ? (size_t)s->kips_n * sizeof(uint64_t) : 0)) {
+		       (s->flags & PF_SAMPLE_KIPS ? (size_t)s->kips_n * sizeof(uint64_t) : 0)) {
 		c->counts.bad_records++;
 		return 0;
 	}

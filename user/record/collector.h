@@ -22,38 +22,38 @@ struct stack_source {
 
 /* What a record counts for and which ones are kept (--mode, --gil, --no-idle, --min-block). */
 struct collector_filter {
-	int time_weighted;              /* counts are microseconds (off and wall modes), not samples */
-	uint64_t period_us;             /* wall mode: the time one timer sample stands for */
-	int gil_only;                   /* --gil */
-	int no_idle;                    /* --no-idle */
-	uint64_t min_block_ns;          /* --min-block */
+	int time_weighted;     /* counts are microseconds (off and wall modes), not samples */
+	uint64_t period_us;    /* wall mode: the time one timer sample stands for */
+	int gil_only;	       /* --gil */
+	int no_idle;	       /* --no-idle */
+	uint64_t min_block_ns; /* --min-block */
 };
 
 /* What became of the records handed in, for the summary. */
 struct collector_counts {
-	uint64_t records;               /* records handled */
-	uint64_t bad_records;           /* records too short for their frame count */
-	uint64_t py_samples;            /* samples with at least one Python frame */
+	uint64_t records;		  /* records handled */
+	uint64_t bad_records;		  /* records too short for their frame count */
+	uint64_t py_samples;		  /* samples with at least one Python frame */
 	uint64_t short_records, short_us; /* off-CPU intervals --min-block dropped, and their time */
-	uint64_t offcpu_in;             /* off-CPU intervals handed in (records counts them too) */
-	uint64_t offcpu_records;        /* off-CPU intervals counted */
-	uint64_t offcpu_us;             /* their time */
-	uint64_t still_off;             /* of them, closed at the end (the thread had not run again) */
-	uint64_t gil_wait_us;           /* of their time, waiting for the GIL */
-	uint64_t gil_unknown;           /* records --gil dropped: the process's GIL state is unknown (2.7, 3.6) */
-	uint64_t gil_dropped;           /* records --gil dropped: not holding the GIL, or blocked on something else */
-	uint64_t idle_us;               /* off-CPU time --no-idle dropped */
+	uint64_t offcpu_in;		  /* off-CPU intervals handed in (records counts them too) */
+	uint64_t offcpu_records;	  /* off-CPU intervals counted */
+	uint64_t offcpu_us;		  /* their time */
+	uint64_t still_off;		  /* of them, closed at the end (the thread had not run again) */
+	uint64_t gil_wait_us;		  /* of their time, waiting for the GIL */
+	uint64_t gil_unknown;		  /* records --gil dropped: the process's GIL state is unknown (2.7, 3.6) */
+	uint64_t gil_dropped;		  /* records --gil dropped: not holding the GIL, or blocked on something else */
+	uint64_t idle_us;		  /* off-CPU time --no-idle dropped */
 };
 
 struct collector {
 	struct profile *profile;
-	const struct kallsyms *ksyms;   /* NULL: kernel frames shown by address */
+	const struct kallsyms *ksyms; /* NULL: kernel frames shown by address */
 	struct user_symbols *usyms;
-	struct py_symbols *py;          /* NULL: no Python naming */
+	struct py_symbols *py; /* NULL: no Python naming */
 	int stack_map_fd;
-	struct stack_source stacks;     /* reads stack_map_fd unless replaced */
-	struct hashmap kstacks;         /* stack id -> struct frame_ids (user stacks are each target's) */
-	uint32_t *buf;                  /* frame ids of the stack being built */
+	struct stack_source stacks; /* reads stack_map_fd unless replaced */
+	struct hashmap kstacks;	    /* stack id -> struct frame_ids (user stacks are each target's) */
+	uint32_t *buf;		    /* frame ids of the stack being built */
 	size_t buf_cap;
 	struct collector_filter filter;
 	struct collector_counts counts;

@@ -14,16 +14,16 @@ typedef int (*record_consume_fn)(void *ctx, const void *data, size_t size);
 struct pending;
 
 struct interval_windows {
-	const struct pf_options *o;     /* --interval and -o's pattern; o->interval 0: no windows */
+	const struct pf_options *o; /* --interval and -o's pattern; o->interval 0: no windows */
 	struct profile *profile;
-	size_t ntargets;                /* named targets: how the files' stacks are rooted */
-	uint64_t end_ns;                /* CLOCK_MONOTONIC end of the current window, 0 before the start */
-	double start_wall;              /* its start, wall clock (names the file) */
-	struct pending **pending;       /* records of later windows, in stream order */
+	size_t ntargets;	  /* named targets: how the files' stacks are rooted */
+	uint64_t end_ns;	  /* CLOCK_MONOTONIC end of the current window, 0 before the start */
+	double start_wall;	  /* its start, wall clock (names the file) */
+	struct pending **pending; /* records of later windows, in stream order */
 	size_t npending, pending_cap;
-	unsigned written;               /* windows closed */
-	double write_s;                 /* CPU time spent writing them */
-	int err;                        /* the first write's error (printed) */
+	unsigned written; /* windows closed */
+	double write_s;	  /* CPU time spent writing them */
+	int err;	  /* the first write's error (printed) */
 	record_consume_fn consume;
 	void *consume_ctx;
 };

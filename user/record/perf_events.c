@@ -76,8 +76,10 @@ int perf_events__open(struct perf_events *pe, struct bpf_program *prog, unsigned
 		if (fd < 0) {
 			err = -errno;
 			if (err == -EINVAL)
-				fprintf(stderr, "pyflame-bpf: cannot sample at %u Hz: above kernel.perf_event_max_sample_rate?\n",
-					frequency);
+				fprintf(
+				    stderr,
+				    "pyflame-bpf: cannot sample at %u Hz: above kernel.perf_event_max_sample_rate?\n",
+				    frequency);
 			else
 				fprintf(stderr, "pyflame-bpf: cannot open the cpu-clock event on CPU %d: %s\n", cpu,
 					strerror(-err));

@@ -15,9 +15,9 @@ struct record_stream {
 	struct collector *collector;
 	struct interval_windows *windows;
 	struct offcpu_intervals intervals; /* off-CPU intervals whose end has not come yet */
-	int err;                        /* the first error while collecting (printed when it happened) */
-	double first_counted;           /* CLOCK_MONOTONIC seconds when the first sample was counted, 0 before (-v) */
-	uint64_t first_sample_ns;       /* that sample's kernel timestamp */
+	int err;			   /* the first error while collecting (printed when it happened) */
+	double first_counted;	  /* CLOCK_MONOTONIC seconds when the first sample was counted, 0 before (-v) */
+	uint64_t first_sample_ns; /* that sample's kernel timestamp */
 };
 
 void record_stream__init(struct record_stream *rs, struct process_tracker *tracker, struct collector *collector,

@@ -29,7 +29,8 @@ void run_summary__progress(struct session *s, int done)
 /* The first line: how much was recorded, how long, why it stopped, what was written, what the ring buffer lost. */
 static void print_totals(const struct session *s)
 {
-	static const char *const why[] = { [STOP_DURATION] = "duration elapsed", [STOP_SIGNAL] = "signal",
+	static const char *const why[] = { [STOP_DURATION] = "duration elapsed",
+					   [STOP_SIGNAL] = "signal",
 					   [STOP_TARGETS_EXITED] = "every target exited" };
 	const char *stopped = s->stop_reason ? why[s->stop_reason] : "stopped";
 	uint64_t lost = s->bpf.counters.stats[PF_STAT_LOST_RINGBUF];
@@ -40,12 +41,14 @@ static void print_totals(const struct session *s)
 	else
 		snprintf(written, sizeof(written), "%zu stacks written", s->lines_written);
 	if (s->opts->sampling.mode == MODE_CPU)
-		fprintf(stderr, "pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %s, %" PRIu64
-				" lost (ring buffer full)\n",
+		fprintf(stderr,
+			"pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %s, %" PRIu64
+			" lost (ring buffer full)\n",
 			s->profile.total, s->times.elapsed, s->opts->sampling.frequency, stopped, written, lost);
 	else
-		fprintf(stderr, "pyflame-bpf: %.3f s of %s time (counts in microseconds) in %.2f s (%s), %s, %" PRIu64
-				" records lost (ring buffer full)\n",
+		fprintf(stderr,
+			"pyflame-bpf: %.3f s of %s time (counts in microseconds) in %.2f s (%s), %s, %" PRIu64
+			" records lost (ring buffer full)\n",
 			(double)s->profile.total / 1e6, s->opts->sampling.mode == MODE_WALL ? "wall-clock" : "off-CPU",
 			s->times.elapsed, stopped, written, lost);
 }
@@ -57,11 +60,12 @@ static void print_offcpu(const struct session *s)
 
 	if (s->opts->sampling.mode == MODE_CPU)
 		return;
-	fprintf(stderr, "pyflame-bpf: off-CPU: %" PRIu64 " intervals, %.3f s (%" PRIu64
-			" still blocked at the end), %.3f s waiting for the GIL; %" PRIu64
-			" shorter than --min-block (%.3f s) dropped",
-		c->counts.offcpu_records, (double)c->counts.offcpu_us / 1e6, c->counts.still_off, (double)c->counts.gil_wait_us / 1e6,
-		c->counts.short_records, (double)c->counts.short_us / 1e6);
+	fprintf(stderr,
+		"pyflame-bpf: off-CPU: %" PRIu64 " intervals, %.3f s (%" PRIu64
+		" still blocked at the end), %.3f s waiting for the GIL; %" PRIu64
+		" shorter than --min-block (%.3f s) dropped",
+		c->counts.offcpu_records, (double)c->counts.offcpu_us / 1e6, c->counts.still_off,
+		(double)c->counts.gil_wait_us / 1e6, c->counts.short_records, (double)c->counts.short_us / 1e6);
 	if (s->stream.intervals.unmatched)
 		fprintf(stderr, "; %" PRIu64 " ends without their start (lost)", s->stream.intervals.unmatched);
 	if (s->opts->sampling.no_idle)
@@ -81,8 +85,9 @@ static void print_losses(const struct session *s)
 	uint64_t no_kstack = st[PF_STAT_KSTACK_FULL] + st[PF_STAT_KSTACK_ERR];
 
 	if (s->opts->sampling.gil && (s->collector.counts.gil_unknown || s->collector.counts.gil_dropped))
-		fprintf(stderr, "pyflame-bpf: --gil: %" PRIu64 " records without the GIL dropped, %" PRIu64
-				" dropped because the process's GIL state is unknown (CPython 2.7 and 3.6 do not expose it)\n",
+		fprintf(stderr,
+			"pyflame-bpf: --gil: %" PRIu64 " records without the GIL dropped, %" PRIu64
+			" dropped because the process's GIL state is unknown (CPython 2.7 and 3.6 do not expose it)\n",
 			s->collector.counts.gil_dropped, s->collector.counts.gil_unknown);
 	if (st[PF_STAT_LOST_RINGBUF] && k->lost_per_cpu) {
 		fprintf(stderr, "pyflame-bpf: ring buffer full, samples lost per CPU:");
@@ -92,11 +97,13 @@ static void print_losses(const struct session *s)
 		fprintf(stderr, " raise --buffer-size\n");
 	}
 	if (no_ustack || no_kstack)
-		fprintf(stderr, "pyflame-bpf: stacks not recorded: %" PRIu64 " user (%" PRIu64 " stack map full), %" PRIu64
-				" kernel (%" PRIu64 " stack map full): raise --max-stacks\n",
+		fprintf(stderr,
+			"pyflame-bpf: stacks not recorded: %" PRIu64 " user (%" PRIu64 " stack map full), %" PRIu64
+			" kernel (%" PRIu64 " stack map full): raise --max-stacks\n",
 			no_ustack, st[PF_STAT_USTACK_FULL], no_kstack, st[PF_STAT_KSTACK_FULL]);
 	if (s->collector.counts.bad_records)
-		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n", s->collector.counts.bad_records);
+		fprintf(stderr, "pyflame-bpf: %" PRIu64 " malformed records dropped\n",
+			s->collector.counts.bad_records);
 }
 
 /* Python stacks: how many, how they were cut, how the code objects were named; the walk's reads with -v. */
@@ -108,16 +115,18 @@ static void print_python(const struct session *s)
 	if (s->py)
 		py_symbols__stats(s->py, &py);
 	if (s->collector.counts.py_samples || st[PF_STAT_PY_NO_TSTATE])
-		fprintf(stderr, "pyflame-bpf: Python: %" PRIu64 " samples with Python frames, %" PRIu64
-				" without a thread state, %" PRIu64 " cut by a failed read, %" PRIu64
-				" truncated at --max-depth; %" PRIu64 " code objects named (%" PRIu64 " re-used addresses, %" PRIu64
-				" freed before naming, %" PRIu64 " unreadable)\n",
+		fprintf(stderr,
+			"pyflame-bpf: Python: %" PRIu64 " samples with Python frames, %" PRIu64
+			" without a thread state, %" PRIu64 " cut by a failed read, %" PRIu64
+			" truncated at --max-depth; %" PRIu64 " code objects named (%" PRIu64
+			" re-used addresses, %" PRIu64 " freed before naming, %" PRIu64 " unreadable)\n",
 			s->collector.counts.py_samples, st[PF_STAT_PY_NO_TSTATE], st[PF_STAT_PY_READ_ERR],
 			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_reused, py.code_gone, py.read_errors);
 	if (s->opts->verbose && st[PF_STAT_PY_FRAMES])
-		fprintf(stderr, "pyflame-bpf: Python walk: %" PRIu64 " frames visited, %" PRIu64 " memory reads (%.2f per frame)\n",
-			st[PF_STAT_PY_FRAMES], st[PF_STAT_PY_READS],
-			(double)st[PF_STAT_PY_READS] / st[PF_STAT_PY_FRAMES]);
+		fprintf(
+		    stderr,
+		    "pyflame-bpf: Python walk: %" PRIu64 " frames visited, %" PRIu64 " memory reads (%.2f per frame)\n",
+		    st[PF_STAT_PY_FRAMES], st[PF_STAT_PY_READS], (double)st[PF_STAT_PY_READS] / st[PF_STAT_PY_FRAMES]);
 }
 
 /* The BPF programs' cost, when the kernel timed them (kernel.bpf_stats_enabled=1). */
@@ -127,16 +136,21 @@ static void print_bpf_cost(const struct session *s)
 	const uint64_t *st = k->stats;
 
 	if (k->prog_runs && st[PF_STAT_SAMPLES] && st[PF_STAT_TARGET_NS])
-		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (timed in the program), "
-				"%" PRIu64 " runs on all CPUs at %" PRIu64 " ns per run (kernel.bpf_stats_enabled)\n",
+		fprintf(stderr,
+			"pyflame-bpf: BPF program: %" PRIu64 " ns per sample of the targets (timed in the program), "
+			"%" PRIu64 " runs on all CPUs at %" PRIu64 " ns per run (kernel.bpf_stats_enabled)\n",
 			st[PF_STAT_TARGET_NS] / st[PF_STAT_SAMPLES], k->prog_runs, k->prog_run_ns / k->prog_runs);
 	else if (k->prog_runs && st[PF_STAT_SAMPLES])
-		fprintf(stderr, "pyflame-bpf: BPF program: %" PRIu64 " runs on all CPUs at %" PRIu64 " ns per run "
-				"(kernel.bpf_stats_enabled)\n", k->prog_runs, k->prog_run_ns / k->prog_runs);
+		fprintf(stderr,
+			"pyflame-bpf: BPF program: %" PRIu64 " runs on all CPUs at %" PRIu64 " ns per run "
+			"(kernel.bpf_stats_enabled)\n",
+			k->prog_runs, k->prog_run_ns / k->prog_runs);
 	if (k->switch_runs)
-		fprintf(stderr, "pyflame-bpf: BPF scheduler program: %" PRIu64 " ns per context switch on all CPUs (%" PRIu64
-				" switches, %" PRIu64 " of them a target thread leaving)\n",
-			k->switch_run_ns / k->switch_runs, k->switch_runs, st[PF_STAT_OFF_BLOCKS] - st[PF_STAT_OFF_OPEN]);
+		fprintf(stderr,
+			"pyflame-bpf: BPF scheduler program: %" PRIu64 " ns per context switch on all CPUs (%" PRIu64
+			" switches, %" PRIu64 " of them a target thread leaving)\n",
+			k->switch_run_ns / k->switch_runs, k->switch_runs,
+			st[PF_STAT_OFF_BLOCKS] - st[PF_STAT_OFF_OPEN]);
 }
 
 /* Every sample the kernel took of a target either reached userspace or was counted lost: said with -v, and always
@@ -144,13 +158,16 @@ static void print_bpf_cost(const struct session *s)
 static void print_accounting(const struct session *s)
 {
 	const uint64_t *st = s->bpf.counters.stats;
-	uint64_t lost = st[PF_STAT_LOST_RINGBUF], timer_records = s->collector.counts.records - s->collector.counts.offcpu_in;
+	uint64_t lost = st[PF_STAT_LOST_RINGBUF],
+		 timer_records = s->collector.counts.records - s->collector.counts.offcpu_in;
 
 	if (s->opts->verbose || st[PF_STAT_SAMPLES] != timer_records + s->collector.counts.bad_records)
-		fprintf(stderr, "pyflame-bpf: accounting: %" PRIu64 " samples taken of the targets: %" PRIu64
-				" reached userspace (%" PRIu64 " counted, %" PRIu64 " malformed), %" PRIu64
-				" lost (ring buffer full)\n",
-			st[PF_STAT_SAMPLES] + lost, st[PF_STAT_SAMPLES], timer_records, s->collector.counts.bad_records, lost);
+		fprintf(stderr,
+			"pyflame-bpf: accounting: %" PRIu64 " samples taken of the targets: %" PRIu64
+			" reached userspace (%" PRIu64 " counted, %" PRIu64 " malformed), %" PRIu64
+			" lost (ring buffer full)\n",
+			st[PF_STAT_SAMPLES] + lost, st[PF_STAT_SAMPLES], timer_records, s->collector.counts.bad_records,
+			lost);
 }
 
 /* -v: what the recording cost in userspace, and how soon it started. */
@@ -160,13 +177,15 @@ static void print_userspace_cost(const struct session *s)
 
 	if (!s->opts->verbose)
 		return;
-	fprintf(stderr, "pyflame-bpf: userspace CPU: %.1f ms counting and naming %" PRIu64 " samples into %zu "
-			"stacks (%.2f us per sample), %.1f ms writing the output\n",
+	fprintf(stderr,
+		"pyflame-bpf: userspace CPU: %.1f ms counting and naming %" PRIu64 " samples into %zu "
+		"stacks (%.2f us per sample), %.1f ms writing the output\n",
 		t->drain_s * 1e3, s->profile.total, s->profile.nstacks,
 		s->profile.total ? t->drain_s * 1e6 / s->profile.total : 0.0, t->write_s * 1e3);
 	if (s->stream.first_counted)
-		fprintf(stderr, "pyflame-bpf: start-up: sampling attached %.1f ms after start, first sample taken at "
-				"%.1f ms, counted at %.1f ms (CLOCK_MONOTONIC %.6f s)\n",
+		fprintf(stderr,
+			"pyflame-bpf: start-up: sampling attached %.1f ms after start, first sample taken at "
+			"%.1f ms, counted at %.1f ms (CLOCK_MONOTONIC %.6f s)\n",
 			(t->start - t->launched) * 1e3, (s->stream.first_sample_ns / 1e9 - t->launched) * 1e3,
 			(s->stream.first_counted - t->launched) * 1e3, s->stream.first_counted);
 }

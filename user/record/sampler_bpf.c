@@ -68,7 +68,8 @@ int sampler_bpf__load(struct sampler_bpf *b, const struct pf_options *o)
 	if (err)
 		return err;
 	if (geteuid() != 0 && !o->quiet)
-		fprintf(stderr, "pyflame-bpf: not running as root: loading will fail without CAP_BPF and CAP_PERFMON\n");
+		fprintf(stderr,
+			"pyflame-bpf: not running as root: loading will fail without CAP_BPF and CAP_PERFMON\n");
 	verbose_libbpf = o->verbose;
 	libbpf_set_print(libbpf_print);
 	b->skel = sampler__open();
@@ -87,7 +88,8 @@ int sampler_bpf__load(struct sampler_bpf *b, const struct pf_options *o)
 		fprintf(stderr, "pyflame-bpf: not permitted to load BPF programs: run as root "
 				"(or with CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)\n");
 	else if (err)
-		fprintf(stderr, "pyflame-bpf: cannot load the BPF sampler: %s (-v shows libbpf's log)\n", strerror(-err));
+		fprintf(stderr, "pyflame-bpf: cannot load the BPF sampler: %s (-v shows libbpf's log)\n",
+			strerror(-err));
 	return err;
 }
 
@@ -113,7 +115,8 @@ int sampler_bpf__attach(struct sampler_bpf *b, const struct pf_options *o, uint6
 			return err;
 		b->attached = 1;
 	}
-	if (o->sampling.mode != MODE_OFF && (err = perf_events__open(&b->events, b->skel->progs.pf_sample, o->sampling.frequency)))
+	if (o->sampling.mode != MODE_OFF &&
+	    (err = perf_events__open(&b->events, b->skel->progs.pf_sample, o->sampling.frequency)))
 		return err;
 	b->attached = 1;
 	return 0;

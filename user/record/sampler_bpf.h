@@ -14,16 +14,16 @@ struct sampler;
 /* What the kernel side counted, read after detaching (and for the live status line). */
 struct sampler_counters {
 	uint64_t stats[PF_STAT__COUNT]; /* summed over CPUs */
-	uint64_t *lost_per_cpu;         /* ring-buffer losses by CPU, when there were any */
+	uint64_t *lost_per_cpu;		/* ring-buffer losses by CPU, when there were any */
 	int ncpus;
-	uint64_t prog_run_ns, prog_runs; /* from the kernel when kernel.bpf_stats_enabled=1 */
+	uint64_t prog_run_ns, prog_runs;     /* from the kernel when kernel.bpf_stats_enabled=1 */
 	uint64_t switch_run_ns, switch_runs; /* the same for the scheduler program (off, wall) */
 };
 
 struct sampler_bpf {
 	struct sampler *skel;
-	struct perf_events events;      /* cpu-clock on every CPU (cpu, wall) */
-	struct sched_events sched;      /* the scheduler program (off, wall) */
+	struct perf_events events; /* cpu-clock on every CPU (cpu, wall) */
+	struct sched_events sched; /* the scheduler program (off, wall) */
 	struct ring_buffer *rb;
 	int attached;
 	struct sampler_counters counters;

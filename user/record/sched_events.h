@@ -6,7 +6,7 @@ struct sampler;
 struct bpf_link;
 
 struct sched_events {
-	struct bpf_link *link;  /* tp_btf/sched_switch */
+	struct bpf_link *link; /* tp_btf/sched_switch */
 };
 
 /*

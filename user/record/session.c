@@ -43,7 +43,9 @@ static int setup_collection(struct session *s)
 	s->collector.filter.gil_only = o->sampling.gil;
 	s->collector.filter.no_idle = o->sampling.no_idle;
 	s->collector.filter.min_block_ns = o->sampling.min_block_ns;
-	s->profile.measure = o->sampling.mode == MODE_WALL ? MEASURE_WALL : o->sampling.mode == MODE_OFF ? MEASURE_OFF_CPU : MEASURE_CPU;
+	s->profile.measure = o->sampling.mode == MODE_WALL  ? MEASURE_WALL
+			     : o->sampling.mode == MODE_OFF ? MEASURE_OFF_CPU
+							    : MEASURE_CPU;
 	process_tracker__init(&s->tracker, o, &s->profile, s->py, &s->usyms);
 	return 0;
 }
@@ -62,7 +64,8 @@ static int register_targets(struct session *s)
 		return err;
 	}
 	for (size_t i = 0; i < s->targets.n; i++)
-		if ((err = process_tracker__add_named(&s->tracker, s->targets.list[i].pid, s->targets.list[i].is_child)))
+		if ((err =
+			 process_tracker__add_named(&s->tracker, s->targets.list[i].pid, s->targets.list[i].is_child)))
 			return err;
 	return process_tracker__scan(&s->tracker);
 }

@@ -18,12 +18,12 @@ struct py_symbols;
 
 /* When the recording ran, and what it cost in userspace (-v, `make bench`). */
 struct session_times {
-	double launched;                /* CLOCK_MONOTONIC seconds when the session was set up (≈ process start) */
-	double start;                   /* ... when sampling started */
-	uint64_t start_ns, end_ns;      /* the start, and the end, in ns (the sampler's clock) */
-	double elapsed;                 /* the recording's length, once stopped */
-	double drain_s;                 /* CPU time spent draining: counting records and naming what they hold */
-	double write_s;                 /* CPU time spent writing the output, added by the writer's caller */
+	double launched;	   /* CLOCK_MONOTONIC seconds when the session was set up (≈ process start) */
+	double start;		   /* ... when sampling started */
+	uint64_t start_ns, end_ns; /* the start, and the end, in ns (the sampler's clock) */
+	double elapsed;		   /* the recording's length, once stopped */
+	double drain_s;		   /* CPU time spent draining: counting records and naming what they hold */
+	double write_s;		   /* CPU time spent writing the output, added by the writer's caller */
 };
 
 enum session_stop {
@@ -37,7 +37,7 @@ struct session {
 	struct sampler_bpf bpf;
 	struct record_stream stream;
 	struct interval_windows windows; /* --interval */
-	struct targets targets;         /* named by -p or the command */
+	struct targets targets;		 /* named by -p or the command */
 	struct kallsyms ksyms;
 	struct elf_cache elves;
 	struct user_symbols usyms;
@@ -46,10 +46,10 @@ struct session {
 	struct profile profile;
 	struct process_tracker tracker; /* every target: the named ones and those followed (--children, ...) */
 	struct session_times times;
-	int stop_reason;                /* enum session_stop */
-	size_t lines_written;           /* by the writer, for the summary */
-	int progress;                   /* a live status line on stderr (a terminal) */
-	double progress_at;             /* when it was last drawn, seconds into the recording */
+	int stop_reason;      /* enum session_stop */
+	size_t lines_written; /* by the writer, for the summary */
+	int progress;	      /* a live status line on stderr (a terminal) */
+	double progress_at;   /* when it was last drawn, seconds into the recording */
 };
 
 void session__init(struct session *s, const struct pf_options *opts);

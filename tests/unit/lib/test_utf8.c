@@ -21,7 +21,9 @@ Test(utf8, next_reads_shortest_forms_only)
 Test(utf8, valid_checks_exactly_len_bytes)
 {
 	cr_expect(utf8__valid("", 0));
-	cr_expect(utf8__valid("gr\xc3\xb6\xc3\x9f" "e", 7));
+	cr_expect(utf8__valid("gr\xc3\xb6\xc3\x9f"
+			      "e",
+			      7));
 	cr_expect_not(utf8__valid("bad\xff", 4));
 	/* A sequence that runs past len is not valid inside the slice, whatever follows it. */
 	cr_expect_not(utf8__valid("a\xc3\xb6", 2));
@@ -31,10 +33,13 @@ Test(utf8, valid_checks_exactly_len_bytes)
 Test(utf8, sanitize_replaces_each_invalid_byte_and_keeps_valid_text)
 {
 	size_t len;
-	char *s = utf8__sanitize("a\xff\xfe" "b\xc3\xb6\xed\xb3\xbf", 9, &len);
+	char *s = utf8__sanitize("a\xff\xfe"
+				 "b\xc3\xb6\xed\xb3\xbf",
+				 9, &len);
 
 	cr_assert_not_null(s);
-	cr_expect_str_eq(s, "a\xef\xbf\xbd\xef\xbf\xbd" "b\xc3\xb6\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	cr_expect_str_eq(s, "a\xef\xbf\xbd\xef\xbf\xbd"
+			    "b\xc3\xb6\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	cr_expect_eq(len, strlen(s));
 	free(s);
 	/* A cut at len never leaves half a character. */

@@ -48,7 +48,7 @@ static void fixture__start(struct fixture *fx, const char *name)
 	posix_spawn_file_actions_t fa;
 	char path[4096], line[256];
 	int in[2], out[2], err;
-	char *argv[] = {path, NULL};
+	char *argv[] = { path, NULL };
 	FILE *f;
 
 	memset(fx, 0, sizeof(*fx));
@@ -330,7 +330,7 @@ Test(symbols, vaddr_of_pie_is_the_file_offset_and_of_non_pie_the_link_address)
 
 Test(symbols, find_symbol_finds_a_local_symtab_function)
 {
-	static const char *const files[] = {"symtest-pie", "symtest-nopie", "symtest-dynsym"};
+	static const char *const files[] = { "symtest-pie", "symtest-nopie", "symtest-dynsym" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct elf_file *elf = open_fixture(files[i]);
@@ -365,7 +365,7 @@ Test(symbols, find_symbol_agrees_with_the_running_address)
 Test(symbols, elf_cache_opens_a_file_once_and_ignores_non_file_mappings)
 {
 	const struct proc_map *map;
-	struct proc_map anon = {.path = ""}, vdso = {.path = "[vdso]"};
+	struct proc_map anon = { .path = "" }, vdso = { .path = "[vdso]" };
 	struct elf_file *a, *b;
 
 	fixture__start(&fx, "symtest-pie");

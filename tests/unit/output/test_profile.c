@@ -28,7 +28,7 @@ static char *folded(const struct view_options *o)
 
 Test(profile, a_new_process_with_the_same_pid_keeps_its_own_name_and_stacks)
 {
-	struct view_options o = {.per_process = 1, .threads = 1};
+	struct view_options o = { .per_process = 1, .threads = 1 };
 	uint32_t a = frame(FRAME_PYTHON, "serve (old.py:1)"), b = frame(FRAME_NATIVE, "spin");
 	struct profile_process *first, *second;
 	char *text;
@@ -67,7 +67,7 @@ Test(profile, a_record_without_samples_is_reused_rather_than_left_empty)
 
 Test(profile, records_of_several_generations_of_one_pid_stay_apart)
 {
-	struct view_options o = {.per_process = 1};
+	struct view_options o = { .per_process = 1 };
 	uint32_t f = frame(FRAME_NATIVE, "main");
 	char *text;
 

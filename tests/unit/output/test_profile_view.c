@@ -10,7 +10,7 @@ TestSuite(profile_view, .init = profile_fixture__setup, .fini = profile_fixture_
 /* The differential view of before against the fixture's profile. */
 static void diff_against(struct profile_view *v, struct profile *before)
 {
-	struct view_options none = {0};
+	struct view_options none = { 0 };
 
 	cr_assert_eq(profile_view__diff(v, before, &prof, &none), 0);
 }

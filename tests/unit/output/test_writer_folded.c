@@ -34,8 +34,8 @@ static void expect_folded(const struct view_options *o, const char *want)
 /* main -> work -> sys_read (kernel), sampled in two threads of one process. */
 static void two_threads_same_stack(void)
 {
-	uint32_t s[] = {frame(FRAME_PYTHON, "main (app.py:10)"), frame(FRAME_NATIVE, "work"),
-			frame(FRAME_KERNEL, "sys_read")};
+	uint32_t s[] = { frame(FRAME_PYTHON, "main (app.py:10)"), frame(FRAME_NATIVE, "work"),
+			 frame(FRAME_KERNEL, "sys_read") };
 
 	name_process(100, "python3");
 	name_thread(100, 100, "python3");
@@ -54,7 +54,7 @@ Test(writer_folded, identical_stacks_of_two_threads_merge_into_one_line)
 
 Test(writer_folded, threads_option_keeps_threads_apart_under_a_thread_root)
 {
-	struct view_options o = {.threads = 1};
+	struct view_options o = { .threads = 1 };
 
 	two_threads_same_stack();
 	expect_folded(&o, "thread python3 (100);main (app.py:10);work;sys_read_[k] 5\n"
@@ -63,8 +63,8 @@ Test(writer_folded, threads_option_keeps_threads_apart_under_a_thread_root)
 
 Test(writer_folded, per_process_roots_each_stack_at_comm_and_pid)
 {
-	struct view_options o = {.per_process = 1};
-	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "loop")};
+	struct view_options o = { .per_process = 1 };
+	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "loop") };
 
 	name_process(200, "redis");
 	name_process(300, "nginx");
@@ -77,7 +77,7 @@ Test(writer_folded, per_process_roots_each_stack_at_comm_and_pid)
 
 Test(writer_folded, per_process_and_threads_put_the_thread_below_the_process)
 {
-	struct view_options o = {.per_process = 1, .threads = 1};
+	struct view_options o = { .per_process = 1, .threads = 1 };
 
 	two_threads_same_stack();
 	expect_folded(&o, "python3 (100);thread python3 (100);main (app.py:10);work;sys_read_[k] 5\n"
@@ -86,8 +86,8 @@ Test(writer_folded, per_process_and_threads_put_the_thread_below_the_process)
 
 Test(writer_folded, unknown_process_and_thread_names_are_question_marks)
 {
-	struct view_options o = {.per_process = 1, .threads = 1};
-	uint32_t a[] = {frame(FRAME_NATIVE, "f")};
+	struct view_options o = { .per_process = 1, .threads = 1 };
+	uint32_t a[] = { frame(FRAME_NATIVE, "f") };
 
 	add_in(42, 43, a, 1, 1);
 	expect_folded(&o, "? (42);thread ? (43);f 1\n");
@@ -95,10 +95,10 @@ Test(writer_folded, unknown_process_and_thread_names_are_question_marks)
 
 Test(writer_folded, kernel_frames_are_suffixed_and_no_kernel_drops_them)
 {
-	struct view_options with = {}, without = {.no_kernel = 1};
-	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_KERNEL, "entry_SYSCALL_64"),
-			frame(FRAME_KERNEL, "do_syscall_64")};
-	uint32_t b[] = {frame(FRAME_NATIVE, "main")};
+	struct view_options with = {}, without = { .no_kernel = 1 };
+	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_KERNEL, "entry_SYSCALL_64"),
+			 frame(FRAME_KERNEL, "do_syscall_64") };
+	uint32_t b[] = { frame(FRAME_NATIVE, "main") };
 
 	add_in(1, 1, a, 3, 4);
 	add_in(1, 1, b, 1, 6);
@@ -123,7 +123,7 @@ Test(writer_folded, same_name_as_kernel_and_native_frame_are_two_frames)
 Test(writer_folded, semicolons_in_names_become_colons)
 {
 	struct view_options o = {};
-	uint32_t a[] = {frame(FRAME_NATIVE, "std::vector<int; x>::push"), frame(FRAME_PYTHON, ";;")};
+	uint32_t a[] = { frame(FRAME_NATIVE, "std::vector<int; x>::push"), frame(FRAME_PYTHON, ";;") };
 
 	add_in(1, 1, a, 2, 3);
 	expect_folded(&o, "std::vector<int: x>::push;:: 3\n");
@@ -132,7 +132,7 @@ Test(writer_folded, semicolons_in_names_become_colons)
 Test(writer_folded, newlines_and_control_characters_become_question_marks)
 {
 	struct view_options o = {};
-	uint32_t a[] = {frame(FRAME_PYTHON, "evil\nname"), frame(FRAME_PYTHON, "tab\there\r\x01\x7f")};
+	uint32_t a[] = { frame(FRAME_PYTHON, "evil\nname"), frame(FRAME_PYTHON, "tab\there\r\x01\x7f") };
 
 	add_in(1, 1, a, 2, 1);
 	expect_folded(&o, "evil?name;tab?here??? 1\n");
@@ -140,8 +140,8 @@ Test(writer_folded, newlines_and_control_characters_become_question_marks)
 
 Test(writer_folded, escaping_applies_to_process_and_thread_roots)
 {
-	struct view_options o = {.per_process = 1, .threads = 1};
-	uint32_t a[] = {frame(FRAME_NATIVE, "f")};
+	struct view_options o = { .per_process = 1, .threads = 1 };
+	uint32_t a[] = { frame(FRAME_NATIVE, "f") };
 
 	name_process(7, "a;b\n");
 	name_thread(8, 7, "t;\t");
@@ -165,10 +165,14 @@ Test(writer_folded, escape_leaves_no_separator_line_break_or_invalid_byte)
 
 	/* `;`, C0/C1 controls, DEL, U+2028/U+2029 (line ends for Python and JavaScript), bytes that are not UTF-8. */
 	folded__escape(buf, sizeof(buf), "a;b\nc\r\x1b[0m\x7f\xc2\x85\xe2\x80\xa8\xe2\x80\xa9|\xff\xc3|\xed\xb3\xbf");
-	cr_expect_str_eq(buf, "a:b?c??[0m" "????|\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	cr_expect_str_eq(buf, "a:b?c??[0m"
+			      "????|\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	/* Valid text beyond ASCII is kept. */
-	folded__escape(buf, sizeof(buf), "gr\xc3\xb6\xc3\x9f" "e <script>");
-	cr_expect_str_eq(buf, "gr\xc3\xb6\xc3\x9f" "e <script>");
+	folded__escape(buf, sizeof(buf),
+		       "gr\xc3\xb6\xc3\x9f"
+		       "e <script>");
+	cr_expect_str_eq(buf, "gr\xc3\xb6\xc3\x9f"
+			      "e <script>");
 }
 
 Test(writer_folded, escape_cuts_at_a_whole_character)
@@ -184,8 +188,8 @@ Test(writer_folded, escape_cuts_at_a_whole_character)
 Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
 {
 	struct view_options o = {};
-	uint32_t z[] = {frame(FRAME_NATIVE, "zeta")}, a[] = {frame(FRAME_NATIVE, "alpha")},
-		 ab[] = {a[0], frame(FRAME_NATIVE, "beta")}, m[] = {frame(FRAME_NATIVE, "Main")};
+	uint32_t z[] = { frame(FRAME_NATIVE, "zeta") }, a[] = { frame(FRAME_NATIVE, "alpha") },
+		 ab[] = { a[0], frame(FRAME_NATIVE, "beta") }, m[] = { frame(FRAME_NATIVE, "Main") };
 
 	add_in(1, 1, z, 1, 1);
 	add_in(1, 1, ab, 2, 2);
@@ -197,7 +201,7 @@ Test(writer_folded, lines_are_sorted_whatever_the_insertion_order)
 Test(writer_folded, counts_of_repeated_adds_are_summed)
 {
 	struct view_options o = {};
-	uint32_t a[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "hot")};
+	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "hot") };
 
 	add_in(1, 1, a, 2, 1);
 	add_in(1, 1, a, 2, 2);
@@ -209,8 +213,8 @@ Test(writer_folded, counts_of_repeated_adds_are_summed)
 
 Test(writer_folded, empty_stack_is_written_as_empty_marker)
 {
-	struct view_options o = {}, nok = {.no_kernel = 1};
-	uint32_t k[] = {frame(FRAME_KERNEL, "cpu_idle")};
+	struct view_options o = {}, nok = { .no_kernel = 1 };
+	uint32_t k[] = { frame(FRAME_KERNEL, "cpu_idle") };
 
 	add_in(1, 1, NULL, 0, 2);
 	expect_folded(&o, "[empty] 2\n");
@@ -221,7 +225,7 @@ Test(writer_folded, empty_stack_is_written_as_empty_marker)
 
 Test(writer_folded, empty_profile_writes_nothing)
 {
-	struct view_options o = {.per_process = 1, .threads = 1};
+	struct view_options o = { .per_process = 1, .threads = 1 };
 
 	expect_folded(&o, "");
 }

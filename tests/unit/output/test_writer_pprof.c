@@ -39,7 +39,7 @@ static void expect_bytes(const struct pb_buf *b, const uint8_t *want, size_t n)
 
 #define EXPECT(b, ...)                                                                                                 \
 	do {                                                                                                           \
-		const uint8_t want_[] = {__VA_ARGS__};                                                                 \
+		const uint8_t want_[] = { __VA_ARGS__ };                                                               \
 		expect_bytes((b), want_, sizeof(want_));                                                               \
 	} while (0)
 
@@ -50,15 +50,15 @@ Test(protobuf_encoder, varints_are_seven_bits_per_byte_low_group_first)
 		uint8_t bytes[10];
 		size_t n;
 	} cases[] = {
-	    {0, {0x00}, 1},
-	    {1, {0x01}, 1},
-	    {127, {0x7f}, 1},
-	    {128, {0x80, 0x01}, 2},
-	    {150, {0x96, 0x01}, 2},
-	    {300, {0xac, 0x02}, 2},
-	    {16384, {0x80, 0x80, 0x01}, 3},
-	    {0xffffffffULL, {0xff, 0xff, 0xff, 0xff, 0x0f}, 5},
-	    {UINT64_MAX, {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}, 10},
+		{ 0, { 0x00 }, 1 },
+		{ 1, { 0x01 }, 1 },
+		{ 127, { 0x7f }, 1 },
+		{ 128, { 0x80, 0x01 }, 2 },
+		{ 150, { 0x96, 0x01 }, 2 },
+		{ 300, { 0xac, 0x02 }, 2 },
+		{ 16384, { 0x80, 0x80, 0x01 }, 3 },
+		{ 0xffffffffULL, { 0xff, 0xff, 0xff, 0xff, 0x0f }, 5 },
+		{ UINT64_MAX, { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 }, 10 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -123,7 +123,7 @@ Test(protobuf_encoder, an_embedded_message_is_length_delimited_bytes)
 
 Test(protobuf_encoder, packed_varints_are_one_length_delimited_field_and_empty_lists_are_omitted)
 {
-	uint64_t v[] = {3, 270, 86942};
+	uint64_t v[] = { 3, 270, 86942 };
 
 	pb_buf__put_packed(&buf, 4, v, 3);
 	EXPECT(&buf, 0x22, 0x06, 0x03, 0x8e, 0x02, 0x9e, 0xa7, 0x05);
@@ -151,7 +151,7 @@ TestSuite(writer_pprof, .init = profile_fixture__setup, .fini = profile_fixture_
 /* pprof__write's output for the profile built so far, gunzipped; *len gets its size. */
 static uint8_t *render(double nanos_per_sample, size_t *len)
 {
-	struct view_options none = {0};
+	struct view_options none = { 0 };
 	struct profile_view view;
 	char *gz = NULL;
 	size_t gz_len = 0, cap = 1 << 16;
@@ -316,12 +316,12 @@ static void decode(const uint8_t *pb, size_t len, struct decoded *d)
 		case 5: /* function */
 			cr_assert_lt(d->nfunctions, MAXN);
 			while (next_field(&q, qend, &g)) {
-				uint64_t *fld[] = {NULL,
-						   &d->functions[d->nfunctions].id,
-						   &d->functions[d->nfunctions].name,
-						   &d->functions[d->nfunctions].system_name,
-						   &d->functions[d->nfunctions].filename,
-						   &d->functions[d->nfunctions].start_line};
+				uint64_t *fld[] = { NULL,
+						    &d->functions[d->nfunctions].id,
+						    &d->functions[d->nfunctions].name,
+						    &d->functions[d->nfunctions].system_name,
+						    &d->functions[d->nfunctions].filename,
+						    &d->functions[d->nfunctions].start_line };
 
 				if (g.num >= 1 && g.num <= 5)
 					*fld[g.num] = g.v;
@@ -333,14 +333,9 @@ static void decode(const uint8_t *pb, size_t len, struct decoded *d)
 			d->strings[d->nstrings] = strndup((const char *)f.data, f.len);
 			d->nstrings++;
 			break;
-		case 11:
-			decode_value_type(&f, d->period_type);
-			break;
-		case 12:
-			d->period = f.v;
-			break;
-		default:
-			cr_assert_fail("unexpected Profile field %u", f.num);
+		case 11: decode_value_type(&f, d->period_type); break;
+		case 12: d->period = f.v; break;
+		default: cr_assert_fail("unexpected Profile field %u", f.num);
 		}
 	}
 }
@@ -409,10 +404,10 @@ static size_t find_sample(const struct decoded *d, const char *const *names)
 /* <module> -> {handle:17 -> recv (native) -> tcp_recvmsg (kernel), handle:18, lambda:9} */
 static void small_tree(void)
 {
-	uint32_t a[] = {frame(FRAME_PYTHON, "<module> (app.py:3)"), frame(FRAME_PYTHON, "handle (views.py:17)"),
-			frame(FRAME_NATIVE, "recv"), frame(FRAME_KERNEL, "tcp_recvmsg")};
-	uint32_t b[] = {a[0], frame(FRAME_PYTHON, "handle (views.py:18)")};
-	uint32_t c[] = {a[0], frame(FRAME_PYTHON, "Idle.<locals>.<lambda> (lib/idle.py:9)")};
+	uint32_t a[] = { frame(FRAME_PYTHON, "<module> (app.py:3)"), frame(FRAME_PYTHON, "handle (views.py:17)"),
+			 frame(FRAME_NATIVE, "recv"), frame(FRAME_KERNEL, "tcp_recvmsg") };
+	uint32_t b[] = { a[0], frame(FRAME_PYTHON, "handle (views.py:18)") };
+	uint32_t c[] = { a[0], frame(FRAME_PYTHON, "Idle.<locals>.<lambda> (lib/idle.py:9)") };
 
 	add(a, 4, 30);
 	add(a, 2, 10);
@@ -448,8 +443,8 @@ Test(writer_pprof, string_table_starts_empty_and_sample_and_period_types_name_sa
 
 Test(writer_pprof, one_sample_per_stack_with_its_count_and_cpu_time)
 {
-	const char *const a[] = {"tcp_recvmsg_[k]", "recv", "handle", "<module>", NULL};
-	const char *const a2[] = {"handle", "<module>", NULL};
+	const char *const a[] = { "tcp_recvmsg_[k]", "recv", "handle", "<module>", NULL };
+	const char *const a2[] = { "handle", "<module>", NULL };
 	struct decoded d;
 	uint64_t total = 0;
 	size_t len, i;
@@ -477,7 +472,7 @@ Test(writer_pprof, one_sample_per_stack_with_its_count_and_cpu_time)
 Test(writer_pprof, location_ids_are_leaf_first_and_frame_index_plus_one)
 {
 	struct profile_view view;
-	struct view_options none = {0};
+	struct view_options none = { 0 };
 	struct decoded d;
 	size_t len;
 	uint8_t *pb;
@@ -552,9 +547,9 @@ Test(writer_pprof, python_frames_split_into_name_file_and_line_and_functions_are
 
 Test(writer_pprof, frames_not_of_the_python_form_keep_their_whole_name)
 {
-	uint32_t a[] = {frame(FRAME_ROOT, "chain (4242)"), frame(FRAME_MARKER, "[truncated]"),
-			frame(FRAME_PYTHON, "odd (no line)"), frame(FRAME_PYTHON, "weird (a:b:12)")};
-	const char *const want[] = {"weird", "odd (no line)", "[truncated]", "chain (4242)", NULL};
+	uint32_t a[] = { frame(FRAME_ROOT, "chain (4242)"), frame(FRAME_MARKER, "[truncated]"),
+			 frame(FRAME_PYTHON, "odd (no line)"), frame(FRAME_PYTHON, "weird (a:b:12)") };
+	const char *const want[] = { "weird", "odd (no line)", "[truncated]", "chain (4242)", NULL };
 	struct decoded d;
 	size_t len, i;
 	uint8_t *pb;
@@ -575,10 +570,10 @@ Test(writer_pprof, frames_not_of_the_python_form_keep_their_whole_name)
 Test(writer_pprof, strings_that_are_not_utf8_are_stored_with_replacement_characters)
 {
 	/* A thread name and a native symbol from the target, neither of them UTF-8; a Python frame whose file is. */
-	uint32_t a[] = {frame(FRAME_ROOT, "thread t\xff\xfe (7)"), frame(FRAME_PYTHON, "<script>x</script> (f\xc3.py:3)"),
-			frame(FRAME_NATIVE, "sym\xc3\x28")};
-	const char *const want[] = {"sym\xef\xbf\xbd(", "<script>x</script>", "thread t\xef\xbf\xbd\xef\xbf\xbd (7)",
-				    NULL};
+	uint32_t a[] = { frame(FRAME_ROOT, "thread t\xff\xfe (7)"),
+			 frame(FRAME_PYTHON, "<script>x</script> (f\xc3.py:3)"), frame(FRAME_NATIVE, "sym\xc3\x28") };
+	const char *const want[] = { "sym\xef\xbf\xbd(", "<script>x</script>", "thread t\xef\xbf\xbd\xef\xbf\xbd (7)",
+				     NULL };
 	struct decoded d;
 	size_t len, i;
 	uint8_t *pb;
@@ -587,7 +582,8 @@ Test(writer_pprof, strings_that_are_not_utf8_are_stored_with_replacement_charact
 	pb = render(1e6, &len);
 	decode(pb, len, &d);
 	for (i = 0; i < d.nstrings; i++)
-		cr_expect(utf8__valid(d.strings[i], strlen(d.strings[i])), "string %zu is not UTF-8: %s", i, d.strings[i]);
+		cr_expect(utf8__valid(d.strings[i], strlen(d.strings[i])), "string %zu is not UTF-8: %s", i,
+			  d.strings[i]);
 	i = find_sample(&d, want);
 	i = location_index(&d, d.samples[i].loc[1]);
 	cr_expect_str_eq(str(&d, d.functions[function_index(&d, d.locations[i].function_id)].filename),
@@ -613,7 +609,7 @@ Test(writer_pprof, an_empty_profile_is_a_valid_profile_without_samples)
 
 Test(writer_pprof, a_non_positive_rate_is_refused)
 {
-	struct view_options none = {0};
+	struct view_options none = { 0 };
 	struct profile_view view;
 	char *out = NULL;
 	size_t len = 0;

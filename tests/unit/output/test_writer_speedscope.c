@@ -15,7 +15,7 @@ TestSuite(writer_speedscope, .init = profile_fixture__setup, .fini = profile_fix
 /* speedscope__write's whole output for the profile built so far. */
 static char *render(const struct view_options *vo, const char *name, double seconds_per_sample)
 {
-	struct view_options none = {0};
+	struct view_options none = { 0 };
 	struct profile_view view;
 	char *text = NULL;
 	size_t len = 0;
@@ -91,32 +91,19 @@ static char *read_string(struct reader *r)
 		switch (*++p) {
 		case '"':
 		case '\\':
-		case '/':
-			out[len++] = *p;
-			break;
-		case 'n':
-			out[len++] = '\n';
-			break;
-		case 't':
-			out[len++] = '\t';
-			break;
-		case 'r':
-			out[len++] = '\r';
-			break;
-		case 'b':
-			out[len++] = '\b';
-			break;
-		case 'f':
-			out[len++] = '\f';
-			break;
+		case '/': out[len++] = *p; break;
+		case 'n': out[len++] = '\n'; break;
+		case 't': out[len++] = '\t'; break;
+		case 'r': out[len++] = '\r'; break;
+		case 'b': out[len++] = '\b'; break;
+		case 'f': out[len++] = '\f'; break;
 		case 'u':
 			cr_assert_eq(sscanf(p + 1, "%4x", &cp), 1, "bad \\u escape: %.10s", p);
 			cr_assert(cp < 0xd800 || cp > 0xdfff, "surrogate escapes are not expected");
 			put_utf8(&out, &len, cp);
 			p += 4;
 			break;
-		default:
-			cr_assert_fail("bad escape \\%c", *p);
+		default: cr_assert_fail("bad escape \\%c", *p);
 		}
 	}
 	out[len] = '\0';
@@ -182,7 +169,7 @@ static struct json *read_value(struct reader *r)
 
 static struct json *parse(const char *text)
 {
-	struct reader r = {text};
+	struct reader r = { text };
 	struct json *j = read_value(&r);
 
 	ws(&r);
@@ -316,9 +303,9 @@ static void check_profiles(const struct json *doc)
 /* main -> {work -> read (kernel), idle} */
 static void small_tree(void)
 {
-	uint32_t a[] = {frame(FRAME_PYTHON, "main (app.py:1)"), frame(FRAME_NATIVE, "work"),
-			frame(FRAME_KERNEL, "sys_read")};
-	uint32_t b[] = {a[0], frame(FRAME_PYTHON, "idle (app.py:9)")};
+	uint32_t a[] = { frame(FRAME_PYTHON, "main (app.py:1)"), frame(FRAME_NATIVE, "work"),
+			 frame(FRAME_KERNEL, "sys_read") };
+	uint32_t b[] = { a[0], frame(FRAME_PYTHON, "idle (app.py:9)") };
 
 	add(a, 3, 30);
 	add(a, 2, 10);
@@ -375,13 +362,13 @@ Test(writer_speedscope, weights_are_seconds_when_the_sample_period_is_known)
 
 Test(writer_speedscope, python_frames_carry_file_and_line_and_other_kinds_do_not)
 {
-	uint32_t a[] = {frame(FRAME_PYTHON, "Order.total (shop/models.py:203)"),
-			frame(FRAME_PYTHON, "<module> (my (odd) dir/x.py:7)"),
-			frame(FRAME_PYTHON, "no_line (lib.py)"),
-			frame(FRAME_PYTHON, "[unreadable Python code]"),
-			frame(FRAME_NATIVE, "f (not python:3)"),
-			frame(FRAME_KERNEL, "do_syscall_64"),
-			frame(FRAME_MARKER, "[truncated]")};
+	uint32_t a[] = { frame(FRAME_PYTHON, "Order.total (shop/models.py:203)"),
+			 frame(FRAME_PYTHON, "<module> (my (odd) dir/x.py:7)"),
+			 frame(FRAME_PYTHON, "no_line (lib.py)"),
+			 frame(FRAME_PYTHON, "[unreadable Python code]"),
+			 frame(FRAME_NATIVE, "f (not python:3)"),
+			 frame(FRAME_KERNEL, "do_syscall_64"),
+			 frame(FRAME_MARKER, "[truncated]") };
 	const struct json *frames, *f;
 	struct json *doc;
 	char *text;
@@ -418,8 +405,8 @@ Test(writer_speedscope, python_frames_carry_file_and_line_and_other_kinds_do_not
 
 Test(writer_speedscope, quotes_backslashes_and_control_characters_are_escaped)
 {
-	uint32_t a[] = {frame(FRAME_NATIVE, "say \"hi\" \\o/"), frame(FRAME_NATIVE, "ctl\x01\x1f\n\t\x7f end"),
-			frame(FRAME_PYTHON, "q\"uote (dir\\\"x.py:5)")};
+	uint32_t a[] = { frame(FRAME_NATIVE, "say \"hi\" \\o/"), frame(FRAME_NATIVE, "ctl\x01\x1f\n\t\x7f end"),
+			 frame(FRAME_PYTHON, "q\"uote (dir\\\"x.py:5)") };
 	const struct json *f;
 	struct json *doc;
 	char *text;
@@ -443,10 +430,10 @@ Test(writer_speedscope, quotes_backslashes_and_control_characters_are_escaped)
 
 Test(writer_speedscope, invalid_utf8_becomes_replacement_characters_and_valid_utf8_is_kept)
 {
-	uint32_t a[] = {frame(FRAME_NATIVE, "bad\xff\xc0\x80z"),
-			frame(FRAME_NATIVE, "surrogate\xed\xa0\x80 cut\xe2\x98"),
-			frame(FRAME_NATIVE, "h\xc3\xa9llo \xe2\x98\x83 \xf0\x9d\x84\x9e \xef\xbf\xbd"),
-			frame(FRAME_PYTHON, "f (caf\xc3\xa9\xff.py:3)"), frame(FRAME_NATIVE, "over\xf4\x90\x80\x80")};
+	uint32_t a[] = { frame(FRAME_NATIVE, "bad\xff\xc0\x80z"),
+			 frame(FRAME_NATIVE, "surrogate\xed\xa0\x80 cut\xe2\x98"),
+			 frame(FRAME_NATIVE, "h\xc3\xa9llo \xe2\x98\x83 \xf0\x9d\x84\x9e \xef\xbf\xbd"),
+			 frame(FRAME_PYTHON, "f (caf\xc3\xa9\xff.py:3)"), frame(FRAME_NATIVE, "over\xf4\x90\x80\x80") };
 	const struct json *f;
 	struct json *doc;
 	char *text;
@@ -474,9 +461,9 @@ Test(writer_speedscope, invalid_utf8_becomes_replacement_characters_and_valid_ut
 /* Two processes, the second with two threads; --per-process and --threads roots. */
 static void two_processes(void)
 {
-	uint32_t a[] = {frame(FRAME_PYTHON, "main (a.py:1)"), frame(FRAME_PYTHON, "spin (a.py:5)")};
-	uint32_t b[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "worker")};
-	uint32_t c[] = {b[0], frame(FRAME_KERNEL, "schedule")};
+	uint32_t a[] = { frame(FRAME_PYTHON, "main (a.py:1)"), frame(FRAME_PYTHON, "spin (a.py:5)") };
+	uint32_t b[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "worker") };
+	uint32_t c[] = { b[0], frame(FRAME_KERNEL, "schedule") };
 
 	name_process(100, "python3");
 	name_process(200, "server");
@@ -491,7 +478,7 @@ static void two_processes(void)
 
 Test(writer_speedscope, stacks_are_grouped_into_one_profile_per_process_root)
 {
-	struct view_options vo = {.per_process = 1};
+	struct view_options vo = { .per_process = 1 };
 	const struct json *py, *srv;
 	struct json *doc;
 	char *text;
@@ -518,7 +505,7 @@ Test(writer_speedscope, stacks_are_grouped_into_one_profile_per_process_root)
 
 Test(writer_speedscope, with_threads_each_thread_is_a_profile_named_after_process_and_thread)
 {
-	struct view_options vo = {.per_process = 1, .threads = 1};
+	struct view_options vo = { .per_process = 1, .threads = 1 };
 	const struct json *main_t, *worker;
 	struct json *doc;
 	char *text;
@@ -547,9 +534,9 @@ Test(writer_speedscope, with_threads_each_thread_is_a_profile_named_after_proces
 
 Test(writer_speedscope, roots_read_back_from_a_folded_file_group_the_same_way)
 {
-	uint32_t a[] = {frame(FRAME_ROOT, "python3 (4242)"), frame(FRAME_PYTHON, "main (a.py:1)")};
-	uint32_t b[] = {frame(FRAME_ROOT, "chain (4243)"), frame(FRAME_NATIVE, "spin")};
-	uint32_t c[] = {a[0], frame(FRAME_PYTHON, "other (a.py:9)")};
+	uint32_t a[] = { frame(FRAME_ROOT, "python3 (4242)"), frame(FRAME_PYTHON, "main (a.py:1)") };
+	uint32_t b[] = { frame(FRAME_ROOT, "chain (4243)"), frame(FRAME_NATIVE, "spin") };
+	uint32_t c[] = { a[0], frame(FRAME_PYTHON, "other (a.py:9)") };
 	struct json *doc;
 	char *text;
 
@@ -587,7 +574,7 @@ Test(writer_speedscope, empty_profile_is_a_valid_document_with_one_empty_profile
 
 Test(writer_speedscope, a_failed_write_is_reported)
 {
-	struct view_options none = {0};
+	struct view_options none = { 0 };
 	struct profile_view view;
 	FILE *f = fopen("/dev/full", "w");
 

@@ -15,7 +15,7 @@ TestSuite(writer_svg, .init = profile_fixture__setup, .fini = profile_fixture__t
 /* svg__write's whole output for the profile built so far. */
 static char *render(const struct view_options *vo, const struct svg_options *so)
 {
-	struct view_options none = {0};
+	struct view_options none = { 0 };
 	struct profile_view view;
 	char *text = NULL;
 	size_t len = 0;
@@ -121,9 +121,9 @@ static double hue_of(const unsigned rgb[3])
 /* main -> {work -> read (kernel), idle} */
 static void small_tree(void)
 {
-	uint32_t a[] = {frame(FRAME_PYTHON, "main (app.py:1)"), frame(FRAME_NATIVE, "work"),
-			frame(FRAME_KERNEL, "sys_read")};
-	uint32_t b[] = {a[0], frame(FRAME_PYTHON, "idle (app.py:9)")};
+	uint32_t a[] = { frame(FRAME_PYTHON, "main (app.py:1)"), frame(FRAME_NATIVE, "work"),
+			 frame(FRAME_KERNEL, "sys_read") };
+	uint32_t b[] = { a[0], frame(FRAME_PYTHON, "idle (app.py:9)") };
 
 	add(a, 3, 30);
 	add(a, 2, 10);
@@ -196,7 +196,7 @@ Test(writer_svg, each_frame_is_a_group_with_title_rect_and_label_and_widths_foll
 
 Test(writer_svg, script_and_markup_in_names_are_inert_escaped_text)
 {
-	uint32_t a[] = {frame(FRAME_PYTHON, "<script>alert(1)</script>"), frame(FRAME_NATIVE, "a & b \"q\" 'x'")};
+	uint32_t a[] = { frame(FRAME_PYTHON, "<script>alert(1)</script>"), frame(FRAME_NATIVE, "a & b \"q\" 'x'") };
 	char *svg;
 
 	add(a, 2, 5);
@@ -212,9 +212,9 @@ Test(writer_svg, script_and_markup_in_names_are_inert_escaped_text)
 
 Test(writer_svg, invalid_utf8_and_control_characters_are_replaced_valid_utf8_is_kept)
 {
-	uint32_t a[] = {frame(FRAME_PYTHON, "bad\xff\xc0\x80z"), frame(FRAME_PYTHON, "ctl\x01\x1b\n\t\x7f"),
-			frame(FRAME_PYTHON, "surrogate\xed\xa0\x80 cut\xe2\x98"),
-			frame(FRAME_PYTHON, "h\xc3\xa9llo \xe2\x98\x83 \xf0\x9d\x84\x9e")};
+	uint32_t a[] = { frame(FRAME_PYTHON, "bad\xff\xc0\x80z"), frame(FRAME_PYTHON, "ctl\x01\x1b\n\t\x7f"),
+			 frame(FRAME_PYTHON, "surrogate\xed\xa0\x80 cut\xe2\x98"),
+			 frame(FRAME_PYTHON, "h\xc3\xa9llo \xe2\x98\x83 \xf0\x9d\x84\x9e") };
 	char *svg;
 
 	add(a, 4, 1);
@@ -231,10 +231,10 @@ Test(writer_svg, invalid_utf8_and_control_characters_are_replaced_valid_utf8_is_
 
 Test(writer_svg, colours_come_from_one_hue_family_per_kind_and_are_stable_per_name)
 {
-	struct view_options vo = {.per_process = 1};
-	uint32_t a[] = {frame(FRAME_PYTHON, "py (a.py:1)"), frame(FRAME_NATIVE, "native_fn"),
-			frame(FRAME_KERNEL, "kernel_fn"), frame(FRAME_MARKER, "[truncated]")};
-	uint32_t b[] = {a[0], frame(FRAME_NATIVE, "py (a.py:1)")};
+	struct view_options vo = { .per_process = 1 };
+	uint32_t a[] = { frame(FRAME_PYTHON, "py (a.py:1)"), frame(FRAME_NATIVE, "native_fn"),
+			 frame(FRAME_KERNEL, "kernel_fn"), frame(FRAME_MARKER, "[truncated]") };
+	uint32_t b[] = { a[0], frame(FRAME_NATIVE, "py (a.py:1)") };
 	struct drawn *d, *d2;
 	size_t n, n2;
 	char *svg, *svg2;
@@ -285,9 +285,9 @@ Test(writer_svg, colours_come_from_one_hue_family_per_kind_and_are_stable_per_na
 
 Test(writer_svg, frames_narrower_than_the_minimum_are_dropped_and_their_samples_stay_in_the_parent)
 {
-	uint32_t big[] = {frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "big")};
-	uint32_t tiny[] = {big[0], frame(FRAME_NATIVE, "tiny"), frame(FRAME_NATIVE, "tiny_callee")};
-	struct svg_options wide = {.min_width_px = 600};
+	uint32_t big[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "big") };
+	uint32_t tiny[] = { big[0], frame(FRAME_NATIVE, "tiny"), frame(FRAME_NATIVE, "tiny_callee") };
+	struct svg_options wide = { .min_width_px = 600 };
 	const struct drawn *m;
 	struct drawn *d;
 	size_t n;
@@ -319,7 +319,8 @@ Test(writer_svg, frames_narrower_than_the_minimum_are_dropped_and_their_samples_
 
 Test(writer_svg, dropped_siblings_leave_their_gap_and_later_frames_keep_their_place)
 {
-	uint32_t a[] = {frame(FRAME_NATIVE, "a")}, b[] = {frame(FRAME_NATIVE, "b")}, c[] = {frame(FRAME_NATIVE, "c")};
+	uint32_t a[] = { frame(FRAME_NATIVE, "a") }, b[] = { frame(FRAME_NATIVE, "b") },
+		 c[] = { frame(FRAME_NATIVE, "c") };
 	const struct drawn *fa, *fc;
 	struct drawn *d;
 	size_t n;
@@ -341,7 +342,7 @@ Test(writer_svg, dropped_siblings_leave_their_gap_and_later_frames_keep_their_pl
 
 Test(writer_svg, inverted_puts_the_root_at_the_top)
 {
-	struct svg_options down = {0}, up = {.inverted = 1};
+	struct svg_options down = { 0 }, up = { .inverted = 1 };
 	struct drawn *d;
 	size_t n;
 	char *svg;
@@ -365,9 +366,9 @@ Test(writer_svg, inverted_puts_the_root_at_the_top)
 
 Test(writer_svg, labels_are_cut_to_fit_their_frame)
 {
-	uint32_t wide[] = {frame(FRAME_NATIVE, "wide")};
-	uint32_t narrow[] = {frame(FRAME_NATIVE, "a_rather_long_function_name_that_cannot_fit")};
-	uint32_t tiny[] = {frame(FRAME_NATIVE, "xyzzy_too_small_for_even_three_characters")};
+	uint32_t wide[] = { frame(FRAME_NATIVE, "wide") };
+	uint32_t narrow[] = { frame(FRAME_NATIVE, "a_rather_long_function_name_that_cannot_fit") };
+	uint32_t tiny[] = { frame(FRAME_NATIVE, "xyzzy_too_small_for_even_three_characters") };
 	const struct drawn *f;
 	struct drawn *d;
 	size_t n;
@@ -376,7 +377,7 @@ Test(writer_svg, labels_are_cut_to_fit_their_frame)
 	add(wide, 1, 1000);
 	add(narrow, 1, 10);
 	add(tiny, 1, 2);
-	svg = render(NULL, &(struct svg_options){.width_px = 12000});
+	svg = render(NULL, &(struct svg_options){ .width_px = 12000 });
 	d = parse(svg, &n);
 	/* 10 samples at 11980 / 1012 px per sample: 118.4 px, room for 15 glyphs: 13 characters and "..". */
 	f = find(d, n, "a_rather_long_function_name_that_cannot_fit");
@@ -394,7 +395,7 @@ Test(writer_svg, labels_are_cut_to_fit_their_frame)
 
 Test(writer_svg, title_and_subtitle_are_escaped)
 {
-	struct svg_options o = {.title = "CPU <main> & co", .subtitle = "12345 samples, 99 Hz, 30 s"};
+	struct svg_options o = { .title = "CPU <main> & co", .subtitle = "12345 samples, 99 Hz, 30 s" };
 	char *svg;
 
 	small_tree();
@@ -424,7 +425,7 @@ Test(writer_svg, diff_colours_stay_in_range_when_the_root_changed_more_than_any_
 {
 	struct profile before;
 	struct profile_view view;
-	struct view_options none = {0};
+	struct view_options none = { 0 };
 	char *svg = NULL, name[16];
 	size_t len = 0, n;
 	FILE *f = open_memstream(&svg, &len);
@@ -453,7 +454,8 @@ Test(writer_svg, diff_colours_stay_in_range_when_the_root_changed_more_than_any_
 	cr_assert_eq(n, 5, "the root and f0-f3 are drawn: %zu", n);
 	for (size_t i = 0; i < n; i++)
 		for (int c = 0; c < 3; c++)
-			cr_expect_leq(d[i].rgb[c], 255, "%s: rgb %u,%u,%u", d[i].title, d[i].rgb[0], d[i].rgb[1], d[i].rgb[2]);
+			cr_expect_leq(d[i].rgb[c], 255, "%s: rgb %u,%u,%u", d[i].title, d[i].rgb[0], d[i].rgb[1],
+				      d[i].rgb[2]);
 	free(d);
 	free(svg);
 	profile_view__free(&view);
@@ -470,7 +472,7 @@ static double seconds(void)
 
 Test(writer_svg, hundred_thousand_stacks_draw_a_bounded_number_of_frames_quickly)
 {
-	struct view_options vo = {0};
+	struct view_options vo = { 0 };
 	struct profile_view view;
 	char name[64], *text = NULL;
 	uint32_t fr[40];

@@ -61,8 +61,9 @@ Test(comm_glob, a_name_longer_than_the_kernel_keeps_is_matched_on_its_first_15_c
 
 Test(comm_glob, refused_patterns_say_why)
 {
-	const char *bad[] = { "", "a\\", "[b-a]", "[[:alpha:]]", "[[=a=]]",
-			      "abcdefghijklmnopqrstuvwxyzabcdefg" /* 33 elements */ };
+	const char *bad[] = { "",	 "a\\",
+			      "[b-a]",	 "[[:alpha:]]",
+			      "[[=a=]]", "abcdefghijklmnopqrstuvwxyzabcdefg" /* 33 elements */ };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';

@@ -58,8 +58,12 @@ TestSuite(target_process, .init = setup, .fini = teardown);
 
 static void event(__u32 type, __u32 pid, __u32 ppid, __u64 start_ticks, __u64 time_ns, const char *comm)
 {
-	struct pf_proc_event ev = { .kind = PF_REC_PROC_EVENT, .type = type, .pid = pid, .ppid = ppid,
-				    .start_ns = start_ticks * TICKS_NS, .time_ns = time_ns };
+	struct pf_proc_event ev = { .kind = PF_REC_PROC_EVENT,
+				    .type = type,
+				    .pid = pid,
+				    .ppid = ppid,
+				    .start_ns = start_ticks * TICKS_NS,
+				    .time_ns = time_ns };
 
 	snprintf(ev.comm, sizeof(ev.comm), "%s", comm);
 	cr_assert_eq(process_tracker__event(&tr, &ev), 0);

@@ -39,8 +39,8 @@ static void ascii_str(uint8_t *obj, const char *text)
 	const struct py_offsets *o = &py.off;
 
 	memset(obj, 0, 128);
-	put_u64(obj, 0, 1);                                          /* ob_refcnt */
-	put_u64(obj, o->object_type, (uintptr_t)fake.str_type);     /* names must be the interpreter's str */
+	put_u64(obj, 0, 1);					     /* ob_refcnt */
+	put_u64(obj, o->object_type, (uintptr_t)fake.str_type);	     /* names must be the interpreter's str */
 	put_u32(obj, o->unicode_state, 1u << 2 | 1u << 5 | 1u << 6); /* kind 1, compact, ascii */
 	put_u64(obj, o->unicode_length, strlen(text));
 	memcpy(obj + o->unicode_ascii_data, text, strlen(text) + 1);

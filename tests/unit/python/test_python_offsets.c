@@ -19,7 +19,7 @@ struct facts_row {
 	unsigned int version;
 	int interp_head, interp_next, tstate_head, tstate_next, thread_id, tstate_frame;
 	int cframe_current, back, code, instr, owner;
-	int name;                       /* co_name up to 3.10, co_qualname from 3.11 */
+	int name; /* co_name up to 3.10, co_qualname from 3.11 */
 	int ascii_data, compact_data;
 };
 
@@ -55,7 +55,8 @@ static void expect_facts(const struct py_offsets *o, const struct facts_row *f)
 	cr_expect_eq(l->frame_owner, f->owner, "%#x owner %d", f->version, l->frame_owner);
 	cr_expect_eq(name, f->name, "%#x code name %d", f->version, name);
 	cr_expect_eq(o->unicode_ascii_data, f->ascii_data, "%#x ascii data %d", f->version, o->unicode_ascii_data);
-	cr_expect_eq(o->unicode_compact_data, f->compact_data, "%#x compact data %d", f->version, o->unicode_compact_data);
+	cr_expect_eq(o->unicode_compact_data, f->compact_data, "%#x compact data %d", f->version,
+		     o->unicode_compact_data);
 }
 
 static const struct facts_row *facts_for(unsigned int version)
@@ -131,7 +132,11 @@ Test(python_offsets, table_rows_are_consistent_with_their_version)
 
 		if (i > 0)
 			cr_expect_gt(v, py_offsets_table[i - 1].version, "table not ascending at %#x", v);
-		cr_expect_eq(l->frame_link, v >= 0x030d ? PF_LINK_CURRENT : v >= 0x030b ? PF_LINK_CFRAME : PF_LINK_FRAME, "%#x", v);
+		cr_expect_eq(l->frame_link,
+			     v >= 0x030d   ? PF_LINK_CURRENT
+			     : v >= 0x030b ? PF_LINK_CFRAME
+					   : PF_LINK_FRAME,
+			     "%#x", v);
 		cr_expect_eq(l->instr_kind, v >= 0x030b ? PF_INSTR_POINTER : PF_INSTR_LASTI, "%#x", v);
 		cr_expect_eq(l->owner_skip, v >= 0x030c ? 1 << 3 : 0, "%#x FRAME_OWNED_BY_CSTACK", v);
 		cr_expect_eq(l->exec_ref_bits, 0, "%#x f_executable is a plain pointer", v);
@@ -360,7 +365,8 @@ Test(python_offsets, debug_offsets_any_3_13_patch_release_is_accepted, .init = l
 	free(buf);
 }
 
-Test(python_offsets, debug_offsets_out_of_range_is_einval_and_leaves_out_alone, .init = load_pyruntime, .fini = free_pyruntime)
+Test(python_offsets, debug_offsets_out_of_range_is_einval_and_leaves_out_alone, .init = load_pyruntime,
+     .fini = free_pyruntime)
 {
 	uint64_t huge = 1ull << 40;
 	unsigned char *buf;
@@ -428,7 +434,8 @@ static void *read_sid_pyruntime(const char *minor, size_t *len, char *why, size_
 	char path[4096];
 
 	if (!root || !*root) {
-		snprintf(why, why_len, "no Debian unstable root (PYFLAME_SID_ROOT unset: scripts/sid-root.sh could not make one)");
+		snprintf(why, why_len,
+			 "no Debian unstable root (PYFLAME_SID_ROOT unset: scripts/sid-root.sh could not make one)");
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/usr/bin/python%s", root, minor);
@@ -508,7 +515,8 @@ Test(python_offsets, generated_debug_maps_are_well_formed)
 			cr_expect_geq(m->slot[s], 8, "%#x slot %d", m->version, s);
 			cr_expect_leq(m->slot[s] + 8u, m->table_size, "%#x slot %d", m->version, s);
 			if (s)
-				cr_expect_gt(m->slot[s], m->slot[s - 1], "%#x slot %d in the header's order", m->version, s);
+				cr_expect_gt(m->slot[s], m->slot[s - 1], "%#x slot %d in the header's order",
+					     m->version, s);
 		}
 		cr_expect_eq(m->unicode_data_ptr, 8, "%#x", m->version);
 		cr_expect_lt(m->gil_wait_begin, m->gil_wait_end, "%#x", m->version);
@@ -519,8 +527,10 @@ Test(python_offsets, generated_debug_maps_are_well_formed)
 	cr_expect_eq(debug_map(0x030d)->table_size, 584);
 	cr_expect_eq(debug_map(0x030e)->table_size, 760);
 	cr_expect_eq(debug_map(0x030f)->table_size, 888);
-	cr_expect_neq(debug_map(0x030d)->slot[PY_DEBUG_FRAME_EXECUTABLE], debug_map(0x030e)->slot[PY_DEBUG_FRAME_EXECUTABLE]);
-	cr_expect_neq(debug_map(0x030e)->slot[PY_DEBUG_FRAME_EXECUTABLE], debug_map(0x030f)->slot[PY_DEBUG_FRAME_EXECUTABLE]);
+	cr_expect_neq(debug_map(0x030d)->slot[PY_DEBUG_FRAME_EXECUTABLE],
+		      debug_map(0x030e)->slot[PY_DEBUG_FRAME_EXECUTABLE]);
+	cr_expect_neq(debug_map(0x030e)->slot[PY_DEBUG_FRAME_EXECUTABLE],
+		      debug_map(0x030f)->slot[PY_DEBUG_FRAME_EXECUTABLE]);
 }
 
 /* A table of @m's version with every size slot large and every offset slot small: valid, as far as fill checks. */
@@ -535,8 +545,8 @@ static void fabricate(unsigned char *buf, size_t len, const struct py_debug_map 
 	}
 	for (int s = 0; s < PY_DEBUG__COUNT; s++) {
 		static const int sizes[] = { PY_DEBUG_RUNTIME_SIZE, PY_DEBUG_INTERP_SIZE, PY_DEBUG_TSTATE_SIZE,
-					     PY_DEBUG_FRAME_SIZE, PY_DEBUG_CODE_SIZE, PY_DEBUG_OBJECT_SIZE,
-					     PY_DEBUG_TYPE_SIZE, PY_DEBUG_BYTES_SIZE, PY_DEBUG_UNICODE_SIZE };
+					     PY_DEBUG_FRAME_SIZE,   PY_DEBUG_CODE_SIZE,	  PY_DEBUG_OBJECT_SIZE,
+					     PY_DEBUG_TYPE_SIZE,    PY_DEBUG_BYTES_SIZE,  PY_DEBUG_UNICODE_SIZE };
 		uint64_t big = 4096;
 
 		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
@@ -570,7 +580,8 @@ Test(python_offsets, debug_offsets_of_an_unknown_version_name_it_and_what_is_sup
 
 	fabricate(buf, sizeof(buf), debug_map(0x030f), 0x031000f0, 0);
 	cr_expect_eq(py_offsets__from_debug(buf, sizeof(buf), &o, why, sizeof(why)), -ENOTSUP);
-	cr_expect_str_eq(why, "CPython 3.16: its _Py_DebugOffsets layout is not one we know (supported: 2.7, 3.6-3.15)");
+	cr_expect_str_eq(why,
+			 "CPython 3.16: its _Py_DebugOffsets layout is not one we know (supported: 2.7, 3.6-3.15)");
 	cr_expect_null(strchr(why, '\n'));
 }
 

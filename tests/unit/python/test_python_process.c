@@ -21,8 +21,8 @@ extern char **environ;
 /* ---- py_process__short_filename ---- */
 
 static struct py_process paths = {
-    .stdlib_dir = "/opt/py/lib/python3.12/",
-    .script_dir = "/home/u/app/",
+	.stdlib_dir = "/opt/py/lib/python3.12/",
+	.script_dir = "/home/u/app/",
 };
 
 Test(short_filename, site_packages_file_is_relative_to_site_packages)
@@ -67,14 +67,14 @@ Test(short_filename, script_dir_file_is_relative_to_the_script_dir)
 
 Test(short_filename, unmatched_file_is_returned_unchanged)
 {
-	static const char *const files[] = {"/srv/other/x.py",
-					    "<frozen importlib._bootstrap>",
-					    "<string>",
-					    "",
-					    "relative.py",
-					    "/opt/py/lib/python3.1/x.py",
-					    "/opt/py/lib/python3.12x/y.py",
-					    "/home/u/application/z.py"};
+	static const char *const files[] = { "/srv/other/x.py",
+					     "<frozen importlib._bootstrap>",
+					     "<string>",
+					     "",
+					     "relative.py",
+					     "/opt/py/lib/python3.1/x.py",
+					     "/opt/py/lib/python3.12x/y.py",
+					     "/home/u/application/z.py" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		cr_expect_eq(py_process__short_filename(&paths, files[i]), files[i], "%s was shortened", files[i]);
@@ -82,8 +82,8 @@ Test(short_filename, unmatched_file_is_returned_unchanged)
 
 Test(short_filename, file_equal_to_a_prefix_is_returned_unchanged)
 {
-	static const char *const files[] = {"/opt/py/lib/python3.12/", "/home/u/app/", "/x/site-packages/",
-					    "/x/dist-packages/"};
+	static const char *const files[] = { "/opt/py/lib/python3.12/", "/home/u/app/", "/x/site-packages/",
+					     "/x/dist-packages/" };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
 		cr_expect_eq(py_process__short_filename(&paths, files[i]), files[i], "%s was shortened", files[i]);
@@ -116,13 +116,13 @@ static unsigned version_of(const char *const *syms)
 
 Test(version_ladder, each_version_is_told_by_the_symbols_it_added)
 {
-	static const char *const v2_7[] = {"Py_Main", "Py_InitModule4_64", "PyInterpreterState_Head", NULL};
-	static const char *const v3_6[] = {"Py_Main", "PyOS_FSPath", "PyInterpreterState_Head", NULL};
-	static const char *const v3_7[] = {"Py_Main", "PyOS_FSPath", "_PyRuntime", NULL};
-	static const char *const v3_8[] = {"Py_Main", "PyOS_FSPath", "_PyRuntime", "Py_BytesMain", NULL};
-	static const char *const v3_9[] = {"PyOS_FSPath", "_PyRuntime", "Py_BytesMain", "PyFrame_GetCode", NULL};
+	static const char *const v2_7[] = { "Py_Main", "Py_InitModule4_64", "PyInterpreterState_Head", NULL };
+	static const char *const v3_6[] = { "Py_Main", "PyOS_FSPath", "PyInterpreterState_Head", NULL };
+	static const char *const v3_7[] = { "Py_Main", "PyOS_FSPath", "_PyRuntime", NULL };
+	static const char *const v3_8[] = { "Py_Main", "PyOS_FSPath", "_PyRuntime", "Py_BytesMain", NULL };
+	static const char *const v3_9[] = { "PyOS_FSPath", "_PyRuntime", "Py_BytesMain", "PyFrame_GetCode", NULL };
 	static const char *const v3_10[] = {
-	    "PyOS_FSPath", "_PyRuntime", "Py_BytesMain", "PyFrame_GetCode", "PyModule_AddObjectRef", NULL,
+		"PyOS_FSPath", "_PyRuntime", "Py_BytesMain", "PyFrame_GetCode", "PyModule_AddObjectRef", NULL,
 	};
 
 	cr_expect_eq(version_of(v2_7), 0x0207, "%#x", version_of(v2_7));
@@ -136,16 +136,16 @@ Test(version_ladder, each_version_is_told_by_the_symbols_it_added)
 Test(version_ladder, the_newest_symbol_wins_whatever_else_is_there)
 {
 	/* Only the 3.9 marker: the ladder does not need the older ones to be present. */
-	static const char *const only_3_9[] = {"PyFrame_GetCode", NULL};
+	static const char *const only_3_9[] = { "PyFrame_GetCode", NULL };
 
 	cr_expect_eq(version_of(only_3_9), 0x0309);
 }
 
 Test(version_ladder, an_interpreter_without_any_marker_is_0)
 {
-	static const char *const none[] = {NULL};
-	static const char *const v3_5[] = {"Py_Main", "PyModule_Create2", "PyInterpreterState_Head", NULL};
-	static const char *const v2_6_32bit[] = {"Py_Main", "Py_InitModule4", NULL};
+	static const char *const none[] = { NULL };
+	static const char *const v3_5[] = { "Py_Main", "PyModule_Create2", "PyInterpreterState_Head", NULL };
+	static const char *const v2_6_32bit[] = { "Py_Main", "Py_InitModule4", NULL };
 
 	cr_expect_eq(version_of(none), 0);
 	cr_expect_eq(version_of(v3_5), 0);
@@ -232,7 +232,7 @@ static void pyenv_install(const char *xy, char *dir, size_t size)
 /* Starts the interpreter exe, discovers it, and checks what discovery found against what is true of it. */
 static void expect_discovered(const char *exe, const char *xy, const char *stdlib_dir)
 {
-	char *argv[] = {(char *)exe, "-c", (char *)ready_then_wait, NULL};
+	char *argv[] = { (char *)exe, "-c", (char *)ready_then_wait, NULL };
 	struct py_process py;
 	char why[256] = "";
 	uint64_t head = 0;
@@ -323,7 +323,7 @@ Test(discover, finds_debian_static_stripped_cpython_3_11)
 
 Test(discover, non_python_process_is_enoent)
 {
-	char *argv[] = {"/bin/sh", "-c", "echo ready; exec cat >/dev/null", NULL};
+	char *argv[] = { "/bin/sh", "-c", "echo ready; exec cat >/dev/null", NULL };
 	struct py_process py;
 	char why[256] = "";
 
@@ -360,8 +360,8 @@ Test(version_ladder, real_pyenv_libpythons_before_3_11_are_told_apart)
 	static const struct {
 		const char *xy;
 		unsigned version;
-	} builds[] = {{"2.7", 0x0207}, {"3.6", 0x0306}, {"3.7", 0x0307},
-		      {"3.8", 0x0308}, {"3.9", 0x0309}, {"3.10", 0x030a}};
+	} builds[] = { { "2.7", 0x0207 }, { "3.6", 0x0306 }, { "3.7", 0x0307 },
+		       { "3.8", 0x0308 }, { "3.9", 0x0309 }, { "3.10", 0x030a } };
 	const char *root = getenv("PYENV_ROOT");
 	int checked = 0;
 

@@ -32,7 +32,8 @@ Test(collector, an_empty_queue_and_an_idle_pool_worker_are_idle)
 	uint32_t consumer = frame(FRAME_PYTHON, "consume (app.py:10)");
 	uint32_t futex = frame(FRAME_KERNEL, "futex_wait");
 
-	cr_expect(IDLE(consumer, frame(FRAME_PYTHON, "Queue.get (queue.py:171)"), frame(FRAME_PYTHON, "Condition.wait (threading.py:320)"), futex));
+	cr_expect(IDLE(consumer, frame(FRAME_PYTHON, "Queue.get (queue.py:171)"),
+		       frame(FRAME_PYTHON, "Condition.wait (threading.py:320)"), futex));
 	cr_expect(IDLE(consumer, frame(FRAME_PYTHON, "get (Queue.py:168)"), futex), "2.7's module is Queue");
 	cr_expect(IDLE(consumer, frame(FRAME_PYTHON, "get (multiprocessing/queues.py:103)"), futex));
 	cr_expect(IDLE(frame(FRAME_PYTHON, "_worker (concurrent/futures/thread.py:81)"), futex));
@@ -99,8 +100,9 @@ static void collect_teardown(struct collect_fixture *f)
 
 static struct pf_sample native_sample(uint32_t tgid, int32_t ustack, int32_t kstack)
 {
-	struct pf_sample s = { .kind = PF_REC_SAMPLE, .tgid = tgid, .tid = tgid, .ustack_id = ustack,
-			       .kstack_id = kstack };
+	struct pf_sample s = {
+		.kind = PF_REC_SAMPLE, .tgid = tgid, .tid = tgid, .ustack_id = ustack, .kstack_id = kstack
+	};
 
 	snprintf(s.comm, sizeof(s.comm), "test");
 	return s;
@@ -114,7 +116,8 @@ static void expect_only_stack(const char *want, uint64_t count)
 
 	cr_assert_eq(prof.nstacks, 1, "%zu stacks", prof.nstacks);
 	for (uint32_t i = 0; i < prof.stacks[0]->nframes; i++)
-		n += snprintf(got + n, sizeof(got) - n, "%s%s", i ? ";" : "", prof.frames[prof.stacks[0]->frames[i]].name);
+		n += snprintf(got + n, sizeof(got) - n, "%s%s", i ? ";" : "",
+			      prof.frames[prof.stacks[0]->frames[i]].name);
 	cr_expect_str_eq(got, want);
 	cr_expect_eq(prof.stacks[0]->count, count);
 }

@@ -1,4 +1,5 @@
-/* Tests for offcpu_intervals: start and end records of a thread paired into one interval, the rest closed at the end. */
+/* Tests for offcpu_intervals: start and end records of a thread paired into one interval, the rest closed at the end.
+ */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,12 @@ static void start(uint32_t tid, uint64_t t, uint64_t code)
 /* The end record the kernel sends when tid runs again at t, `weight` after the start it recorded. */
 static struct pf_sample end(uint32_t tid, uint64_t t, uint64_t weight)
 {
-	struct pf_sample e = { .kind = PF_REC_SAMPLE, .time_ns = t, .weight_ns = weight, .tid = tid, .tgid = tid, .flags = PF_SAMPLE_OFF_END };
+	struct pf_sample e = { .kind = PF_REC_SAMPLE,
+			       .time_ns = t,
+			       .weight_ns = weight,
+			       .tid = tid,
+			       .tgid = tid,
+			       .flags = PF_SAMPLE_OFF_END };
 
 	return e;
 }
