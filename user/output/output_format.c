@@ -15,11 +15,23 @@ static const struct {
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
 
+/* py-spy's names for the same formats (`py-spy record --format flamegraph|raw`). */
+static const struct {
+	const char *name;
+	enum output_format format;
+} aliases[] = {
+	{ "flamegraph", FORMAT_SVG },
+	{ "raw", FORMAT_FOLDED },
+};
+
 enum output_format output_format__parse(const char *name)
 {
 	for (size_t i = 0; i < NFORMATS; i++)
 		if (!strcmp(name, formats[i].name))
 			return formats[i].format;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcmp(name, aliases[i].name))
+			return aliases[i].format;
 	return FORMAT_AUTO;
 }
 
