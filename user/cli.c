@@ -595,6 +595,14 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	if (o->out.output || o->out.format == FORMAT_AUTO) {
 		int zst, by_name = output_format__from_path(o->out.output, &zst);
 
+		if (o->out.format == FORMAT_AUTO && by_name == FORMAT_AUTO) {
+			/* Folded text in x.pdf or x.html would mislead whoever opens it. */
+			fprintf(stderr,
+				"pyflame-bpf: cannot tell a format from the suffix of '%s': end it in .folded, .svg, "
+				".pb.gz, .pb, .pprof, .speedscope.json or .json (.zst to compress), or give --format\n",
+				o->out.output);
+			return -EINVAL;
+		}
 		if (o->out.format == FORMAT_AUTO)
 			o->out.format = by_name;
 		o->out.compress |= zst;

@@ -55,6 +55,35 @@ def test_format_flag_overrides_the_suffix_and_bad_formats_exit_2():
 
 
 @test
+def test_output_suffix_is_matched_ignoring_case_and_an_unknown_one_is_refused():
+    d = tempfile.mkdtemp(prefix="pyflame-suffix-")
+    try:
+        saved = os.path.join(d, "saved.folded")
+        with open(saved, "w") as f:
+            f.write("main;work 30\nmain;idle 10\n")
+        profile(["report", saved, "-o", os.path.join(d, "x.SVG")])
+        with open(os.path.join(d, "x.SVG"), "rb") as f:
+            check(f.read(5) == b"<?xml", "x.SVG is not an SVG")
+        profile(["report", saved, "-o", os.path.join(d, "profile.json")])
+        with open(os.path.join(d, "profile.json")) as f:
+            check("speedscope" in f.read(200), "profile.json is not speedscope")
+        for name in ("x.pprof", "x.pb"):
+            profile(["report", saved, "-o", os.path.join(d, name)])
+            with open(os.path.join(d, name), "rb") as f:
+                check(f.read(2) == b"\x1f\x8b", "%s is not gzipped pprof" % name)
+        for name in ("x.txt", "x.html"):
+            run = profile(["report", saved, "-o", os.path.join(d, name)], expect_rc=2)
+            lines = run.err.strip().splitlines()
+            check(len(lines) == 1 and "--format" in lines[0], "%s: stderr %r" % (name, run.err))
+            check(not os.path.exists(os.path.join(d, name)), "%s was written" % name)
+        profile(["report", saved, "-o", os.path.join(d, "x.txt"), "--format", "folded"])
+        with open(os.path.join(d, "x.txt")) as f:
+            check(sum(c for _, c in parse_folded(f.read())) == 40, "--format folded into x.txt")
+    finally:
+        shutil.rmtree(d)
+
+
+@test
 def test_report_round_trips_folded_and_reads_zstd_without_privileges():
     d = tempfile.mkdtemp(prefix="pyflame-report-")
     try:

@@ -501,3 +501,33 @@ Test(cli, format_takes_py_spy_names)
 	cr_expect_eq(opts.out.format, FORMAT_FOLDED);
 	cr_expect_eq(PARSE(&opts, "-p", self, "--format", "speedscopes"), -EINVAL);
 }
+
+Test(cli, unknown_output_suffix_is_einval_in_one_line, .init = cr_redirect_stderr)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "-o", "profile.txt"), -EINVAL);
+	fflush(stderr);
+	cr_expect_stderr_eq_str("pyflame-bpf: cannot tell a format from the suffix of 'profile.txt': end it in "
+				".folded, .svg, .pb.gz, .pb, .pprof, .speedscope.json or .json (.zst to compress), or "
+				"give --format\n");
+}
+
+Test(cli, unknown_output_suffix_is_accepted_with_a_format)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "profile.txt", "--format", "folded"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_FOLDED);
+	cr_assert_eq(PARSE(&opts, "report", "in.folded", "-o", "x.html", "--format", "svg"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_SVG);
+}
+
+Test(cli, output_suffix_picks_the_format_ignoring_case)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "x.SVG"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_SVG);
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "profile.json"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_SPEEDSCOPE);
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "x.pb"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_PPROF);
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "x.pprof.ZST"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_PPROF);
+	cr_expect(opts.out.compress);
+}
