@@ -40,6 +40,7 @@ enum {
 	OPT_COMM,
 	OPT_MAX_PROCESSES,
 	OPT_IDLE,
+	OPT_NATIVE_ADDRESSES,
 };
 
 struct option_doc {
@@ -118,6 +119,9 @@ static const struct option_doc options[] = {
 	{ { "function", no_argument, NULL, OPT_FUNCTION },
 	  NULL,
 	  "aggregate Python frames by function (first line) instead of current line" },
+	{ { "native-addresses", no_argument, NULL, OPT_NATIVE_ADDRESSES },
+	  NULL,
+	  "native frames without a symbol by address ([lib.so+0x29c298]), not one [lib.so] frame per module" },
 	{ { "code-tags", no_argument, NULL, OPT_CODE_TAGS },
 	  NULL,
 	  "tag Python frames from the start (default: once a process re-uses a code object's address)" },
@@ -475,6 +479,7 @@ static int parse_output_option(struct pf_options *o, int c, const char *arg)
 	case OPT_NO_KERNEL: o->out.no_kernel = 1; return 0;
 	case OPT_FULL_FILENAMES: o->out.full_filenames = 1; return 0;
 	case OPT_FUNCTION: o->out.function = 1; return 0;
+	case OPT_NATIVE_ADDRESSES: o->out.native_addresses = 1; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case 'v': o->verbose = 1; return 0;
 	}

@@ -56,6 +56,7 @@ struct pf_output_options {
 	int no_kernel;
 	int full_filenames;
 	int function;
+	int native_addresses; /* unsymbolised native frames per address, not per module */
 };
 
 struct pf_options {

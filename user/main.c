@@ -130,7 +130,7 @@ static int record(const struct pf_options *o, struct output *out)
 	}
 	err = write_recording(o, &s, out);
 	if (!o->quiet)
-		run_summary__print(&s);
+		run_summary__print(&s, !err);
 	session__free(&s);
 	return err ? 1 : 0;
 }
