@@ -41,6 +41,7 @@ enum {
 	OPT_MAX_PROCESSES,
 	OPT_IDLE,
 	OPT_NATIVE_ADDRESSES,
+	OPT_UNIT,
 };
 
 struct option_doc {
@@ -102,6 +103,9 @@ static const struct option_doc options[] = {
 	{ { "format", required_argument, NULL, OPT_FORMAT },
 	  "FORMAT",
 	  "folded (or raw), svg (or flamegraph), pprof or speedscope (default: from -o's suffix)" },
+	{ { "unit", required_argument, NULL, OPT_UNIT },
+	  "UNIT",
+	  "report/diff: the saved counts are samples or us (default: the file's header line, else samples)" },
 	{ { "title", required_argument, NULL, OPT_TITLE }, "TEXT", "title of the picture (svg)" },
 	{ { "inverted", no_argument, NULL, OPT_INVERTED }, NULL, "icicle graph: roots at the top (svg)" },
 	{ { "compress", no_argument, NULL, OPT_COMPRESS },
@@ -467,6 +471,14 @@ static int parse_output_option(struct pf_options *o, int c, const char *arg)
 			return bad("format (folded, svg, pprof, speedscope)", arg);
 		return 0;
 	case OPT_COMPRESS: o->out.compress = 1; return 0;
+	case OPT_UNIT:
+		if (!strcmp(arg, "samples"))
+			o->out.unit = UNIT_SAMPLES;
+		else if (!strcmp(arg, "us"))
+			o->out.unit = UNIT_US;
+		else
+			return bad("unit (samples, us)", arg);
+		return 0;
 	case OPT_TITLE: o->out.title = arg; return 0;
 	case OPT_INVERTED: o->out.inverted = 1; return 0;
 	case OPT_INTERVAL:
@@ -568,6 +580,8 @@ static int check_combinations(const struct pf_options *o, const struct given *gi
 		why = "--no-idle applies to off-CPU time: add --mode off or --mode wall";
 	else if (o->sampling.mode == MODE_CPU && given->min_block)
 		why = "--min-block applies to off-CPU time: add --mode off or --mode wall";
+	else if (!o->report && o->out.unit)
+		why = "--unit says what a saved profile's counts are: only with report or diff (see --help)";
 	else if (o->report && (o->scope.npids || o->scope.command || o->scope.all || o->scope.cgroup))
 		why = "report and diff read saved profiles: no -p, --all, --cgroup or command (see --help)";
 	else if (o->report)
