@@ -580,6 +580,10 @@ static int check_combinations(const struct pf_options *o, const struct given *gi
 		why = "--no-idle applies to off-CPU time: add --mode off or --mode wall";
 	else if (o->sampling.mode == MODE_CPU && given->min_block)
 		why = "--min-block applies to off-CPU time: add --mode off or --mode wall";
+	else if (o->diff_base && (o->out.format == FORMAT_PPROF || o->out.format == FORMAT_SPEEDSCOPE))
+		/* Their writers draw one profile: AFTER alone would pass for the diff, BEFORE silently dropped. */
+		why = "diff writes svg or folded (STACK BEFORE AFTER); for pprof or speedscope, report each profile "
+		      "(go tool pprof -diff_base BEFORE.pb.gz AFTER.pb.gz compares two)";
 	else if (!o->report && o->out.unit)
 		why = "--unit says what a saved profile's counts are: only with report or diff (see --help)";
 	else if (o->report && (o->scope.npids || o->scope.command || o->scope.all || o->scope.cgroup))

@@ -130,6 +130,23 @@ def test_saved_profiles_carry_their_unit_into_every_writer():
 
 
 @test
+def test_diff_to_pprof_or_speedscope_is_refused_rather_than_dropping_before():
+    d = tempfile.mkdtemp(prefix="pyflame-diff-fmt-")
+    try:
+        before, after = os.path.join(d, "before.folded"), os.path.join(d, "after.folded")
+        for path in (before, after):
+            with open(path, "w") as f:
+                f.write("main;a 10\n")
+        for name in ("d.pb.gz", "d.speedscope.json", "d.json"):
+            run = profile(["diff", before, after, "-o", os.path.join(d, name)], expect_rc=2)
+            check(len(run.err.strip().splitlines()) == 1 and "diff writes svg or folded" in run.err,
+                  "%s: stderr %r" % (name, run.err))
+            check(not os.path.exists(os.path.join(d, name)), "%s was written" % name)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
 def test_report_round_trips_folded_and_reads_zstd_without_privileges():
     d = tempfile.mkdtemp(prefix="pyflame-report-")
     try:

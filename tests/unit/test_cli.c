@@ -531,3 +531,24 @@ Test(cli, output_suffix_picks_the_format_ignoring_case)
 	cr_expect_eq(opts.out.format, FORMAT_PPROF);
 	cr_expect(opts.out.compress);
 }
+
+Test(cli, diff_to_pprof_or_speedscope_is_refused_in_one_line, .init = cr_redirect_stderr)
+{
+	cr_expect_eq(PARSE(&opts, "diff", "a.folded", "b.folded", "-o", "d.pb.gz"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "diff", "a.folded", "b.folded", "--format", "speedscope"), -EINVAL);
+	fflush(stderr);
+	cr_expect_stderr_eq_str(
+	    "pyflame-bpf: diff writes svg or folded (STACK BEFORE AFTER); for pprof or speedscope, "
+	    "report each profile (go tool pprof -diff_base BEFORE.pb.gz AFTER.pb.gz compares two)\n"
+	    "pyflame-bpf: diff writes svg or folded (STACK BEFORE AFTER); for pprof or speedscope, "
+	    "report each profile (go tool pprof -diff_base BEFORE.pb.gz AFTER.pb.gz compares two)\n");
+}
+
+Test(cli, diff_to_svg_or_folded_is_accepted)
+{
+	cr_assert_eq(PARSE(&opts, "diff", "a.folded", "b.folded", "-o", "d.svg"), 0);
+	cr_expect_str_eq(opts.diff_base, "a.folded");
+	cr_expect_str_eq(opts.report, "b.folded");
+	cr_assert_eq(PARSE(&opts, "diff", "a.folded", "b.folded", "--format", "raw"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_FOLDED);
+}
