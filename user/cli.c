@@ -39,6 +39,9 @@ enum {
 	OPT_CGROUP,
 	OPT_COMM,
 	OPT_MAX_PROCESSES,
+	OPT_IDLE,
+	OPT_NATIVE_ADDRESSES,
+	OPT_UNIT,
 };
 
 struct option_doc {
@@ -52,6 +55,7 @@ static const struct option_doc options[] = {
 	{ { "children", no_argument, NULL, OPT_CHILDREN },
 	  NULL,
 	  "also every descendant of the targets, those forked or exec'd during the run too" },
+	{ { "subprocesses", no_argument, NULL, 's' }, NULL, "the same as --children (py-spy's name)" },
 	{ { "all", no_argument, NULL, OPT_ALL }, NULL, "every process on the host (instead of -p)" },
 	{ { "cgroup", required_argument, NULL, OPT_CGROUP },
 	  "PATH",
@@ -68,6 +72,7 @@ static const struct option_doc options[] = {
 	{ { "frequency", required_argument, NULL, 'F' },
 	  "HZ",
 	  "samples per second per CPU (default " PF_STR(PF_DEFAULT_FREQUENCY) ")" },
+	{ { "rate", required_argument, NULL, 'r' }, "HZ", "the same as -F (py-spy's name)" },
 	{ { "output", required_argument, NULL, 'o' }, "FILE", "write the profile here (default: stdout)" },
 	{ { "mode", required_argument, NULL, OPT_MODE },
 	  "MODE",
@@ -78,6 +83,9 @@ static const struct option_doc options[] = {
 	{ { "no-idle", no_argument, NULL, OPT_NO_IDLE },
 	  NULL,
 	  "off/wall: drop waits for work (event loop, empty queue, idle pool worker)" },
+	{ { "idle", no_argument, NULL, OPT_IDLE },
+	  NULL,
+	  "the same as --mode wall, idle waits kept (py-spy's name); not with --no-idle" },
 	{ { "gil", no_argument, NULL, OPT_GIL },
 	  NULL,
 	  "only samples of threads holding the GIL, plus [GIL wait] time in off/wall (CPython 3.7+)" },
@@ -94,7 +102,10 @@ static const struct option_doc options[] = {
 	      PF_DEFAULT_MAX_DEPTH) "); deeper stacks are cut at the root" },
 	{ { "format", required_argument, NULL, OPT_FORMAT },
 	  "FORMAT",
-	  "folded, svg, pprof or speedscope (default: from -o's suffix: .svg, .pb.gz, .speedscope.json, else folded)" },
+	  "folded (or raw), svg (or flamegraph), pprof or speedscope (default: from -o's suffix)" },
+	{ { "unit", required_argument, NULL, OPT_UNIT },
+	  "UNIT",
+	  "report/diff: the saved counts are samples or us (default: the file's header line, else samples)" },
 	{ { "title", required_argument, NULL, OPT_TITLE }, "TEXT", "title of the picture (svg)" },
 	{ { "inverted", no_argument, NULL, OPT_INVERTED }, NULL, "icicle graph: roots at the top (svg)" },
 	{ { "compress", no_argument, NULL, OPT_COMPRESS },
@@ -112,6 +123,9 @@ static const struct option_doc options[] = {
 	{ { "function", no_argument, NULL, OPT_FUNCTION },
 	  NULL,
 	  "aggregate Python frames by function (first line) instead of current line" },
+	{ { "native-addresses", no_argument, NULL, OPT_NATIVE_ADDRESSES },
+	  NULL,
+	  "native frames without a symbol by address ([lib.so+0x29c298]), not one [lib.so] frame per module" },
 	{ { "code-tags", no_argument, NULL, OPT_CODE_TAGS },
 	  NULL,
 	  "tag Python frames from the start (default: once a process re-uses a code object's address)" },
@@ -125,7 +139,7 @@ static const struct option_doc options[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: pyflame-bpf [OPTIONS] -p PID[,PID...] [--children]\n"
+	fprintf(f, "Usage: pyflame-bpf [record] [OPTIONS] -p PID[,PID...] [--children]\n"
 		   "       pyflame-bpf [OPTIONS] [--children] -- COMMAND [ARGS...]\n"
 		   "       pyflame-bpf [OPTIONS] --all [--comm GLOB]\n"
 		   "       pyflame-bpf [OPTIONS] --cgroup PATH [--comm GLOB]\n"
@@ -136,7 +150,8 @@ static void usage(FILE *f)
 		   "                                                       `STACK BEFORE AFTER` lines (BEFORE scaled "
 		   "to AFTER's total)\n"
 		   "Samples the CPU stacks (Python, native, kernel) of running processes with BPF and writes folded "
-		   "stacks.\n\n");
+		   "stacks.\n"
+		   "`record` may be written first, as with py-spy; py-spy's top and dump are not here.\n\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct option_doc *d = &options[i];
 		char flag[64];
@@ -292,6 +307,13 @@ static int check_pids_exist(const struct pf_options *o)
 
 #define NOT_MINE 1 /* an option group's parser: not one of its options */
 
+/* Options whose meaning depends on others, noted while parsing and judged once all are read. */
+struct given {
+	int min_block; /* --min-block */
+	int mode;      /* --mode */
+	int idle;      /* --idle */
+};
+
 static void set_defaults(struct pf_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -302,12 +324,24 @@ static void set_defaults(struct pf_options *o)
 	o->sampling.max_processes = PF_DEFAULT_MAX_PROCESSES;
 }
 
-/* `diff BEFORE AFTER [OPTIONS]` and `report FILE [OPTIONS]`: the files first, then the same options table. */
+/* `diff BEFORE AFTER [OPTIONS]` and `report FILE [OPTIONS]`: the files first, then the same options table.
+ * `record [OPTIONS]` is today's default (py-spy users type it); py-spy's other subcommands are refused by name. */
 static int parse_subcommand(struct pf_options *o, int *argc, char ***argv)
 {
 	char **a = *argv;
 
-	if (*argc > 1 && !strcmp(a[1], "diff")) {
+	if (*argc > 1 && (!strcmp(a[1], "top") || !strcmp(a[1], "dump"))) {
+		fprintf(
+		    stderr,
+		    "pyflame-bpf: there is no '%s' subcommand (py-spy has one); pyflame-bpf has record (the default), "
+		    "report and diff (see --help)\n",
+		    a[1]);
+		return -EINVAL;
+	}
+	if (*argc > 1 && !strcmp(a[1], "record")) {
+		(*argc)--;
+		(*argv)++;
+	} else if (*argc > 1 && !strcmp(a[1], "diff")) {
 		if (*argc < 4 || (a[2][0] == '-' && strcmp(a[2], "-")) || a[3][0] == '-') {
 			fprintf(stderr,
 				"pyflame-bpf: diff needs two folded profiles: diff BEFORE AFTER (see --help)\n");
@@ -336,6 +370,7 @@ static int parse_scope_option(struct pf_options *o, int c, const char *arg)
 
 	switch (c) {
 	case 'p': return add_pids(o, arg);
+	case 's':
 	case OPT_CHILDREN: o->scope.children = 1; return 0;
 	case OPT_ALL: o->scope.all = 1; return 0;
 	case OPT_CGROUP:
@@ -357,7 +392,7 @@ static int parse_scope_option(struct pf_options *o, int c, const char *arg)
 }
 
 /* How and how long: -d, -F, --mode, --min-block, --no-idle, --gil, and the kernel side's limits. */
-static int parse_sampling_option(struct pf_options *o, int c, const char *arg, int *min_block_given)
+static int parse_sampling_option(struct pf_options *o, int c, const char *arg, struct given *given)
 {
 	unsigned long v;
 	char *end;
@@ -369,6 +404,7 @@ static int parse_sampling_option(struct pf_options *o, int c, const char *arg, i
 		    o->sampling.duration > 1e7)
 			return bad("duration", arg);
 		return 0;
+	case 'r':
 	case 'F':
 		if (parse_ulong(arg, 1, 100000, &v))
 			return bad("frequency (1-100000 Hz)", arg);
@@ -383,11 +419,13 @@ static int parse_sampling_option(struct pf_options *o, int c, const char *arg, i
 			o->sampling.mode = MODE_WALL;
 		else
 			return bad("mode (cpu, off, wall)", arg);
+		given->mode = 1;
 		return 0;
+	case OPT_IDLE: given->idle = 1; return 0;
 	case OPT_MIN_BLOCK:
 		if (parse_duration_ns(arg, &o->sampling.min_block_ns))
 			return bad("minimum block (e.g. 500us, 2ms)", arg);
-		*min_block_given = 1;
+		given->min_block = 1;
 		return 0;
 	case OPT_NO_IDLE: o->sampling.no_idle = 1; return 0;
 	case OPT_GIL: o->sampling.gil = 1; return 0;
@@ -433,6 +471,14 @@ static int parse_output_option(struct pf_options *o, int c, const char *arg)
 			return bad("format (folded, svg, pprof, speedscope)", arg);
 		return 0;
 	case OPT_COMPRESS: o->out.compress = 1; return 0;
+	case OPT_UNIT:
+		if (!strcmp(arg, "samples"))
+			o->out.unit = UNIT_SAMPLES;
+		else if (!strcmp(arg, "us"))
+			o->out.unit = UNIT_US;
+		else
+			return bad("unit (samples, us)", arg);
+		return 0;
 	case OPT_TITLE: o->out.title = arg; return 0;
 	case OPT_INVERTED: o->out.inverted = 1; return 0;
 	case OPT_INTERVAL:
@@ -445,6 +491,7 @@ static int parse_output_option(struct pf_options *o, int c, const char *arg)
 	case OPT_NO_KERNEL: o->out.no_kernel = 1; return 0;
 	case OPT_FULL_FILENAMES: o->out.full_filenames = 1; return 0;
 	case OPT_FUNCTION: o->out.function = 1; return 0;
+	case OPT_NATIVE_ADDRESSES: o->out.native_addresses = 1; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case 'v': o->verbose = 1; return 0;
 	}
@@ -452,7 +499,7 @@ static int parse_output_option(struct pf_options *o, int c, const char *arg)
 }
 
 /* Every option up to the command; 1 when --help or --version answered already, else 0 or -EINVAL (said). */
-static int parse_options(struct pf_options *o, int argc, char **argv, int *min_block_given)
+static int parse_options(struct pf_options *o, int argc, char **argv, struct given *given)
 {
 	struct option longopts[NOPTS + 1];
 	int c, err, word;
@@ -463,7 +510,7 @@ static int parse_options(struct pf_options *o, int argc, char **argv, int *min_b
 	opterr = 0;
 	optind = 0; /* glibc: 0 also resets the scan inside a group of short options */
 	/* '+': stop at the first non-option, so `-- CMD -x` leaves -x to CMD. */
-	while ((word = optind, c = getopt_long(argc, argv, "+:p:d:F:o:qvhV", longopts, NULL)) != -1) {
+	while ((word = optind, c = getopt_long(argc, argv, "+:p:d:F:r:so:qvhV", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return 1;
@@ -478,7 +525,7 @@ static int parse_options(struct pf_options *o, int argc, char **argv, int *min_b
 		}
 		err = parse_scope_option(o, c, optarg);
 		if (err == NOT_MINE)
-			err = parse_sampling_option(o, c, optarg, min_block_given);
+			err = parse_sampling_option(o, c, optarg, given);
 		if (err == NOT_MINE)
 			err = parse_output_option(o, c, optarg);
 		if (err == NOT_MINE) {
@@ -502,8 +549,27 @@ static int parse_options(struct pf_options *o, int argc, char **argv, int *min_b
 	return 0;
 }
 
+/* --idle is py-spy's: on-CPU and idle time together, which is --mode wall without --no-idle. 0 or -EINVAL (said). */
+static int apply_idle(struct pf_options *o, const struct given *given)
+{
+	const char *why = NULL;
+
+	if (!given->idle)
+		return 0;
+	if (o->sampling.no_idle)
+		why = "--idle keeps the idle waits that --no-idle drops: give one of them";
+	else if (given->mode && o->sampling.mode != MODE_WALL)
+		why = "--idle is --mode wall: no other --mode with it";
+	if (why) {
+		fprintf(stderr, "pyflame-bpf: %s\n", why);
+		return -EINVAL;
+	}
+	o->sampling.mode = MODE_WALL;
+	return 0;
+}
+
 /* Options that only make sense together, or not at all together. 0 or -EINVAL (said). */
-static int check_combinations(const struct pf_options *o, int min_block_given)
+static int check_combinations(const struct pf_options *o, const struct given *given)
 {
 	const char *why = NULL;
 
@@ -512,8 +578,14 @@ static int check_combinations(const struct pf_options *o, int min_block_given)
 		      "'prof/%Y%m%dT%H%M%S.folded'";
 	else if (o->sampling.mode == MODE_CPU && o->sampling.no_idle)
 		why = "--no-idle applies to off-CPU time: add --mode off or --mode wall";
-	else if (o->sampling.mode == MODE_CPU && min_block_given)
+	else if (o->sampling.mode == MODE_CPU && given->min_block)
 		why = "--min-block applies to off-CPU time: add --mode off or --mode wall";
+	else if (o->diff_base && (o->out.format == FORMAT_PPROF || o->out.format == FORMAT_SPEEDSCOPE))
+		/* Their writers draw one profile: AFTER alone would pass for the diff, BEFORE silently dropped. */
+		why = "diff writes svg or folded (STACK BEFORE AFTER); for pprof or speedscope, report each profile "
+		      "(go tool pprof -diff_base BEFORE.pb.gz AFTER.pb.gz compares two)";
+	else if (!o->report && o->out.unit)
+		why = "--unit says what a saved profile's counts are: only with report or diff (see --help)";
 	else if (o->report && (o->scope.npids || o->scope.command || o->scope.all || o->scope.cgroup))
 		why = "report and diff read saved profiles: no -p, --all, --cgroup or command (see --help)";
 	else if (o->report)
@@ -535,21 +607,30 @@ static int check_combinations(const struct pf_options *o, int min_block_given)
 
 int cli__parse(struct pf_options *o, int argc, char **argv)
 {
-	int err, min_block_given = 0;
+	struct given given = { 0 };
+	int err;
 
 	set_defaults(o);
 	err = parse_subcommand(o, &argc, &argv);
-	err = err ?: parse_options(o, argc, argv, &min_block_given);
+	err = err ?: parse_options(o, argc, argv, &given);
 	if (err)
 		return err;
 	if (o->out.output || o->out.format == FORMAT_AUTO) {
 		int zst, by_name = output_format__from_path(o->out.output, &zst);
 
+		if (o->out.format == FORMAT_AUTO && by_name == FORMAT_AUTO) {
+			/* Folded text in x.pdf or x.html would mislead whoever opens it. */
+			fprintf(stderr,
+				"pyflame-bpf: cannot tell a format from the suffix of '%s': end it in .folded, .svg, "
+				".pb.gz, .pb, .pprof, .speedscope.json or .json (.zst to compress), or give --format\n",
+				o->out.output);
+			return -EINVAL;
+		}
 		if (o->out.format == FORMAT_AUTO)
 			o->out.format = by_name;
 		o->out.compress |= zst;
 	}
-	err = check_combinations(o, min_block_given);
+	err = apply_idle(o, &given) ?: check_combinations(o, &given);
 	if (err || o->report)
 		return err;
 	return check_pids_exist(o);

@@ -56,6 +56,15 @@ struct pf_output_options {
 	int no_kernel;
 	int full_filenames;
 	int function;
+	int native_addresses; /* unsymbolised native frames per address, not per module */
+	int unit;	      /* report/diff --unit: enum report_unit */
+};
+
+/* What a saved profile's counts are, when --unit says so over its header. */
+enum report_unit {
+	UNIT_FROM_FILE = 0,
+	UNIT_SAMPLES,
+	UNIT_US,
 };
 
 struct pf_options {

@@ -34,6 +34,15 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* --unit over what the file's header said: microseconds keep an off-CPU file's measure, else are wall-clock. */
+static void apply_unit(struct profile *p, int unit)
+{
+	if (unit == UNIT_SAMPLES)
+		p->measure = MEASURE_CPU;
+	else if (unit == UNIT_US && p->measure == MEASURE_CPU)
+		p->measure = MEASURE_WALL;
+}
+
 /* `report FILE` (a saved profile into another file or format) and `diff BEFORE AFTER`; need no privileges. */
 static int report(const struct pf_options *o, struct output *out)
 {
@@ -47,6 +56,16 @@ static int report(const struct pf_options *o, struct output *out)
 	err = folded__read(&p, o->report);
 	if (!err && o->diff_base)
 		err = folded__read(&before, o->diff_base);
+	apply_unit(&p, o->out.unit);
+	apply_unit(&before, o->out.unit);
+	if (!err && o->diff_base && (before.measure == MEASURE_CPU) != (p.measure == MEASURE_CPU)) {
+		/* Samples against microseconds would compare numbers of different things. */
+		fprintf(stderr,
+			"pyflame-bpf: diff: %s counts %s, %s %s: compare profiles of one unit (or give --unit)\n",
+			o->diff_base, before.measure == MEASURE_CPU ? "samples" : "microseconds", o->report,
+			p.measure == MEASURE_CPU ? "samples" : "microseconds");
+		err = -EINVAL;
+	}
 	if (err)
 		output__abort(out);
 	else
@@ -130,7 +149,7 @@ static int record(const struct pf_options *o, struct output *out)
 	}
 	err = write_recording(o, &s, out);
 	if (!o->quiet)
-		run_summary__print(&s);
+		run_summary__print(&s, !err);
 	session__free(&s);
 	return err ? 1 : 0;
 }

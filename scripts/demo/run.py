@@ -37,6 +37,8 @@ def summarise(path, unit, top=8):
     samples = 0
     with open(path) as f:
         for line in f:
+            if line.startswith("# pyflame-bpf "):
+                continue  # the header line: the unit
             stack, count = line.rstrip("\n").rsplit(" ", 1)
             count = int(count)
             samples += count

@@ -209,10 +209,22 @@ class Recording:
             self.proc.wait()
 
 
+FOLDED_HEADER = re.compile(r"^# pyflame-bpf measure=(cpu|wall|off-cpu) unit=(samples|us)$")
+
+
+def folded_unit(text):
+    """The unit our header line gives a folded profile (samples or us), or None without one."""
+    m = FOLDED_HEADER.match(text.split("\n", 1)[0])
+    return m and m.group(2)
+
+
 def parse_folded(text):
-    """[(frames, count)] from folded text; raises Failure on a malformed line."""
+    """[(frames, count)] from folded text (after its header line, if any); raises Failure on a malformed line."""
     stacks = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    if lines and FOLDED_HEADER.match(lines[0]):
+        lines = lines[1:]
+    for line in lines:
         m = re.match(r"^(.*) (\d+)$", line)
         if not m or not m.group(1):
             raise Failure("malformed folded line: %r" % line)

@@ -367,13 +367,13 @@ def test_churn_of_50_processes_a_second_bounded_memory_every_sample_accounted():
         except OSError:
             break
     run = rec.finish()
-    m = re.search(r"processes: (\d+) followed \((\d+) forked, (\d+) exec'd", run.err)
+    m = re.search(r"processes: (\d+) followed", run.err)
     check(m, "no process summary: %r" % run.err[-1000:])
     followed = int(m.group(1))
     check(followed >= 8 * seconds, "only %d processes followed in %d s" % (followed, seconds))
     # Every sample the kernel streamed is in the profile: the summary's count is the profile's, losses are stated.
     total = sum(c for _, c in run.stacks)
-    m = re.search(r"(\d+) samples in [\d.]+ s at \d+ Hz \(every target exited\), \d+ stacks written, (\d+) lost", run.err)
+    m = re.search(r"(\d+) samples in [\d.]+ s at \d+ Hz \(every target exited\), (\d+) lost", run.err)
     check(m and int(m.group(1)) == total, "samples counted %s, in the profile %d: %r" %
           (m and m.group(1), total, run.err[-600:]))
     check(not re.search(r"\b[1-9]\d* malformed", run.err), "malformed records: %r" % run.err[-600:])

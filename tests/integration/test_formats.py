@@ -1,5 +1,6 @@
 """Output formats and compression: chosen by suffix or --format, zstd by .zst or --compress, checked by zstd itself."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -55,6 +56,97 @@ def test_format_flag_overrides_the_suffix_and_bad_formats_exit_2():
 
 
 @test
+def test_output_suffix_is_matched_ignoring_case_and_an_unknown_one_is_refused():
+    d = tempfile.mkdtemp(prefix="pyflame-suffix-")
+    try:
+        saved = os.path.join(d, "saved.folded")
+        with open(saved, "w") as f:
+            f.write("main;work 30\nmain;idle 10\n")
+        profile(["report", saved, "-o", os.path.join(d, "x.SVG")])
+        with open(os.path.join(d, "x.SVG"), "rb") as f:
+            check(f.read(5) == b"<?xml", "x.SVG is not an SVG")
+        profile(["report", saved, "-o", os.path.join(d, "profile.json")])
+        with open(os.path.join(d, "profile.json")) as f:
+            check("speedscope" in f.read(200), "profile.json is not speedscope")
+        for name in ("x.pprof", "x.pb"):
+            profile(["report", saved, "-o", os.path.join(d, name)])
+            with open(os.path.join(d, name), "rb") as f:
+                check(f.read(2) == b"\x1f\x8b", "%s is not gzipped pprof" % name)
+        for name in ("x.txt", "x.html"):
+            run = profile(["report", saved, "-o", os.path.join(d, name)], expect_rc=2)
+            lines = run.err.strip().splitlines()
+            check(len(lines) == 1 and "--format" in lines[0], "%s: stderr %r" % (name, run.err))
+            check(not os.path.exists(os.path.join(d, name)), "%s was written" % name)
+        profile(["report", saved, "-o", os.path.join(d, "x.txt"), "--format", "folded"])
+        with open(os.path.join(d, "x.txt")) as f:
+            check(sum(c for _, c in parse_folded(f.read())) == 40, "--format folded into x.txt")
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def test_saved_profiles_carry_their_unit_into_every_writer():
+    import gzip
+    import json
+    d = tempfile.mkdtemp(prefix="pyflame-unit-")
+    try:
+        wall = os.path.join(d, "wall.folded")
+        with open(wall, "w") as f:
+            f.write("# pyflame-bpf measure=wall unit=us\nmain;recv 2500000\nmain;work 500000\n")
+        back = profile(["report", wall]).out
+        check(back.splitlines()[0] == "# pyflame-bpf measure=wall unit=us", "report dropped the unit: %r" % back[:200])
+        svg = os.path.join(d, "wall.svg")
+        profile(["report", wall, "-o", svg])
+        with open(svg) as f:
+            text = f.read()
+        check("<title>recv (2.50 s, " in text and "samples" not in re.sub(r"<script.*?</script>", "", text, flags=re.S),
+              "wall SVG tooltips: %r" % re.findall(r"<title>[^<]*</title>", text)[:4])
+        ss = os.path.join(d, "wall.speedscope.json")
+        profile(["report", wall, "-o", ss])
+        with open(ss) as f:
+            units = set(p["unit"] for p in json.load(f)["profiles"])
+        check(units == {"seconds"}, "speedscope units of a wall profile: %r" % units)
+        pb = os.path.join(d, "wall.pb.gz")
+        profile(["report", wall, "-o", pb])
+        with gzip.open(pb) as f:
+            data = f.read()
+        check(b"microseconds" in data and b"\x05count" not in data, "pprof sample types are not microseconds")
+        # --unit overrides the header.
+        profile(["report", wall, "--unit", "samples", "-o", svg])
+        with open(svg) as f:
+            check("<title>recv (2500000 samples, " in f.read(), "--unit samples did not apply")
+        plain = os.path.join(d, "plain.folded")
+        with open(plain, "w") as f:
+            f.write("main;recv 2500000\n")
+        profile(["report", plain, "--unit", "us", "-o", svg])
+        with open(svg) as f:
+            check("<title>recv (2.50 s, " in f.read(), "--unit us did not apply")
+        run = profile(["diff", plain, wall], expect_rc=1)
+        check(len(run.err.strip().splitlines()) == 1 and "unit" in run.err, "diff of two units: %r" % run.err)
+        run = profile(["-p", "1", "--unit", "us"], expect_rc=2)
+        check("--unit" in run.err, "--unit while recording: %r" % run.err)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def test_diff_to_pprof_or_speedscope_is_refused_rather_than_dropping_before():
+    d = tempfile.mkdtemp(prefix="pyflame-diff-fmt-")
+    try:
+        before, after = os.path.join(d, "before.folded"), os.path.join(d, "after.folded")
+        for path in (before, after):
+            with open(path, "w") as f:
+                f.write("main;a 10\n")
+        for name in ("d.pb.gz", "d.speedscope.json", "d.json"):
+            run = profile(["diff", before, after, "-o", os.path.join(d, name)], expect_rc=2)
+            check(len(run.err.strip().splitlines()) == 1 and "diff writes svg or folded" in run.err,
+                  "%s: stderr %r" % (name, run.err))
+            check(not os.path.exists(os.path.join(d, name)), "%s was written" % name)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
 def test_report_round_trips_folded_and_reads_zstd_without_privileges():
     d = tempfile.mkdtemp(prefix="pyflame-report-")
     try:
@@ -101,6 +193,8 @@ def test_diff_colours_what_changed_and_nothing_for_the_same_profile():
         with open(after, "w") as f:
             f.write("main;a;b 60\nmain;a;c 10\nmain;d 30\nmain;e 100\n")  # twice the samples: normalised away
         lines = profile(["diff", before, after, "--format", "folded"]).out.splitlines()
+        check(lines[0] == "# pyflame-bpf measure=cpu unit=samples", "header line: %r" % lines[:1])
+        lines = lines[1:]
         check(sorted(lines) == ["main;a;b 60 60", "main;a;c 20 10", "main;d 120 30", "main;e 0 100"],
               "two-count lines: %r" % lines)
         svg = os.path.join(d, "diff.svg")

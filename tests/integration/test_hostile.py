@@ -103,7 +103,8 @@ def test_hostile_names_keep_every_folded_line_parseable():
     lines = text.split("\n")
     check(lines[-1] == "" and lines[:-1] == text.splitlines(), "a frame holds a line break of some reader")
     seen = {}
-    for line in lines[:-1]:
+    check(lines[0].startswith("# pyflame-bpf measure="), "no header line: %r" % lines[0])
+    for line in lines[1:-1]:
         m = re.match(r"^([^\x00-\x1f\x7f-\x9f]+) (\d+)$", line)
         check(m, "malformed folded line: %r" % line[:300])
         frames = m.group(1).split(";")
@@ -306,7 +307,10 @@ def test_report_reads_a_hostile_saved_profile_exactly_or_refuses_it():
                 f.write(data)
             p = subprocess.run([PYFLAME, "report", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                env=dict(os.environ, **(env or {})), timeout=60)
-            return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+            out = p.stdout.decode(errors="replace")
+            header = "# pyflame-bpf measure=cpu unit=samples\n"  # the unit line, written first (no header read)
+            check(not out or out.startswith(header), "no header line: %r" % out[:200])
+            return p.returncode, out[len(header):], p.stderr.decode(errors="replace")
 
         perturb = {"MALLOC_PERTURB_": "202"}  # 202 ^ 0xff == ord('5')
         check(report(b"main;a 1", perturb)[1] == "main;a 1\n", "last line without a newline: %r" %

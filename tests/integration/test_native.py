@@ -37,7 +37,7 @@ def test_c_call_chain_in_order():
     check(total > 300, "too few samples: %d; %r" % (total, run))
     check(share >= 0.90, "chain main;level_one;level_two;spin in %.1f%% of samples: %r" % (100 * share, run))
     # flamegraph.pl's own line grammar: frames, whitespace, a count.
-    for line in run.out.splitlines():
+    for line in run.out.splitlines()[1:]:
         check(" " in line and line.rsplit(" ", 1)[1].isdigit() and ";;" not in line, "bad line %r" % line)
 
 
@@ -156,6 +156,40 @@ def test_output_file_is_written_whole():
     finally:
         if os.path.exists(out):
             os.unlink(out)
+
+
+def summary_start(err):
+    """The line before the summary's totals (`N samples in T s`): its first, after the diagnostics of the run."""
+    lines = err.splitlines()
+    totals = [i for i, line in enumerate(lines) if re.match(r"pyflame-bpf: \d+ samples in ", line)]
+    check(totals and totals[0] > 0, "no totals line after another: %r" % err)
+    return lines[totals[0] - 1]
+
+
+@test
+def test_summary_says_where_the_profile_went_first_and_leaves_zero_counts_to_verbose():
+    d = tempfile.mkdtemp(prefix="pyflame-summary-")
+    try:
+        out = os.path.join(d, "chain.folded")
+        with Target([CHAIN]) as t:
+            to_file = profile(["-p", str(t.pid), "-d", "1", "-o", out])
+            to_stdout = profile(["-p", str(t.pid), "-d", "1"])
+        with open(out) as f:
+            stacks = parse_folded(f.read())
+        first = summary_start(to_file.err)
+        check(first == "pyflame-bpf: wrote %s (%d samples, %d stacks)" % (out, sum(c for _, c in stacks), len(stacks)),
+              "first line %r, the file has %d samples in %d stacks" % (first, sum(c for _, c in stacks), len(stacks)))
+        first = summary_start(to_stdout.err)
+        check(first == "pyflame-bpf: wrote stdout (%d samples, %d stacks)" % (to_stdout.total(), len(to_stdout.stacks)),
+              "first line to stdout: %r" % first)
+        # A command: a process exec'd, none forked, no PID reused, all said with -v only.
+        quiet = profile(["-d", "1", "--", CHAIN, "0.3"])
+        loud = profile(["-v", "-d", "1", "--", CHAIN, "0.3"])
+        check("processes:" in quiet.err and " 0 forked" not in quiet.err and "0 PIDs reused" not in quiet.err,
+              "zero counts in the default summary: %r" % quiet.err)
+        check("0 forked" in loud.err and "0 PIDs reused" in loud.err, "-v left zero counts out: %r" % loud.err)
+    finally:
+        shutil.rmtree(d)
 
 
 def cpu_seconds(pid):

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "output_format.h"
 
 /* argv from string literals (they outlive the parse, as getopt's saved state requires). */
 #define ARGV(...) ((char *[]){ "pyflame-bpf", __VA_ARGS__, NULL })
@@ -284,12 +285,12 @@ Test(cli, command_and_pids_together_are_accepted)
 
 Test(cli, help_lists_every_option_and_returns_1)
 {
-	static const char *const flags[] = { "--pid",	       "--duration",   "--frequency",	   "--output",
-					     "--buffer-size",  "--max-stacks", "--max-depth",	   "--per-process",
-					     "--threads",      "--no-kernel",  "--full-filenames", "--function",
-					     "--quiet",	       "--verbose",    "--help",	   "--version",
-					     "--children",     "--all",	       "--cgroup",	   "--comm",
-					     "--max-processes" };
+	static const char *const flags[] = { "--pid",		"--duration",	"--frequency",	    "--output",
+					     "--buffer-size",	"--max-stacks", "--max-depth",	    "--per-process",
+					     "--threads",	"--no-kernel",	"--full-filenames", "--function",
+					     "--quiet",		"--verbose",	"--help",	    "--version",
+					     "--children",	"--all",	"--cgroup",	    "--comm",
+					     "--max-processes", "--rate",	"--subprocesses",   "--idle" };
 	char text[16384];
 	size_t n;
 	FILE *f;
@@ -428,4 +429,126 @@ Test(cli, cgroup_resolves_to_its_inode_and_depth)
 	cr_expect_eq(opts.scope.cgroup_level, 1);
 	cr_expect_eq(PARSE(&opts, "--cgroup", sub, "--all"), -EINVAL);
 	rmdir(sub);
+}
+
+Test(cli, record_subcommand_is_the_default_recording)
+{
+	cr_assert_eq(PARSE(&opts, "record", "-p", self, "-d", "2"), 0);
+	cr_expect_null(opts.report);
+	cr_expect_eq(opts.scope.npids, 1);
+	cr_expect_eq(opts.sampling.duration, 2);
+}
+
+Test(cli, record_subcommand_takes_a_command_after_double_dash)
+{
+	char *argv[] = { "pyflame-bpf", "record", "-r", "49", "--", "true", NULL };
+
+	cr_assert_eq(parse(&opts, ARGC(argv), argv), 0);
+	cr_assert_not_null(opts.scope.command);
+	cr_expect_str_eq(opts.scope.command[0], "true");
+	cr_expect_eq(opts.sampling.frequency, 49);
+}
+
+Test(cli, py_spy_subcommands_we_lack_are_refused_in_one_line, .init = cr_redirect_stderr)
+{
+	cr_expect_eq(PARSE(&opts, "top", "--pid", self), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "dump", "--pid", self), -EINVAL);
+	fflush(stderr);
+	cr_expect_stderr_eq_str("pyflame-bpf: there is no 'top' subcommand (py-spy has one); pyflame-bpf has record "
+				"(the default), report and diff (see --help)\n"
+				"pyflame-bpf: there is no 'dump' subcommand (py-spy has one); pyflame-bpf has record "
+				"(the default), report and diff (see --help)\n");
+}
+
+Test(cli, rate_is_frequency)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "-r", "250"), 0);
+	cr_expect_eq(opts.sampling.frequency, 250);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--rate", "33"), 0);
+	cr_expect_eq(opts.sampling.frequency, 33);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--rate", "0"), -EINVAL);
+}
+
+Test(cli, subprocesses_is_children)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "-s"), 0);
+	cr_expect(opts.scope.children);
+	cr_assert_eq(PARSE(&opts, "--subprocesses", "--", "true"), 0);
+	cr_expect(opts.scope.children);
+}
+
+Test(cli, idle_is_wall_mode_with_idle_waits_kept)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "--idle"), 0);
+	cr_expect_eq(opts.sampling.mode, MODE_WALL);
+	cr_expect_not(opts.sampling.no_idle);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--idle", "--mode", "wall", "--min-block", "1ms"), 0);
+	cr_expect_eq(opts.sampling.mode, MODE_WALL);
+}
+
+Test(cli, idle_with_no_idle_or_another_mode_is_einval, .init = cr_redirect_stderr)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "--idle", "--no-idle"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--mode", "off", "--idle"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--idle", "--mode", "cpu"), -EINVAL);
+}
+
+Test(cli, format_takes_py_spy_names)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "--format", "flamegraph"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_SVG);
+	cr_assert_eq(PARSE(&opts, "-p", self, "--format", "raw", "-o", "x.svg"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_FOLDED);
+	cr_expect_eq(PARSE(&opts, "-p", self, "--format", "speedscopes"), -EINVAL);
+}
+
+Test(cli, unknown_output_suffix_is_einval_in_one_line, .init = cr_redirect_stderr)
+{
+	cr_expect_eq(PARSE(&opts, "-p", self, "-o", "profile.txt"), -EINVAL);
+	fflush(stderr);
+	cr_expect_stderr_eq_str("pyflame-bpf: cannot tell a format from the suffix of 'profile.txt': end it in "
+				".folded, .svg, .pb.gz, .pb, .pprof, .speedscope.json or .json (.zst to compress), or "
+				"give --format\n");
+}
+
+Test(cli, unknown_output_suffix_is_accepted_with_a_format)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "profile.txt", "--format", "folded"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_FOLDED);
+	cr_assert_eq(PARSE(&opts, "report", "in.folded", "-o", "x.html", "--format", "svg"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_SVG);
+}
+
+Test(cli, output_suffix_picks_the_format_ignoring_case)
+{
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "x.SVG"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_SVG);
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "profile.json"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_SPEEDSCOPE);
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "x.pb"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_PPROF);
+	cr_assert_eq(PARSE(&opts, "-p", self, "-o", "x.pprof.ZST"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_PPROF);
+	cr_expect(opts.out.compress);
+}
+
+Test(cli, diff_to_pprof_or_speedscope_is_refused_in_one_line, .init = cr_redirect_stderr)
+{
+	cr_expect_eq(PARSE(&opts, "diff", "a.folded", "b.folded", "-o", "d.pb.gz"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "diff", "a.folded", "b.folded", "--format", "speedscope"), -EINVAL);
+	fflush(stderr);
+	cr_expect_stderr_eq_str(
+	    "pyflame-bpf: diff writes svg or folded (STACK BEFORE AFTER); for pprof or speedscope, "
+	    "report each profile (go tool pprof -diff_base BEFORE.pb.gz AFTER.pb.gz compares two)\n"
+	    "pyflame-bpf: diff writes svg or folded (STACK BEFORE AFTER); for pprof or speedscope, "
+	    "report each profile (go tool pprof -diff_base BEFORE.pb.gz AFTER.pb.gz compares two)\n");
+}
+
+Test(cli, diff_to_svg_or_folded_is_accepted)
+{
+	cr_assert_eq(PARSE(&opts, "diff", "a.folded", "b.folded", "-o", "d.svg"), 0);
+	cr_expect_str_eq(opts.diff_base, "a.folded");
+	cr_expect_str_eq(opts.report, "b.folded");
+	cr_assert_eq(PARSE(&opts, "diff", "a.folded", "b.folded", "--format", "raw"), 0);
+	cr_expect_eq(opts.out.format, FORMAT_FOLDED);
 }

@@ -15,6 +15,7 @@ struct native_maps {
 void user_symbols__init(struct user_symbols *u, struct elf_cache *elves)
 {
 	u->elves = elves;
+	u->addresses = 0;
 }
 
 void native_maps__free(struct native_maps *m)
@@ -124,12 +125,17 @@ void user_symbols__name(struct user_symbols *u, struct target_process *t, uint64
 	file_off = addr - map->start + map->offset;
 	elf = elf_cache__get(u->elves, t->pid, map);
 	if (!elf || elf_file__vaddr(elf, file_off, &vaddr)) {
-		snprintf(buf, size, "[%s+0x%" PRIx64 "]", proc_map__basename(map), file_off);
+		if (u->addresses)
+			snprintf(buf, size, "[%s+0x%" PRIx64 "]", proc_map__basename(map), file_off);
+		else
+			snprintf(buf, size, "[%s]", proc_map__basename(map));
 		return;
 	}
 	sym = elf_file__symbolize(elf, return_addr && vaddr ? vaddr - 1 : vaddr);
 	if (sym)
 		snprintf(buf, size, "%s", sym);
-	else
+	else if (u->addresses)
 		snprintf(buf, size, "[%s+0x%" PRIx64 "]", elf->name, vaddr);
+	else
+		snprintf(buf, size, "[%s]", elf->name);
 }

@@ -11,6 +11,9 @@
 
 struct user_symbols {
 	struct elf_cache *elves;
+	/* An address without a symbol: 0 names it by its module alone, so the unsymbolised code of one library is one
+	 * frame ([libcrypto.so.3]); 1 (--native-addresses) keeps the per-address [libcrypto.so.3+0x29c298]. */
+	int addresses;
 };
 
 void user_symbols__init(struct user_symbols *u, struct elf_cache *elves);
@@ -21,7 +24,8 @@ int user_symbols__inherit(struct user_symbols *u, struct target_process *child, 
 /* The mapping holding addr, re-reading the maps once if it is not in the snapshot; NULL if none (or no t). */
 const struct proc_map *user_symbols__map(struct user_symbols *u, struct target_process *t, uint64_t addr);
 /*
- * Writes the name of the function at addr of t into buf: the symbol, or [module+0xVADDR], or [unknown].
+ * Writes the name of the function at addr of t into buf: the symbol, or [module] ([module+0xVADDR] with
+ * u->addresses), or [unknown].
  * return_addr: addr is a return address (every frame but the leaf), looked up at addr - 1.
  */
 void user_symbols__name(struct user_symbols *u, struct target_process *t, uint64_t addr, int return_addr, char *buf,

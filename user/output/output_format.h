@@ -10,9 +10,10 @@ enum output_format {
 	FORMAT_SPEEDSCOPE,
 };
 
-/* "folded" / "svg" -> the format, or FORMAT_AUTO when unknown. */
+/* "folded" / "svg" (or py-spy's "raw" / "flamegraph") -> the format, or FORMAT_AUTO when unknown. */
 enum output_format output_format__parse(const char *name);
-/* The format a file name asks for (x.svg, x.svg.zst, anything else folded) and whether it ends in .zst. */
+/* The format a file name asks for, its suffix matched ignoring case (x.svg, x.SVG.zst, x.json, x.pb; no suffix at
+ * all, or no path: folded), and whether it ends in .zst; FORMAT_AUTO for a suffix that names no format. */
 enum output_format output_format__from_path(const char *path, int *zst);
 
 #endif

@@ -21,11 +21,12 @@ int profile_output__write(const struct profile *before, const struct profile *p,
 			*lines = view.nstacks;
 			break;
 		case FORMAT_SPEEDSCOPE:
-			/* A recording's samples are 1/F s each; a saved profile's rate is unknown: plain counts. */
+			/* Microseconds are microseconds; a recording's samples are 1/F s each; a saved profile's
+			 * rate is unknown: plain counts. */
 			err = speedscope__write(&view, o->out.title,
-						o->report		      ? 0
-						: view.measure != MEASURE_CPU ? 1e-6
-									      : 1.0 / o->sampling.frequency,
+						view.measure != MEASURE_CPU ? 1e-6
+						: o->report		    ? 0
+									    : 1.0 / o->sampling.frequency,
 						out->file);
 			*lines = view.nstacks;
 			break;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zstd.h>
 #include "reader_folded.h"
+#include "writer_folded.h"
 
 #define MAX_PROFILE_BYTES (4UL << 30) /* a profile bigger than this is not a profile */
 
@@ -114,6 +115,30 @@ static int parse_count(const char *s, unsigned long long *count)
 	return !*end && errno != ERANGE;
 }
 
+/* The first line, when it is our header: its measure (an unknown one is refused: its counts would be misread). 1 = a
+ * header, 0 = a stack line, -EINVAL (said). A comment line of another tool's is a stack line, as before. */
+static int parse_header(struct profile *p, const char *line, const char *path)
+{
+	static const enum profile_measure measures[] = { MEASURE_CPU, MEASURE_WALL, MEASURE_OFF_CPU };
+	const char *m;
+
+	if (strncmp(line, FOLDED_HEADER, strlen(FOLDED_HEADER)))
+		return 0;
+	m = strstr(line, " measure=");
+	for (size_t i = 0; m && i < sizeof(measures) / sizeof(measures[0]); i++) {
+		const char *name = folded__measure_name(measures[i]);
+		size_t n = strlen(name);
+
+		if (!strncmp(m + 9, name, n) && (m[9 + n] == ' ' || !m[9 + n])) {
+			p->measure = measures[i];
+			return 1;
+		}
+	}
+	fprintf(stderr, "pyflame-bpf: %s:1: a header of pyflame-bpf without a measure it knows (cpu, wall, off-cpu)\n",
+		path);
+	return -EINVAL;
+}
+
 static int parse(struct profile *p, char *text, size_t len, const char *path)
 {
 	regex_t py;
@@ -138,6 +163,14 @@ static int parse(struct profile *p, char *text, size_t len, const char *path)
 		space = strrchr(line, ' ');
 		if (!*line)
 			goto next;
+		if (lineno == 1) {
+			/* Only the first line: a later one starting so is a stack whose root frame has that name. */
+			err = parse_header(p, line, path);
+			if (err) {
+				err = err < 0 ? err : 0;
+				goto next;
+			}
+		}
 		if (!space || space == line || !parse_count(space + 1, &count)) {
 			fprintf(stderr, "pyflame-bpf: %s:%zu: not a folded line (frames;... COUNT)\n", path, lineno);
 			err = -EINVAL;

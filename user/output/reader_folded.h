@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include "profile.h"
 
-/* Reads path (or stdin for "-"); frame kinds come from their shape. 0, or -errno with one message printed. */
+/* Reads path (or stdin for "-"); frame kinds come from their shape, p->measure from the header line our writer puts
+ * first (without one: as it was, samples). 0, or -errno with one message printed. */
 int folded__read(struct profile *p, const char *path);
 /* The same from an open stream; name is the file's name in messages. */
 int folded__read_file(struct profile *p, FILE *f, const char *name);

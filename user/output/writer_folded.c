@@ -56,10 +56,21 @@ static int put_frame(FILE *out, const struct view_frame *f, int first)
 	return rc < 0 ? -EIO : 0;
 }
 
+const char *folded__measure_name(enum profile_measure m)
+{
+	return m == MEASURE_WALL ? "wall" : m == MEASURE_OFF_CPU ? "off-cpu" : "cpu";
+}
+
 int folded__write(const struct profile_view *v, FILE *out, size_t *written)
 {
 	if (written)
 		*written = 0;
+	/* The unit, for `report` and `diff` to read back. flamegraph.pl skips a line that does not end in
+	 * whitespace and a count (it counts it as ignored), and so does any reader of `STACK COUNT` lines; the line
+	 * ends in a word for that reason. */
+	if (fprintf(out, FOLDED_HEADER "measure=%s unit=%s\n", folded__measure_name(v->measure),
+		    v->measure == MEASURE_CPU ? "samples" : "us") < 0)
+		return -EIO;
 	for (size_t i = 0; i < v->nstacks; i++) {
 		const struct view_stack *s = &v->stacks[i];
 		int err = 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "clock.h"
+#include "count_list.h"
 #include "lifecycle.h" /* before its skeleton, which names its types */
 #include "lifecycle.skel.h"
 #include "proc_stat.h"
@@ -620,19 +621,27 @@ void process_tracker__detach(struct process_tracker *t)
 	read_lifecycle_stats(t, t->stats.lc);
 }
 
-void process_tracker__summary(const struct process_tracker *t)
+void process_tracker__summary(const struct process_tracker *t, int verbose)
 {
 	const struct process_tracker_stats *st = &t->stats;
 	struct py_symbols_stats py = {};
 
 	if (st->followed || st->execs) {
-		fprintf(stderr,
-			"pyflame-bpf: processes: %" PRIu64 " followed (%" PRIu64 " forked, %" PRIu64 " exec'd, %" PRIu64
-			" entered the cgroup, %" PRIu64 " found by their samples), %" PRIu64 " exited, %" PRIu64
-			" left the scope, %" PRIu64 " PIDs reused\n",
-			st->followed, st->forks, st->execs, st->entered, st->adopted, st->exits, st->left,
-			st->pid_reuses);
+		struct count_list how, then;
 		char timed[128] = "";
+
+		/* Only what happened, unless -v: `3 followed (3 forked), 3 exited`. */
+		count_list__init(&how, verbose);
+		count_list__add(&how, st->forks != 0, "%" PRIu64 " forked", st->forks);
+		count_list__add(&how, st->execs != 0, "%" PRIu64 " exec'd", st->execs);
+		count_list__add(&how, st->entered != 0, "%" PRIu64 " entered the cgroup", st->entered);
+		count_list__add(&how, st->adopted != 0, "%" PRIu64 " found by their samples", st->adopted);
+		count_list__init(&then, verbose);
+		count_list__add(&then, st->exits != 0, "%" PRIu64 " exited", st->exits);
+		count_list__add(&then, st->left != 0, "%" PRIu64 " left the scope", st->left);
+		count_list__add(&then, st->pid_reuses != 0, "%" PRIu64 " PIDs reused", st->pid_reuses);
+		fprintf(stderr, "pyflame-bpf: processes: %" PRIu64 " followed%s%s%s%s%s\n", st->followed,
+			how.len ? " (" : "", how.text, how.len ? ")" : "", then.len ? ", " : "", then.text);
 
 		if (st->discovery_timed)
 			snprintf(timed, sizeof(timed),
@@ -641,10 +650,12 @@ void process_tracker__summary(const struct process_tracker *t)
 				 " %.1f ms)",
 				 st->discovery_timed, st->discovery_ns / 1e6 / (double)st->discovery_timed,
 				 st->discovery_max_ns / 1e6);
-		fprintf(stderr,
-			"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64 " found%s, %" PRIu64
-			" processes without one, %" PRIu64 " exited before it could be found\n",
-			st->inherited, st->discovered, timed, st->not_python, st->gone_undiscovered);
+		if (verbose || st->inherited || st->discovered || st->not_python || st->gone_undiscovered)
+			fprintf(stderr,
+				"pyflame-bpf: interpreters: %" PRIu64 " inherited at fork, %" PRIu64
+				" found%s, %" PRIu64 " processes without one, %" PRIu64
+				" exited before it could be found\n",
+				st->inherited, st->discovered, timed, st->not_python, st->gone_undiscovered);
 		py_symbols__stats(t->py, &py);
 		if (py.code_from_parent)
 			fprintf(stderr,

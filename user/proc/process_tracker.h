@@ -80,7 +80,8 @@ size_t process_tracker__alive(const struct process_tracker *t);
 size_t process_tracker__followed_alive(const struct process_tracker *t);
 /* Detaches the programs (after the sampler's perf events closed) and reads the kernel side's counters. */
 void process_tracker__detach(struct process_tracker *t);
-void process_tracker__summary(const struct process_tracker *t);
+/* The processes followed and their interpreters, on stderr; counts of nothing only when verbose. */
+void process_tracker__summary(const struct process_tracker *t, int verbose);
 void process_tracker__free(struct process_tracker *t);
 
 #endif

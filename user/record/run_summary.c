@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include "clock.h"
+#include "count_list.h"
 #include "python_symbols.h"
 #include "run_summary.h"
 
@@ -26,7 +27,26 @@ void run_summary__progress(struct session *s, int done)
 		duration, s->profile.total, s->profile.nstacks, s->bpf.counters.stats[PF_STAT_LOST_RINGBUF]);
 }
 
-/* The first line: how much was recorded, how long, why it stopped, what was written, what the ring buffer lost. */
+/* The first line: where the profile went, and how much it holds. */
+static void print_written(const struct session *s, int written)
+{
+	const struct pf_options *o = s->opts;
+	const char *where = o->out.output ? o->out.output : "stdout";
+
+	if (s->windows.written)
+		fprintf(stderr, "pyflame-bpf: wrote %u windows to %s\n", s->windows.written, where);
+	else if (!written)
+		fprintf(stderr, "pyflame-bpf: nothing written to %s\n", where);
+	else if (o->sampling.mode == MODE_CPU)
+		fprintf(stderr, "pyflame-bpf: wrote %s (%" PRIu64 " samples, %zu stacks)\n", where, s->profile.total,
+			s->lines_written);
+	else
+		fprintf(stderr, "pyflame-bpf: wrote %s (%.3f s of %s time, %zu stacks)\n", where,
+			(double)s->profile.total / 1e6, o->sampling.mode == MODE_WALL ? "wall-clock" : "off-CPU",
+			s->lines_written);
+}
+
+/* How much was recorded, how long, why it stopped, what the ring buffer lost. */
 static void print_totals(const struct session *s)
 {
 	static const char *const why[] = { [STOP_DURATION] = "duration elapsed",
@@ -34,44 +54,45 @@ static void print_totals(const struct session *s)
 					   [STOP_TARGETS_EXITED] = "every target exited" };
 	const char *stopped = s->stop_reason ? why[s->stop_reason] : "stopped";
 	uint64_t lost = s->bpf.counters.stats[PF_STAT_LOST_RINGBUF];
-	char written[64];
 
-	if (s->windows.written)
-		snprintf(written, sizeof(written), "%u windows written", s->windows.written);
-	else
-		snprintf(written, sizeof(written), "%zu stacks written", s->lines_written);
 	if (s->opts->sampling.mode == MODE_CPU)
 		fprintf(stderr,
-			"pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %s, %" PRIu64
+			"pyflame-bpf: %" PRIu64 " samples in %.2f s at %u Hz (%s), %" PRIu64
 			" lost (ring buffer full)\n",
-			s->profile.total, s->times.elapsed, s->opts->sampling.frequency, stopped, written, lost);
+			s->profile.total, s->times.elapsed, s->opts->sampling.frequency, stopped, lost);
 	else
 		fprintf(stderr,
-			"pyflame-bpf: %.3f s of %s time (counts in microseconds) in %.2f s (%s), %s, %" PRIu64
+			"pyflame-bpf: %.3f s of %s time (counts in microseconds) in %.2f s (%s), %" PRIu64
 			" records lost (ring buffer full)\n",
 			(double)s->profile.total / 1e6, s->opts->sampling.mode == MODE_WALL ? "wall-clock" : "off-CPU",
-			s->times.elapsed, stopped, written, lost);
+			s->times.elapsed, stopped, lost);
 }
 
 /* Off and wall modes: the intervals counted and dropped, and the on-CPU samples beside them. */
 static void print_offcpu(const struct session *s)
 {
 	const struct collector *c = &s->collector;
+	uint64_t samples = s->bpf.counters.stats[PF_STAT_SAMPLES];
+	struct count_list l;
 
 	if (s->opts->sampling.mode == MODE_CPU)
 		return;
-	fprintf(stderr,
-		"pyflame-bpf: off-CPU: %" PRIu64 " intervals, %.3f s (%" PRIu64
-		" still blocked at the end), %.3f s waiting for the GIL; %" PRIu64
-		" shorter than --min-block (%.3f s) dropped",
-		c->counts.offcpu_records, (double)c->counts.offcpu_us / 1e6, c->counts.still_off,
-		(double)c->counts.gil_wait_us / 1e6, c->counts.short_records, (double)c->counts.short_us / 1e6);
-	if (s->stream.intervals.unmatched)
-		fprintf(stderr, "; %" PRIu64 " ends without their start (lost)", s->stream.intervals.unmatched);
+	/* Counts of nothing (no GIL waits, nothing under --min-block) are left to -v. */
+	count_list__init(&l, s->opts->verbose);
+	count_list__add(&l, c->counts.still_off != 0, "%" PRIu64 " still blocked at the end", c->counts.still_off);
+	count_list__add(&l, c->counts.gil_wait_us != 0, "%.3f s waiting for the GIL",
+			(double)c->counts.gil_wait_us / 1e6);
+	count_list__add(&l, c->counts.short_records != 0, "%" PRIu64 " shorter than --min-block (%.3f s) dropped",
+			c->counts.short_records, (double)c->counts.short_us / 1e6);
+	count_list__add(&l, s->stream.intervals.unmatched != 0, "%" PRIu64 " ends without their start (lost)",
+			s->stream.intervals.unmatched);
 	if (s->opts->sampling.no_idle)
-		fprintf(stderr, ", %.3f s idle (--no-idle) dropped", (double)c->counts.idle_us / 1e6);
-	fputc('\n', stderr);
-	if (s->opts->sampling.mode == MODE_WALL)
+		count_list__add(&l, c->counts.idle_us != 0, "%.3f s idle (--no-idle) dropped",
+				(double)c->counts.idle_us / 1e6);
+	if (c->counts.offcpu_records || l.len || s->opts->verbose)
+		fprintf(stderr, "pyflame-bpf: off-CPU: %" PRIu64 " intervals, %.3f s%s%s\n", c->counts.offcpu_records,
+			(double)c->counts.offcpu_us / 1e6, l.len ? "; " : "", l.text);
+	if (s->opts->sampling.mode == MODE_WALL && (samples || s->opts->verbose))
 		fprintf(stderr, "pyflame-bpf: on-CPU: %" PRIu64 " samples at %u Hz, %" PRIu64 " us each\n",
 			s->bpf.counters.stats[PF_STAT_SAMPLES], s->opts->sampling.frequency, c->filter.period_us);
 }
@@ -206,15 +227,16 @@ static void print_named(const struct session *s)
 	}
 }
 
-void run_summary__print(const struct session *s)
+void run_summary__print(const struct session *s, int written)
 {
+	print_written(s, written);
 	print_totals(s);
 	print_offcpu(s);
 	print_losses(s);
 	print_python(s);
 	print_bpf_cost(s);
 	print_accounting(s);
-	process_tracker__summary(&s->tracker);
+	process_tracker__summary(&s->tracker, s->opts->verbose);
 	print_userspace_cost(s);
 	print_named(s);
 }

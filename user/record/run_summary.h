@@ -6,7 +6,8 @@
 
 /* Redraws the status line (elapsed / duration, samples, stacks, losses) at most 4 times a second; done: clears it. */
 void run_summary__progress(struct session *s, int done);
-/* The run summary: totals, what was dropped or lost and why, Python naming, costs (-v), processes. */
-void run_summary__print(const struct session *s);
+/* The run summary: where the profile went (written: whether it was), totals, what was dropped or lost and why,
+ * Python naming, costs (-v), processes; counts of nothing only with -v. */
+void run_summary__print(const struct session *s, int written);
 
 #endif

@@ -21,6 +21,7 @@ void session__init(struct session *s, const struct pf_options *opts)
 	profile__init(&s->profile);
 	elf_cache__init(&s->elves, opts->verbose);
 	user_symbols__init(&s->usyms, &s->elves);
+	s->usyms.addresses = opts->out.native_addresses;
 	interval_windows__init(&s->windows, opts, &s->profile, record_stream__consume, &s->stream);
 	record_stream__init(&s->stream, &s->tracker, &s->collector, &s->windows);
 }

@@ -219,7 +219,25 @@ Test(symbols, stripped_library_is_named_from_dynsym)
 	expect_name(fx.pid, fixture__addr(&fx, "symlib_other") + 1, 1, "symlib_other");
 }
 
-Test(symbols, stripped_library_past_every_symbol_is_module_plus_vaddr)
+Test(symbols, stripped_library_past_every_symbol_is_its_module_by_default)
+{
+	uint64_t fini, fini_size, map_vaddr;
+	const struct proc_map *map;
+	struct elf_file *elf;
+
+	fixture__start(&fx, "symtest-dynsym");
+	map = user_symbols__map(&syms, tp_for(fx.pid), fixture__addr(&fx, "symlib_work"));
+	cr_assert_not_null(map);
+	elf = elf_cache__get(&elves, fx.pid, map);
+	cr_assert_not_null(elf);
+	cr_assert_eq(elf_section(elf, ".fini", &fini, &fini_size), 0);
+	cr_assert_eq(elf_file__vaddr(elf, map->offset, &map_vaddr), 0);
+	/* Two unsymbolised addresses of one library: one frame. */
+	expect_name(fx.pid, map->start - map_vaddr + fini, 0, "[libsymlib.so]");
+	expect_name(fx.pid, map->start - map_vaddr + fini + 1, 0, "[libsymlib.so]");
+}
+
+Test(symbols, stripped_library_past_every_symbol_is_module_plus_vaddr_with_addresses)
 {
 	uint64_t work = 0, fini, fini_size, map_vaddr;
 	const struct proc_map *map;
@@ -236,6 +254,7 @@ Test(symbols, stripped_library_past_every_symbol_is_module_plus_vaddr)
 	cr_assert_eq(elf_section(elf, ".fini", &fini, &fini_size), 0);
 	cr_assert_eq(elf_file__vaddr(elf, map->offset, &map_vaddr), 0);
 	snprintf(want, sizeof(want), "[libsymlib.so+0x%" PRIx64 "]", fini);
+	syms.addresses = 1;
 	expect_name(fx.pid, map->start - map_vaddr + fini, 0, want);
 }
 

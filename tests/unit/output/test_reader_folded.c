@@ -98,3 +98,48 @@ Test(reader_folded, a_last_line_without_a_newline_ends_at_the_end_of_the_file)
 	cr_expect_eq(prof.stacks[1]->nframes, 2);
 	cr_expect_eq(prof.total, 8);
 }
+
+Test(reader_folded, no_header_line_means_samples)
+{
+	static const char text[] = "main;work 5\n";
+
+	cr_assert_eq(read_text(text, sizeof(text) - 1), 0);
+	cr_expect_eq(prof.measure, MEASURE_CPU);
+	cr_expect_eq(prof.total, 5);
+}
+
+Test(reader_folded, header_line_gives_the_measure_and_is_no_stack)
+{
+	static const char wall[] = "# pyflame-bpf measure=wall unit=us\nmain;work 5000\n";
+	static const char off[] = "# pyflame-bpf measure=off-cpu unit=us\nmain;recv 7\n";
+
+	cr_assert_eq(read_text(wall, sizeof(wall) - 1), 0);
+	cr_expect_eq(prof.measure, MEASURE_WALL);
+	cr_expect_eq(prof.total, 5000);
+	cr_expect_eq(prof.nstacks, 1);
+	profile__free(&prof);
+	profile__init(&prof);
+	cr_assert_eq(read_text(off, sizeof(off) - 1), 0);
+	cr_expect_eq(prof.measure, MEASURE_OFF_CPU);
+	cr_expect_eq(prof.total, 7);
+}
+
+Test(reader_folded, a_header_with_an_unknown_measure_is_refused, .init = cr_redirect_stderr)
+{
+	static const char text[] = "# pyflame-bpf measure=gpu unit=ns\nmain;work 5\n";
+
+	cr_expect_eq(read_text(text, sizeof(text) - 1), -EINVAL);
+	fflush(stderr);
+	cr_expect_stderr_eq_str("pyflame-bpf: saved.folded:1: a header of pyflame-bpf without a measure it knows (cpu, "
+				"wall, off-cpu)\n");
+}
+
+Test(reader_folded, a_later_line_like_the_header_is_a_stack)
+{
+	/* A process may name itself so: only the first line is the header. */
+	static const char text[] = "main;work 5\n# pyflame-bpf measure=wall (12);main 3\n";
+
+	cr_assert_eq(read_text(text, sizeof(text) - 1), 0);
+	cr_expect_eq(prof.measure, MEASURE_CPU);
+	cr_expect_eq(prof.total, 8);
+}

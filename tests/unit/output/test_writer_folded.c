@@ -10,7 +10,9 @@
 
 TestSuite(writer_folded, .init = profile_fixture__setup, .fini = profile_fixture__teardown);
 
-/* folded__write's whole output, as a string to compare. */
+#define CPU_HEADER "# pyflame-bpf measure=cpu unit=samples\n"
+
+/* folded__write's output after its header line (checked to be the samples one), as a string to compare. */
 static void expect_folded(const struct view_options *o, const char *want)
 {
 	char *text = NULL;
@@ -24,7 +26,8 @@ static void expect_folded(const struct view_options *o, const char *want)
 	cr_assert_eq(folded__write(&view, f, &lines), 0);
 	profile_view__free(&view);
 	fclose(f);
-	cr_expect_str_eq(text, want, "got:\n%s\nwant:\n%s", text, want);
+	cr_assert_eq(strncmp(text, CPU_HEADER, strlen(CPU_HEADER)), 0, "no header line: %s", text);
+	cr_expect_str_eq(text + strlen(CPU_HEADER), want, "got:\n%s\nwant:\n%s", text, want);
 	for (const char *p = want; *p; p++)
 		want_lines += *p == '\n';
 	cr_expect_eq(lines, want_lines, "lines written: %zu, want %zu", lines, want_lines);
@@ -228,4 +231,65 @@ Test(writer_folded, empty_profile_writes_nothing)
 	struct view_options o = { .per_process = 1, .threads = 1 };
 
 	expect_folded(&o, "");
+}
+
+/* flamegraph.pl's input rule (its README: "each line is a stack, then a space, then a count"; its parser matches
+ * /^(.*)\s+?(\d+(?:\.\d*)?)$/ and skips, counting as ignored, a line that does not match): the header line must
+ * not end in whitespace and a number, and every other line must. */
+static int flamegraph_pl_parses(const char *line, size_t len)
+{
+	size_t i = len;
+
+	while (i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9')
+		i--;
+	if (i < len && i > 0 && line[i - 1] == '.') /* a fraction: digits, '.', digits */
+		for (i--; i > 0 && line[i - 1] >= '0' && line[i - 1] <= '9'; i--)
+			;
+	return i < len && i > 0 && (line[i - 1] == ' ' || line[i - 1] == '\t');
+}
+
+static char *write_measure(enum profile_measure m)
+{
+	struct view_options o = {};
+	struct profile_view view;
+	uint32_t a[] = { frame(FRAME_NATIVE, "main"), frame(FRAME_NATIVE, "rate 99") };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	cr_assert_not_null(f);
+	prof.measure = m;
+	add_in(1, 1, a, 2, 1500);
+	cr_assert_eq(profile_view__build(&view, &prof, &o), 0);
+	cr_assert_eq(folded__write(&view, f, NULL), 0);
+	profile_view__free(&view);
+	fclose(f);
+	return text;
+}
+
+Test(writer_folded, header_line_says_the_unit_and_flamegraph_pl_skips_it)
+{
+	static const struct {
+		enum profile_measure m;
+		const char *header;
+	} cases[] = {
+		{ MEASURE_CPU, "# pyflame-bpf measure=cpu unit=samples" },
+		{ MEASURE_WALL, "# pyflame-bpf measure=wall unit=us" },
+		{ MEASURE_OFF_CPU, "# pyflame-bpf measure=off-cpu unit=us" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *text = write_measure(cases[i].m);
+		size_t head = strcspn(text, "\n");
+
+		cr_assert_eq(text[head], '\n');
+		cr_expect_eq(head, strlen(cases[i].header));
+		cr_expect_eq(strncmp(text, cases[i].header, strlen(cases[i].header)), 0, "header: %s", text);
+		cr_expect_not(flamegraph_pl_parses(text, head), "flamegraph.pl would read %s", text);
+		cr_expect(flamegraph_pl_parses(text + head + 1, strlen(text + head + 1) - 1),
+			  "flamegraph.pl would skip %s", text + head + 1);
+		free(text);
+		profile__free(&prof);
+		profile__init(&prof);
+	}
 }
