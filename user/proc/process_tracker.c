@@ -31,7 +31,7 @@ void process_tracker__init(struct process_tracker *t, const struct pf_options *o
 	t->py = py;
 	t->usyms = usyms;
 	t->targets_fd = -1;
-	hashmap__init(&t->procs);
+	pf_hashmap__init(&t->procs);
 }
 
 static enum pf_scope scope_of(const struct pf_options *o)
@@ -84,12 +84,12 @@ int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
 
 static struct target_process *tracked_get(struct process_tracker *t, pid_t pid)
 {
-	return hashmap__get(&t->procs, &pid, sizeof(pid));
+	return pf_hashmap__get(&t->procs, &pid, sizeof(pid));
 }
 
 struct target_process *process_tracker__find(const struct process_tracker *t, pid_t pid)
 {
-	return hashmap__get(&t->procs, &pid, sizeof(pid));
+	return pf_hashmap__get(&t->procs, &pid, sizeof(pid));
 }
 
 /* Writes tr's entry to the targets map. Userspace never re-creates an entry the kernel removed (the process exited
@@ -136,10 +136,10 @@ static struct target_process *tracked_new(struct process_tracker *t, pid_t pid, 
 	tr->alive = 1;
 	if (old) {
 		tr->record = old->record;
-		hashmap__delete(&t->procs, &pid, sizeof(pid));
+		pf_hashmap__delete(&t->procs, &pid, sizeof(pid));
 		target_process__put(old);
 	}
-	if (hashmap__set(&t->procs, &pid, sizeof(pid), tr)) {
+	if (pf_hashmap__set(&t->procs, &pid, sizeof(pid), tr)) {
 		target_process__put(tr);
 		return NULL;
 	}
@@ -168,7 +168,7 @@ static void tracked_gone(struct process_tracker *t, struct target_process *tr)
 static void tracked_drop(struct process_tracker *t, struct target_process *tr)
 {
 	tracked_gone(t, tr);
-	hashmap__delete(&t->procs, &tr->pid, sizeof(tr->pid));
+	pf_hashmap__delete(&t->procs, &tr->pid, sizeof(tr->pid));
 	target_process__put(tr);
 }
 
@@ -513,12 +513,12 @@ struct target_process *process_tracker__sample(struct process_tracker *t, const 
 int process_tracker__retry(struct process_tracker *t, int max_ms)
 {
 	double now = clock__now_s(), next = now + max_ms / 1e3;
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
 	if (!t->ndiscovering)
 		return max_ms;
-	while (hashmap__next(&t->procs, &it, &e)) {
+	while (pf_hashmap__next(&t->procs, &it, &e)) {
 		struct target_process *tr = e->value;
 		struct discovery *d = &tr->discovery;
 
@@ -555,7 +555,7 @@ static void read_lifecycle_stats(struct process_tracker *t, uint64_t *out)
 static void sweep(struct process_tracker *t)
 {
 	uint64_t lc[PF_LC_STAT__COUNT] = {};
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	pid_t *dead = NULL;
 	size_t it = 0, n = 0;
 
@@ -566,7 +566,7 @@ static void sweep(struct process_tracker *t)
 	dead = calloc(t->procs.len ? t->procs.len : 1, sizeof(*dead));
 	if (!dead)
 		return;
-	while (hashmap__next(&t->procs, &it, &e)) {
+	while (pf_hashmap__next(&t->procs, &it, &e)) {
 		struct target_process *tr = e->value;
 		struct proc_stat st;
 
@@ -580,12 +580,12 @@ static void sweep(struct process_tracker *t)
 
 void process_tracker__tick(struct process_tracker *t)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
 	/* A process whose code addresses get reused (code compiled and dropped at run time) has its frames tagged from
 	 * now on: a tag costs more reads per frame, so only such processes pay it. */
-	while (hashmap__next(&t->procs, &it, &e)) {
+	while (pf_hashmap__next(&t->procs, &it, &e)) {
 		struct target_process *tr = e->value;
 
 		if (!tr->alive || !tr->discovery.python || (tr->bpf.flags & PF_TARGET_CODE_TAGS) ||
@@ -666,12 +666,12 @@ void process_tracker__summary(const struct process_tracker *t)
 
 void process_tracker__free(struct process_tracker *t)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
-	while (hashmap__next(&t->procs, &it, &e))
+	while (pf_hashmap__next(&t->procs, &it, &e))
 		target_process__put(e->value);
-	hashmap__free(&t->procs);
+	pf_hashmap__free(&t->procs);
 	lifecycle__destroy(t->skel);
 	t->skel = NULL;
 }
