@@ -196,18 +196,21 @@ static void stop_discovery(struct process_tracker *t, struct target_process *tr)
 }
 
 /* Takes tr's maps now, while it lives, so that it can be named after it exits. A process already gone is not worth
- * a word (its exit comes in the stream); anything else is said with -v, or always when memory ran out. */
+ * a word (its exit comes in the stream), nor one mid-exec (read again on a miss); anything else is said with -v, or
+ * always when memory ran out. */
 static void snapshot_maps(struct process_tracker *t, struct target_process *tr, const struct target_process *parent)
 {
 	int err = parent ? user_symbols__inherit(t->usyms, tr, parent) : user_symbols__snapshot(t->usyms, tr);
 
-	if (err && err != -ESRCH && err != -ENOENT && (t->opts->verbose || err == -ENOMEM))
+	if (err && err != -ESRCH && err != -ENOENT && err != -EAGAIN && (t->opts->verbose || err == -ENOMEM))
 		fprintf(stderr, "pyflame-bpf: PID %d: cannot read its memory maps: %s (its native frames go unnamed)\n",
 			(int)tr->pid, strerror(-err));
 }
 
-/* Tries to find tr's interpreter once. final: give up (and say why) if it is not there. */
-static void discover(struct process_tracker *t, struct target_process *tr, int final)
+/* Tries to find tr's interpreter once. final: give up (and say why) if it is not there. A process mid-exec
+ * (-EAGAIN: its maps read empty) is never given up outside a search: the caller starts one. Returns the search's
+ * result. */
+static int discover(struct process_tracker *t, struct target_process *tr, int final)
 {
 	struct discovery *d = &tr->discovery;
 	struct pf_py_proc proc;
@@ -223,7 +226,7 @@ static void discover(struct process_tracker *t, struct target_process *tr, int f
 			if (err != -ENOENT)
 				fprintf(stderr, "pyflame-bpf: PID %d: cannot register its Python interpreter: %s\n",
 					(int)tr->pid, strerror(-err));
-			return;
+			return err;
 		}
 		d->python = 1;
 		d->python_since_ns = clock__now_ns();
@@ -241,18 +244,22 @@ static void discover(struct process_tracker *t, struct target_process *tr, int f
 		snapshot_maps(t, tr, NULL);
 		if (t->opts->verbose)
 			fprintf(stderr, "pyflame-bpf: PID %d: CPython %s\n", (int)tr->pid, py_symbols__version(tr));
-		return;
+		return 0;
 	}
-	if (!final && err == -ENOENT)
-		return; /* not yet: a shared libpython is mapped a little after the exec */
+	if (err == -EAGAIN && !d->active)
+		return err;
+	/* Not yet: a shared libpython is mapped a little after the exec, and a program mid-exec maps nothing. */
+	if (!final && (err == -ENOENT || err == -EAGAIN))
+		return err;
 	stop_discovery(t, tr);
 	if (err == -ESRCH) {
 		t->stats.gone_undiscovered++;
-		return;
+		return err;
 	}
 	t->stats.not_python++;
 	if ((tr->named && !t->opts->quiet) || t->opts->verbose)
 		fprintf(stderr, "pyflame-bpf: PID %d: no Python frames: %s\n", (int)tr->pid, why);
+	return err;
 }
 
 /* When to look again for an interpreter not found `since` seconds after the search began. An executable that links
@@ -270,17 +277,26 @@ static double retry_delay(const struct target_process *tr, double since)
 static void start_discovery(struct process_tracker *t, struct target_process *tr)
 {
 	struct discovery *d = &tr->discovery;
+	int err;
 
 	if (!d->active)
 		t->ndiscovering++;
 	d->active = 1;
 	d->from = clock__now_s();
 	d->until = d->from + DISCOVERY_WINDOW_S;
-	discover(t, tr, 0);
+	err = discover(t, tr, 0);
 	if (d->active) {
-		d->expects = py_symbols__expects_libpython(t->py, tr->pid);
+		/* Mid-exec: whatever it becomes is mapped within milliseconds. */
+		d->expects = err == -EAGAIN || py_symbols__expects_libpython(t->py, tr->pid);
 		d->next_try = d->from + retry_delay(tr, 0);
 	}
+}
+
+/* A process found running: its interpreter is there now or never, unless it is in the middle of an exec. */
+static void discover_running(struct process_tracker *t, struct target_process *tr)
+{
+	if (discover(t, tr, 1) == -EAGAIN)
+		start_discovery(t, tr);
 }
 
 int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_command)
@@ -310,7 +326,7 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 	}
 	/* Snapshot the maps now: a target that exits mid-run can still be symbolized. */
 	snapshot_maps(t, tr, NULL);
-	discover(t, tr, 1);
+	discover_running(t, tr);
 	return 0;
 }
 
@@ -339,7 +355,7 @@ static int take_on(struct process_tracker *t, const struct proc_stat *st, int cr
 		return err == -E2BIG || err == -ENOMEM || err == -ENOENT ? 1 : err;
 	}
 	snapshot_maps(t, tr, NULL);
-	discover(t, tr, 1);
+	discover_running(t, tr);
 	return 0;
 }
 
