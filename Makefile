@@ -210,11 +210,16 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON3) -u scripts/demo/run.py
 
-# Benchmarks beside perf, bpftrace and austin (apt-get installs those missing): prints the tables, writes
-# BENCHMARKS.md and $(BUILD)/bench.json. Never part of `make test`. `make bench BENCH_FLAGS=--quick` for a short run.
+# Benchmarks beside perf, bpftrace and austin (apt-get installs those missing): prints the tables, writes the run to
+# $(BUILD)/bench.json (raw data included), its figures to bench/results.json (units, quartiles, machine, commit) and
+# BENCHMARKS.md rendered from that file. Never part of `make test`. `make bench BENCH_FLAGS=--quick` for a short run.
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all targets
 	$(Q)BUILD=$(BUILD) $(PYTHON3) -u scripts/bench/run.py $(BENCH_FLAGS)
+
+# BENCHMARKS.md again from the committed bench/results.json, measuring nothing (no root needed).
+bench-render:
+	$(Q)$(PYTHON3) scripts/bench/run.py --render bench/results.json
 
 # Production objects instrumented for coverage (-fsanitize=fuzzer-no-link), in an archive: each harness links only
 # what it calls.
