@@ -185,8 +185,8 @@ format-check:
 # tests and every integration test (with the fuzz corpus replay, the packages' install and the other-root runs).
 test: deps format-check
 	$(Q)$(MAKE) --no-print-directory all targets asan static deb deb-static $(UNIT_BINS) $(FUZZ_REPLAY_BINS)
-	$(Q)fail=0; $(MAKE) --no-print-directory test-static || fail=1; \
-	$(PYTHON3) -u tests/integration/run.py --unit $(UNIT_BINS) || fail=1; exit $$fail
+	$(Q)fail=0; $(TEST_STATIC) || fail=1; $(PYTHON3) -u tests/integration/run.py --unit $(UNIT_BINS) || fail=1; \
+	exit $$fail
 
 # The integration suite against the static binary, sampled (the whole suite twice is too slow; about a minute):
 # native and kernel frames, Python on every version and an exact line, wall and off-CPU, --children and exec, and
@@ -194,9 +194,10 @@ test: deps format-check
 STATIC_TESTS := test_c_call_chain_in_order test_kernel_frames_below_user_frames test_ratio_three_to_one_per_version \
 	test_known_line_exact test_wall_mode_splits test_off_cpu_request_waits test_children_prefork_master \
 	test_exec_of_a_target_into test_zst_suffix test_svg_output_is_valid test_pprof_recording_is_read
+TEST_STATIC = PYFLAME=$(STATIC_BIN) $(PYTHON3) -u tests/integration/run.py --label '$(STATIC_BIN), sampled subset' \
+	-k $(STATIC_TESTS)
 test-static: $(STATIC_BIN) targets
-	$(Q)PYFLAME=$(STATIC_BIN) $(PYTHON3) -u tests/integration/run.py --label '$(STATIC_BIN), sampled subset' \
-		-k $(STATIC_TESTS)
+	$(Q)$(TEST_STATIC)
 
 # The unit and integration suites against the ASan/UBSan build: unit tests linked with its objects, the integration
 # tests running build/asan/pyflame-bpf; a sanitizer report during any test fails that test.
