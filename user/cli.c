@@ -12,8 +12,7 @@
 #include "output_format.h"
 #include "process_scope.h"
 #include "pyflame.h"
-
-#define PF_VERSION "0.1.0"
+#include "version.h"
 
 enum {
 	OPT_BUFFER_SIZE = 256,
@@ -132,7 +131,7 @@ static const struct option_doc options[] = {
 	{ { "quiet", no_argument, NULL, 'q' }, NULL, "no run summary on stderr" },
 	{ { "verbose", no_argument, NULL, 'v' }, NULL, "libbpf's log and per-file diagnostics on stderr" },
 	{ { "help", no_argument, NULL, 'h' }, NULL, "this help" },
-	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version" },
+	{ { "version", no_argument, NULL, 'V' }, NULL, "print the version, commit, libraries and the CPythons read" },
 };
 
 #define NOPTS (sizeof(options) / sizeof(options[0]))
@@ -516,7 +515,7 @@ static int parse_options(struct pf_options *o, int argc, char **argv, struct giv
 			return 1;
 		}
 		if (c == 'V') {
-			printf("pyflame-bpf %s\n", PF_VERSION);
+			version__print(stdout);
 			return 1;
 		}
 		if (c == ':') {

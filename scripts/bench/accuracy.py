@@ -19,6 +19,11 @@ import common
 
 NAME = "accuracy"
 TITLE = "Accuracy"
+# Units of the tables' figures (results.py): header (or a pattern of headers) -> unit; None: a text column.
+UNITS = {"profiler": None, "CPython": None, "samples": "samples", "in hot_three or cold_one": "samples",
+         "hot_three share (%, ± sampling error)": "%", "error (points)": "points",
+         "complete, named Python stacks (%)": "%", "right leaf line (%)": "%", r"worker-.*": "%",
+         "largest error (points)": "points", "samples without a worker": "samples"}
 RATE = 999
 TRUTH = 0.75
 THREADS_PYTHON = "3.10"  # every peer reads it (austin stops at 3.10)

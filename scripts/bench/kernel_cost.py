@@ -18,6 +18,8 @@ import common
 
 NAME = "kernel_cost"
 TITLE = "Cost per sample in the kernel"
+# Units of the table's figures (results.py): header -> unit; None: a text column.
+UNITS = {"program": None, "target": None, "ns per sample": "ns", "frames seen": "frames"}
 RATE = 999
 DEPTHS = (10, 50, 120)
 PYTHON = "3.12"

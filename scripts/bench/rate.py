@@ -13,6 +13,10 @@ import common
 
 NAME = "rate"
 TITLE = "Achieved rate"
+# Units of the table's figures (results.py): header -> unit; None: a text column.
+UNITS = {"target": None, "requested Hz": "Hz", "busy threads": "threads", "CPU share per thread (%)": "%",
+         "samples per wall second": "samples/s", "samples per CPU second": "samples/s",
+         "achieved / requested (%)": "%", "lost (ring buffer)": "samples"}
 RATES = (99, 999, 4999)
 PYTHON = "3.12"
 

@@ -1,4 +1,5 @@
-"""Turns the sections' results into a console table, BENCHMARKS.md and bench.json; describes the machine."""
+"""Turns the sections' results into console tables, writes build/bench.json (the run whole, raw data included) and
+renders BENCHMARKS.md from bench/results.json (results.py); describes the machine."""
 import datetime
 import json
 import os
@@ -7,6 +8,7 @@ import re
 import subprocess
 
 import common
+import results as results_json
 
 GOALS_TEXT = [
     "Slowdown at 99 Hz indistinguishable from noise (< 0.5 %), < 2 % at 999 Hz.",
@@ -26,6 +28,14 @@ def _first_line(argv):
         return p.stdout.decode(errors="replace").strip().splitlines()[0]
     except (OSError, IndexError, subprocess.TimeoutExpired):
         return None
+
+
+def _commit():
+    """The commit measured, -dirty when the tree differs from it (as --version says it)."""
+    head = _first_line(["git", "-C", common.ROOT, "rev-parse", "--short=12", "HEAD"])
+    if head and subprocess.run(["git", "-C", common.ROOT, "diff", "--quiet", "HEAD", "--"]).returncode:
+        head += "-dirty"
+    return head
 
 
 def machine():
@@ -48,7 +58,7 @@ def machine():
         info[key] = common.read_sysctl(key)
     info["tools"] = {
         "pyflame-bpf": _first_line([common.PYFLAME, "--version"]),
-        "commit": _first_line(["git", "-C", common.ROOT, "rev-parse", "--short", "HEAD"]),
+        "commit": _commit(),
         "perf": _first_line(["perf", "--version"]),
         "bpftrace": _first_line(["bpftrace", "--version"]),
         "austin": _first_line(["austin", "--version"]),
@@ -95,8 +105,9 @@ def print_section(number, title, result):
     print("(%d measured runs, %.0f s)" % (result.get("runs", 0), result.get("seconds", 0)), flush=True)
 
 
-def markdown(run):
-    """BENCHMARKS.md for a run: {machine, started, quick, load, sections: [(title, result)], goals}."""
+def markdown(run, source="bench/results.json"):
+    """BENCHMARKS.md of a run's results (results.py's format), rendered from the file at source (relative to the
+    report): a function of that file alone."""
     m = run["machine"]
     tools = "; ".join("%s: %s" % (k, v or "missing") for k, v in m["tools"].items())
     out = [
@@ -104,11 +115,11 @@ def markdown(run):
         "",
         "Written by `make bench` (`scripts/bench/run.py%s`) on %s; every figure below comes from that one run, "
         "which took %.1f minutes. Regenerate with `sudo make bench`; the goals are checked at the end of its "
-        "output too." % (" --quick" if run["quick"] else "", run["started"], run["seconds"] / 60) +
-        (" This report was written again from that run's data (`run.py --render`) by commit %s on %s, which "
-         "re-checked the goals; the measurements are those of commit %s." %
-         (run["rendered"]["commit"], run["rendered"]["date"], m["tools"].get("commit"))
-         if run.get("rendered") else ""),
+        "output too." % (" --quick" if run["quick"] else "", run["started"], run["seconds"] / 60),
+        "",
+        "This file is rendered from [%s](%s) (`make bench-render`), which holds every figure of its tables and "
+        "goals with its unit and quartiles, the machine and the commit measured (%s): diff two runs there." %
+        (source, source, run.get("commit")),
         "",
         "**%s run**: %s. Machine: %s, kernel %s, %s CPUs (%s), %s GiB%s; load average %s at the start, %s at "
         "the end (other work shares this machine: expect noise). kernel.perf_event_max_sample_rate=%s, "
@@ -137,33 +148,40 @@ def markdown(run):
     ]
     out += ["- " + g for g in GOALS_TEXT]
     out += ["", table_md(["goal", "measured", "met"],
-                         [[g, meas, "yes" if met else ("no" if met is not None else "–")]
-                          for g, meas, met in run["goals"]]), ""]
-    for i, (title, res) in enumerate(run["sections"], 1):
-        out += ["## %d. %s" % (i, title), ""]
+                         [[g["goal"], g["measured"], "yes" if g["met"] else ("no" if g["met"] is not None else "–")]
+                          for g in run["goals"]]), ""]
+    for i, res in enumerate(run["sections"], 1):
+        out += ["## %d. %s" % (i, res["title"]), ""]
         if res.get("skipped"):
             out += ["Skipped: " + res["skipped"], ""]
             continue
         if res.get("method"):
             out += [res["method"], ""]
-        for t in res.get("tables", [res]):
+        for t in res["tables"]:
             if t.get("caption"):
                 out += [t["caption"], ""]
             if t.get("rows"):
-                out += [table_md(t["columns"], t["rows"]), ""]
+                out += [table_md(t["columns"], [[results_json.cell_text(c) for c in r] for r in t["rows"]]), ""]
         for n in res.get("notes", []):
             out += ["- " + n]
         out += ["", "_%d measured runs, %.0f s._" % (res.get("runs", 0), res.get("seconds", 0)), ""]
     return "\n".join(out).rstrip() + "\n"
 
 
-def write(run, md_path, json_path):
-    with open(md_path, "w", encoding="utf-8") as f:
-        f.write(markdown(run))
+def write_run(run, json_path):
+    """build/bench.json: the run as measured, each section's raw data included."""
     os.makedirs(os.path.dirname(json_path) or ".", exist_ok=True)
     with open(json_path, "w", encoding="utf-8") as f:
         json.dump({k: v for k, v in run.items()}, f, indent=1, default=str)
         f.write("\n")
+
+
+def write_markdown(results_path, md_path):
+    """Renders md_path from the results file as written (never from the run in memory)."""
+    source = os.path.relpath(results_path, os.path.dirname(os.path.abspath(md_path)))
+    text = markdown(results_json.load(results_path), source)
+    with open(md_path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def today():

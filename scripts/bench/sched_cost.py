@@ -16,6 +16,11 @@ import common
 
 NAME = "sched_cost"
 TITLE = "Scheduler path (off-CPU and wall modes)"
+# Units of the table's figures (results.py): one measure per row, its unit by the row's label.
+UNITS = {"measure": None}
+ROW_UNITS = {"context switches per second, target alone": "thousand switches/s",
+             r"throughput kept with --mode off .*": "%", r"scheduler program, ns per target switch.*": "ns",
+             r"implied CPU at \d+k target switches/s": "% of a core"}
 PYTHON = "3.12"
 
 

@@ -14,6 +14,9 @@ import common
 
 NAME = "self_cost"
 TITLE = "Profiler's own cost"
+# Units of the table's figures (results.py): header -> unit.
+UNITS = {"threads": "threads", "Hz": "Hz", "CPU steady (% of a core)": "% of a core",
+         "CPU whole run (%)": "% of a core", "peak RSS (MiB)": "MiB", "samples/s": "samples/s", "lost": "samples"}
 THREADS = (1, 16, 128)
 RATES = (99, 999)
 PYTHON = "3.12"

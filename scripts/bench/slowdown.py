@@ -14,6 +14,10 @@ import common
 
 NAME = "slowdown"
 TITLE = "Target slowdown"
+# Units of the table's figures (results.py): header -> unit; None: a text column.
+UNITS = {"target": None, "Hz": "Hz", "profiler": None, "wall time, profiled / unprofiled (%)": "%",
+         "90% CI": "%", "verdict": None, "target's CPU time, profiled / unprofiled (%)": "%",
+         "pyflame-bpf kernel-side": "% of the target's wall time"}
 RATES = (99, 999, 4999)
 KINDS = (("cpu", "pure Python loop"), ("syscall", "half the time in read(2)"))
 PYTHON = "3.10"       # the newest minor austin reads: every peer on the same target

@@ -15,6 +15,8 @@ import common
 
 NAME = "startup"
 TITLE = "Start-up"
+# Units of the table's figures (results.py): header (or a pattern of headers) -> unit; None: a text column.
+UNITS = {"target": None, r".* \(ms\)": "ms"}
 PYTHON = "3.12"
 
 

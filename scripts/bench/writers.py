@@ -15,6 +15,9 @@ import common
 
 NAME = "writers"
 TITLE = "Symbolization and writing"
+# Units of the table's figures (results.py): header (or a pattern of headers) -> unit; the size in parentheses
+# carries its own.
+UNITS = {"distinct stacks": "stacks", r".*: CPU ms \(size\)": "ms"}
 SIZES = (10000, 100000)
 FORMATS = (("folded", "folded"), ("SVG", "svg"), ("pprof", "pb.gz"))
 PYTHON = "3.12"

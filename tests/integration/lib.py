@@ -14,10 +14,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.abspath(os.environ.get("BUILD") or os.path.join(ROOT, "build"))
 # The build without sanitizers (valgrind cannot run a sanitized one).
 PLAIN_PYFLAME = os.path.join(ROOT, "pyflame-bpf")
-# The binary under test: PYFLAME=build/asan/pyflame-bpf runs the suite against the sanitizer build (make check-asan).
+# The same program linked statically (make static), for other hosts.
+STATIC_PYFLAME = os.path.join(ROOT, "pyflame-bpf-static")
+# The binary under test: PYFLAME=build/asan/pyflame-bpf runs the suite against the sanitizer build (make check-asan),
+# PYFLAME=pyflame-bpf-static a sampled subset against the static one (make test-static).
 PYFLAME = os.path.abspath(os.environ.get("PYFLAME") or PLAIN_PYFLAME)
-# Memory bounds hold for the plain build only: ASan's shadow memory and quarantine of freed blocks add their own.
-SANITIZED = PYFLAME != os.path.abspath(PLAIN_PYFLAME)
+# Memory bounds hold for the unsanitized builds only: ASan's shadow memory and quarantine of freed blocks add their own.
+SANITIZED = PYFLAME not in (os.path.abspath(PLAIN_PYFLAME), os.path.abspath(STATIC_PYFLAME))
 # Where sanitized programs write their reports (run.py --sanitizer-logs): a test during which one appears fails.
 SANITIZER_LOGS = None
 TARGETS = os.path.join(BUILD, "targets")

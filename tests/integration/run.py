@@ -2,7 +2,8 @@
 """Runs the test suite: criterion unit binaries (--unit BIN...), then the integration tests; prints `N passed, N failed`.
 
 --sanitizer-logs DIR (first) sends the reports of sanitized programs (ASan, LSan, UBSan) to files in DIR and fails
-the test or unit binary during which one appears, whatever its exit code; PYFLAME=PATH picks the binary under test."""
+the test or unit binary during which one appears, whatever its exit code; PYFLAME=PATH picks the binary under test;
+--label TEXT (first) starts the summary line with it (make test-static's run of a subset against the static binary)."""
 import os
 import re
 import subprocess
@@ -25,6 +26,7 @@ import test_hostile  # noqa: E402,F401
 import test_faults  # noqa: E402,F401
 import test_scale  # noqa: E402,F401
 import test_fleet  # noqa: E402,F401
+import test_install  # noqa: E402,F401
 
 
 def run_unit(binaries):
@@ -69,7 +71,10 @@ def sanitize(log_dir):
 
 def main():
     args = sys.argv[1:]
-    units, selected = [], []
+    units, selected, label = [], [], ""
+    if args[:1] == ["--label"] and len(args) > 1:
+        label = args[1] + ": "
+        args = args[2:]
     if args[:1] == ["--sanitizer-logs"] and len(args) > 1:
         sanitize(os.path.abspath(args[1]))
         args = args[2:]
@@ -88,7 +93,7 @@ def main():
         print("  no Debian unstable root, CPython 3.14+ tests skip: %s" % lib.sid_root_why(), flush=True)
     up, uf = run_unit(units) if units else (0, 0)
     ip, if_, skipped = lib.run_all(selected)
-    print("%d passed, %d failed, %d skipped" % (up + ip, uf + if_, skipped))
+    print("%s%d passed, %d failed, %d skipped" % (label, up + ip, uf + if_, skipped))
     return 1 if uf or if_ else 0
 
 

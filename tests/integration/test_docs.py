@@ -1,9 +1,11 @@
 """The documentation names the options the program has: README, docs/ and the man page checked against --help."""
 import glob
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 
 from lib import PYFLAME, ROOT, Skip, check, test
 
@@ -80,3 +82,28 @@ def test_man_page_renders_and_documents_every_option():
     text = page.stdout.decode(errors="replace").replace("\u2010", "-").replace("\u2011", "-")
     for opt in sorted(help_options()):
         check(opt in text, "the man page does not document %s" % opt)
+
+
+@test
+def test_benchmarks_md_is_what_bench_results_json_renders_to():
+    path = os.path.join(ROOT, "bench", "results.json")
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)  # valid JSON
+    sys.path.insert(0, os.path.join(ROOT, "scripts", "bench"))
+    import report  # noqa: E402
+    import results  # noqa: E402
+    check(data.get("format") == results.FORMAT, "bench/results.json: format %r" % data.get("format"))
+    check(data.get("commit") and data["machine"].get("cpu") and data["machine"].get("kernel"),
+          "bench/results.json names no commit or machine: %r" % {k: data.get(k) for k in ("commit", "machine")})
+    figures = list(results.figures(data))
+    check(len(figures) > 100, "only %d figures in bench/results.json" % len(figures))
+    for title, column, fig in figures:
+        check(fig.get("unit"), "%s, %s: %r has no unit (add the column to the section's UNITS)" % (title, column, fig))
+        check(any(isinstance(fig.get(k), (int, float)) for k in ("median", "value", "low")),
+              "%s, %s: %r holds no number" % (title, column, fig))
+        if "median" in fig:
+            check(fig["q1"] <= fig["median"] <= fig["q3"], "%s, %s: quartiles out of order: %r" % (title, column, fig))
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), encoding="utf-8") as f:
+        committed = f.read()
+    check(committed == report.markdown(data), "BENCHMARKS.md is not what bench/results.json renders to: "
+          "make bench-render (or make bench) writes it")

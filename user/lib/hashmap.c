@@ -20,25 +20,25 @@ uint64_t hash_bytes(const void *data, size_t len)
 	return h ? h : 1;
 }
 
-void hashmap__init(struct hashmap *m)
+void pf_hashmap__init(struct pf_hashmap *m)
 {
 	memset(m, 0, sizeof(*m));
 }
 
-void hashmap__free(struct hashmap *m)
+void pf_hashmap__free(struct pf_hashmap *m)
 {
 	for (size_t i = 0; i < m->cap; i++)
 		free(m->slots[i].key);
 	free(m->slots);
-	hashmap__init(m);
+	pf_hashmap__init(m);
 }
 
-static struct hashmap_entry *find_slot(const struct hashmap *m, uint64_t h, const void *key, size_t key_len)
+static struct pf_hashmap_entry *find_slot(const struct pf_hashmap *m, uint64_t h, const void *key, size_t key_len)
 {
 	size_t mask = m->cap - 1;
 
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
-		struct hashmap_entry *e = &m->slots[i];
+		struct pf_hashmap_entry *e = &m->slots[i];
 
 		if (!e->hash)
 			return e;
@@ -47,10 +47,10 @@ static struct hashmap_entry *find_slot(const struct hashmap *m, uint64_t h, cons
 	}
 }
 
-static int grow(struct hashmap *m)
+static int grow(struct pf_hashmap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
-	struct hashmap_entry *old = m->slots;
+	struct pf_hashmap_entry *old = m->slots;
 	size_t old_cap = m->cap;
 
 	m->slots = calloc(cap, sizeof(*m->slots));
@@ -66,9 +66,9 @@ static int grow(struct hashmap *m)
 	return 0;
 }
 
-void *hashmap__get(const struct hashmap *m, const void *key, size_t key_len)
+void *pf_hashmap__get(const struct pf_hashmap *m, const void *key, size_t key_len)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 
 	if (!m->cap)
 		return NULL;
@@ -76,10 +76,10 @@ void *hashmap__get(const struct hashmap *m, const void *key, size_t key_len)
 	return e->hash ? e->value : NULL;
 }
 
-int hashmap__set(struct hashmap *m, const void *key, size_t key_len, void *value)
+int pf_hashmap__set(struct pf_hashmap *m, const void *key, size_t key_len, void *value)
 {
 	uint64_t h = hash_bytes(key, key_len);
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 
 	if ((m->len + 1) * 4 > m->cap * 3 && grow(m))
 		return -ENOMEM;
@@ -99,9 +99,9 @@ int hashmap__set(struct hashmap *m, const void *key, size_t key_len, void *value
 
 /* Linear probing: after removing a slot, later entries of the same probe run move back so that every entry stays
  * reachable from its home slot without tombstones. */
-void *hashmap__delete(struct hashmap *m, const void *key, size_t key_len)
+void *pf_hashmap__delete(struct pf_hashmap *m, const void *key, size_t key_len)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t mask = m->cap - 1, hole, i;
 	void *value;
 
@@ -127,10 +127,10 @@ void *hashmap__delete(struct hashmap *m, const void *key, size_t key_len)
 	return value;
 }
 
-int hashmap__next(const struct hashmap *m, size_t *iter, struct hashmap_entry **entry)
+int pf_hashmap__next(const struct pf_hashmap *m, size_t *iter, struct pf_hashmap_entry **entry)
 {
 	while (*iter < m->cap) {
-		struct hashmap_entry *e = &m->slots[(*iter)++];
+		struct pf_hashmap_entry *e = &m->slots[(*iter)++];
 
 		if (e->hash) {
 			*entry = e;

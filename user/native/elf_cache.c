@@ -14,25 +14,25 @@ struct elf_cache_entry {
 
 void elf_cache__init(struct elf_cache *c, int verbose)
 {
-	hashmap__init(&c->by_inode);
-	hashmap__init(&c->by_build_id);
+	pf_hashmap__init(&c->by_inode);
+	pf_hashmap__init(&c->by_build_id);
 	c->verbose = verbose;
 }
 
 void elf_cache__free(struct elf_cache *c)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
-	while (hashmap__next(&c->by_inode, &it, &e)) {
+	while (pf_hashmap__next(&c->by_inode, &it, &e)) {
 		struct elf_cache_entry *ce = e->value;
 
 		if (ce->owner)
 			elf_file__close(ce->file);
 		free(ce);
 	}
-	hashmap__free(&c->by_inode);
-	hashmap__free(&c->by_build_id);
+	pf_hashmap__free(&c->by_inode);
+	pf_hashmap__free(&c->by_build_id);
 }
 
 /* Opens the file as the process sees it: map_files first (works across mount namespaces), then its root. */
@@ -58,7 +58,7 @@ struct elf_file *elf_cache__get(struct elf_cache *c, pid_t pid, const struct pro
 	if (map->path[0] != '/')
 		return NULL;
 	snprintf(key, sizeof(key), "%x:%x:%llu", map->dev_major, map->dev_minor, (unsigned long long)map->inode);
-	ce = hashmap__get(&c->by_inode, key, strlen(key));
+	ce = pf_hashmap__get(&c->by_inode, key, strlen(key));
 	if (ce)
 		return ce->file;
 	ce = calloc(1, sizeof(*ce));
@@ -70,14 +70,14 @@ struct elf_file *elf_cache__get(struct elf_cache *c, pid_t pid, const struct pro
 			fprintf(stderr, "pyflame-bpf: cannot read %s of PID %d: %s\n", map->path, (int)pid,
 				strerror(-ce->err));
 	} else if (ce->file->build_id_len &&
-		   (shared = hashmap__get(&c->by_build_id, ce->file->build_id, ce->file->build_id_len))) {
+		   (shared = pf_hashmap__get(&c->by_build_id, ce->file->build_id, ce->file->build_id_len))) {
 		/* The same build seen through another path (another container, a copy): parse it once. */
 		elf_file__close(ce->file);
 		ce->file = shared;
 	} else {
 		ce->owner = 1;
 	}
-	if (hashmap__set(&c->by_inode, key, strlen(key), ce)) {
+	if (pf_hashmap__set(&c->by_inode, key, strlen(key), ce)) {
 		if (ce->owner)
 			elf_file__close(ce->file);
 		free(ce);
@@ -85,7 +85,7 @@ struct elf_file *elf_cache__get(struct elf_cache *c, pid_t pid, const struct pro
 	}
 	/* Shared by build id only once its owner is safely in the cache. */
 	if (ce->owner && ce->file->build_id_len &&
-	    hashmap__set(&c->by_build_id, ce->file->build_id, ce->file->build_id_len, ce->file) && c->verbose)
+	    pf_hashmap__set(&c->by_build_id, ce->file->build_id, ce->file->build_id_len, ce->file) && c->verbose)
 		fprintf(stderr, "pyflame-bpf: %s: not shared by build id (out of memory)\n", ce->file->name);
 	return ce->file;
 }

@@ -8,8 +8,8 @@
 #include "proc_maps.h"
 
 struct elf_cache {
-	struct hashmap by_inode;    /* "dev:inode" -> struct elf_cache_entry */
-	struct hashmap by_build_id; /* build id -> struct elf_file (owned by its inode entry) */
+	struct pf_hashmap by_inode;    /* "dev:inode" -> struct elf_cache_entry */
+	struct pf_hashmap by_build_id; /* build id -> struct elf_file (owned by its inode entry) */
 	int verbose;
 };
 

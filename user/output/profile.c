@@ -8,16 +8,16 @@
 void profile__init(struct profile *p)
 {
 	memset(p, 0, sizeof(*p));
-	hashmap__init(&p->frame_index);
-	hashmap__init(&p->stack_index);
-	hashmap__init(&p->processes);
-	hashmap__init(&p->threads);
+	pf_hashmap__init(&p->frame_index);
+	pf_hashmap__init(&p->stack_index);
+	pf_hashmap__init(&p->processes);
+	pf_hashmap__init(&p->threads);
 	p->next_key = PROFILE_FIRST_KEY;
 }
 
 void profile__free(struct profile *p)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
 	for (size_t i = 0; i < p->nframes; i++)
@@ -26,19 +26,19 @@ void profile__free(struct profile *p)
 	for (size_t i = 0; i < p->nstacks; i++)
 		free(p->stacks[i]);
 	free(p->stacks);
-	while (hashmap__next(&p->processes, &it, &e)) {
+	while (pf_hashmap__next(&p->processes, &it, &e)) {
 		struct profile_process *proc = e->value;
 
 		free(proc->python);
 		free(proc);
 	}
 	it = 0;
-	while (hashmap__next(&p->threads, &it, &e))
+	while (pf_hashmap__next(&p->threads, &it, &e))
 		free(e->value);
-	hashmap__free(&p->frame_index);
-	hashmap__free(&p->stack_index);
-	hashmap__free(&p->processes);
-	hashmap__free(&p->threads);
+	pf_hashmap__free(&p->frame_index);
+	pf_hashmap__free(&p->stack_index);
+	pf_hashmap__free(&p->processes);
+	pf_hashmap__free(&p->threads);
 	profile__init(p);
 }
 
@@ -51,7 +51,7 @@ int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name
 	/* The key is kind then name: the same text as a kernel and a native symbol are two frames. */
 	key[0] = (char)kind;
 	memcpy(key + 1, name, len);
-	hit = hashmap__get(&p->frame_index, key, len + 1);
+	hit = pf_hashmap__get(&p->frame_index, key, len + 1);
 	if (hit)
 		return (int64_t)(uintptr_t)hit - 1;
 	if (array__grow((void **)&p->frames, &p->frames_cap, p->nframes + 1, sizeof(*p->frames)))
@@ -60,7 +60,7 @@ int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name
 	if (!p->frames[p->nframes].name)
 		return -ENOMEM;
 	p->frames[p->nframes].kind = kind;
-	if (hashmap__set(&p->frame_index, key, len + 1, (void *)(uintptr_t)(p->nframes + 1))) {
+	if (pf_hashmap__set(&p->frame_index, key, len + 1, (void *)(uintptr_t)(p->nframes + 1))) {
 		free(p->frames[p->nframes].name);
 		return -ENOMEM;
 	}
@@ -82,7 +82,7 @@ static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, s
 	s->tid = key[1];
 	s->nframes = nframes;
 	memcpy(s->frames, key + 2, nframes * sizeof(uint32_t));
-	if (hashmap__set(&p->stack_index, key, key_len, s)) {
+	if (pf_hashmap__set(&p->stack_index, key, key_len, s)) {
 		free(s);
 		return NULL;
 	}
@@ -110,7 +110,7 @@ int profile__add(struct profile *p, struct profile_process *proc, uint32_t tid, 
 	key[1] = tid;
 	if (nframes) /* frames may be NULL then, which memcpy may not be given */
 		memcpy(key + 2, frames, nframes * sizeof(uint32_t));
-	s = hashmap__get(&p->stack_index, key, key_len);
+	s = pf_hashmap__get(&p->stack_index, key, key_len);
 	if (!s)
 		s = stack_new(p, key, key_len);
 	free(key);
@@ -130,7 +130,7 @@ static struct profile_process *process_new(struct profile *p, uint32_t tgid, uin
 	proc->tgid = tgid;
 	proc->key = key;
 	proc->exited_after = -1;
-	if (hashmap__set(&p->processes, &key, sizeof(key), proc)) {
+	if (pf_hashmap__set(&p->processes, &key, sizeof(key), proc)) {
 		free(proc);
 		return NULL;
 	}
@@ -139,7 +139,7 @@ static struct profile_process *process_new(struct profile *p, uint32_t tgid, uin
 
 struct profile_process *profile__process(struct profile *p, uint32_t tgid)
 {
-	struct profile_process *proc = hashmap__get(&p->processes, &tgid, sizeof(tgid));
+	struct profile_process *proc = pf_hashmap__get(&p->processes, &tgid, sizeof(tgid));
 
 	return proc ? proc : process_new(p, tgid, tgid);
 }
@@ -162,7 +162,7 @@ struct profile_process *profile__new_process(struct profile *p, struct profile_p
 struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t key_of_process)
 {
 	uint32_t key[2] = { key_of_process, tid };
-	struct profile_thread *t = hashmap__get(&p->threads, key, sizeof(key));
+	struct profile_thread *t = pf_hashmap__get(&p->threads, key, sizeof(key));
 
 	if (t)
 		return t;
@@ -171,7 +171,7 @@ struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t
 		return NULL;
 	t->tid = tid;
 	t->tgid = key[0];
-	if (hashmap__set(&p->threads, key, sizeof(key), t)) {
+	if (pf_hashmap__set(&p->threads, key, sizeof(key), t)) {
 		free(t);
 		return NULL;
 	}
@@ -180,14 +180,14 @@ struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t
 
 const struct profile_process *profile__process_by_key(const struct profile *p, uint32_t key)
 {
-	return hashmap__get(&p->processes, &key, sizeof(key));
+	return pf_hashmap__get(&p->processes, &key, sizeof(key));
 }
 
 const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t key, uint32_t tid)
 {
 	uint32_t k[2] = { key, tid };
 
-	return hashmap__get(&p->threads, k, sizeof(k));
+	return pf_hashmap__get(&p->threads, k, sizeof(k));
 }
 
 void profile__mark(struct profile *p)

@@ -59,12 +59,12 @@ struct profile_thread {
 struct profile {
 	struct profile_frame *frames;
 	size_t nframes, frames_cap;
-	struct hashmap frame_index;
+	struct pf_hashmap frame_index;
 	struct profile_stack **stacks;
 	size_t nstacks, stacks_cap;
-	struct hashmap stack_index;
-	struct hashmap processes; /* key -> struct profile_process */
-	struct hashmap threads;	  /* (process key, tid) -> struct profile_thread */
+	struct pf_hashmap stack_index;
+	struct pf_hashmap processes; /* key -> struct profile_process */
+	struct pf_hashmap threads;   /* (process key, tid) -> struct profile_thread */
 	uint32_t next_key;
 	uint64_t total;
 	uint64_t total_mark; /* total at the last profile__mark() */

@@ -11,7 +11,7 @@ struct builder {
 	struct profile_view *v;
 	size_t frames_cap, stacks_cap, offsets_cap, ids_len, ids_cap;
 	size_t *offsets; /* per stack: where its ids start in v->ids (pointers are set at the end) */
-	struct hashmap frame_index, stack_index;
+	struct pf_hashmap frame_index, stack_index;
 };
 
 static int64_t frame_id(struct builder *b, enum view_kind kind, const char *name)
@@ -26,7 +26,7 @@ static int64_t frame_id(struct builder *b, enum view_kind kind, const char *name
 		return -ENOMEM;
 	key[0] = (char)kind;
 	memcpy(key + 1, name, len);
-	hit = hashmap__get(&b->frame_index, key, len + 1);
+	hit = pf_hashmap__get(&b->frame_index, key, len + 1);
 	if (hit) {
 		id = (int64_t)(uintptr_t)hit - 1;
 		goto out;
@@ -37,7 +37,7 @@ static int64_t frame_id(struct builder *b, enum view_kind kind, const char *name
 	v->frames[v->nframes].kind = kind;
 	if (!v->frames[v->nframes].name)
 		goto out;
-	if (hashmap__set(&b->frame_index, key, len + 1, (void *)(uintptr_t)(v->nframes + 1))) {
+	if (pf_hashmap__set(&b->frame_index, key, len + 1, (void *)(uintptr_t)(v->nframes + 1))) {
 		free(v->frames[v->nframes].name);
 		goto out;
 	}
@@ -106,7 +106,7 @@ static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count
 {
 	struct profile_view *v = b->v;
 	size_t key_len = n * sizeof(uint32_t);
-	void *hit = hashmap__get(&b->stack_index, v->ids + start, key_len);
+	void *hit = pf_hashmap__get(&b->stack_index, v->ids + start, key_len);
 
 	if (hit) {
 		struct view_stack *s = &v->stacks[(uintptr_t)hit - 1];
@@ -119,7 +119,7 @@ static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count
 	if (array__grow((void **)&v->stacks, &b->stacks_cap, v->nstacks + 1, sizeof(*v->stacks)) ||
 	    array__grow((void **)&b->offsets, &b->offsets_cap, v->nstacks + 1, sizeof(*b->offsets)))
 		return -ENOMEM;
-	if (hashmap__set(&b->stack_index, v->ids + start, key_len, (void *)(uintptr_t)(v->nstacks + 1)))
+	if (pf_hashmap__set(&b->stack_index, v->ids + start, key_len, (void *)(uintptr_t)(v->nstacks + 1)))
 		return -ENOMEM;
 	b->offsets[v->nstacks] = start;
 	v->stacks[v->nstacks].count = count;
@@ -187,8 +187,8 @@ static int build(struct profile_view *v, const struct profile *before, const str
 
 	memset(v, 0, sizeof(*v));
 	v->measure = after->measure;
-	hashmap__init(&b.frame_index);
-	hashmap__init(&b.stack_index);
+	pf_hashmap__init(&b.frame_index);
+	pf_hashmap__init(&b.stack_index);
 	err = add_profile(&b, after, o, 0, 0);
 	if (!err && before) {
 		v->diff = 1;
@@ -202,8 +202,8 @@ static int build(struct profile_view *v, const struct profile *before, const str
 			qsort(v->stacks, v->nstacks, sizeof(*v->stacks), stack_cmp);
 	}
 	free(b.offsets);
-	hashmap__free(&b.frame_index);
-	hashmap__free(&b.stack_index);
+	pf_hashmap__free(&b.frame_index);
+	pf_hashmap__free(&b.stack_index);
 	if (err)
 		profile_view__free(v);
 	return err;

@@ -36,9 +36,9 @@ enum {
 
 /* The tables built while the frames are encoded; string_table and the messages are appended to as they are met. */
 struct pprof_builder {
-	struct hashmap strings; /* string -> index + 1 */
+	struct pf_hashmap strings; /* string -> index + 1 */
 	uint64_t nstrings;
-	struct hashmap functions; /* (name index, file index) -> function id */
+	struct pf_hashmap functions; /* (name index, file index) -> function id */
 	uint64_t nfunctions;
 	struct pb_buf string_table, locations, functions_buf;
 	struct pb_buf msg, line; /* scratch for one message */
@@ -58,10 +58,10 @@ static int64_t intern(struct pprof_builder *b, const char *s, size_t len)
 			return -ENOMEM;
 		s = valid;
 	}
-	hit = hashmap__get(&b->strings, s, len);
+	hit = pf_hashmap__get(&b->strings, s, len);
 	if (hit) {
 		idx = (int64_t)(uintptr_t)hit - 1;
-	} else if (!hashmap__set(&b->strings, s, len, (void *)(uintptr_t)(b->nstrings + 1)) &&
+	} else if (!pf_hashmap__set(&b->strings, s, len, (void *)(uintptr_t)(b->nstrings + 1)) &&
 		   !pb_buf__put_bytes(&b->string_table, PROFILE_STRING_TABLE, s, len)) {
 		idx = (int64_t)b->nstrings++;
 	}
@@ -79,10 +79,10 @@ static int64_t function_id(struct pprof_builder *b, const char *name, size_t nam
 
 	if (name_idx < 0 || file_idx < 0)
 		return -ENOMEM;
-	hit = hashmap__get(&b->functions, key, sizeof(key));
+	hit = pf_hashmap__get(&b->functions, key, sizeof(key));
 	if (hit)
 		return (int64_t)(uintptr_t)hit;
-	if (hashmap__set(&b->functions, key, sizeof(key), (void *)(uintptr_t)(b->nfunctions + 1)))
+	if (pf_hashmap__set(&b->functions, key, sizeof(key), (void *)(uintptr_t)(b->nfunctions + 1)))
 		return -ENOMEM;
 	b->nfunctions++;
 	pb_buf__reset(&b->msg);
@@ -239,8 +239,8 @@ int pprof__write(const struct profile_view *v, double nanos_per_sample, FILE *ou
 	if (!(nanos_per_sample > 0) || !isfinite(nanos_per_sample))
 		return -EINVAL;
 	memset(&b, 0, sizeof(b));
-	hashmap__init(&b.strings);
-	hashmap__init(&b.functions);
+	pf_hashmap__init(&b.strings);
+	pf_hashmap__init(&b.functions);
 	pb_buf__init(&profile);
 	/* string_table[0] must be "" (profile.proto). */
 	if (intern(&b, "", 0) < 0) {
@@ -291,7 +291,7 @@ cleanup:
 	pb_buf__free(&b.functions_buf);
 	pb_buf__free(&b.msg);
 	pb_buf__free(&b.line);
-	hashmap__free(&b.strings);
-	hashmap__free(&b.functions);
+	pf_hashmap__free(&b.strings);
+	pf_hashmap__free(&b.functions);
 	return err;
 }

@@ -48,11 +48,11 @@ static int groups__build(struct groups *g, const struct profile_view *v)
 {
 	size_t cap = v->nstacks + 1, no_roots = SIZE_MAX;
 	size_t *of_stack = calloc(cap, sizeof(*of_stack)); /* per stack: its group */
-	struct hashmap index;
+	struct pf_hashmap index;
 	int err = -ENOMEM;
 
 	memset(g, 0, sizeof(*g));
-	hashmap__init(&index);
+	pf_hashmap__init(&index);
 	g->first = calloc(cap, sizeof(*g->first));
 	g->samples = calloc(cap, sizeof(*g->samples));
 	g->start = calloc(cap + 1, sizeof(*g->start));
@@ -71,15 +71,15 @@ static int groups__build(struct groups *g, const struct profile_view *v)
 			}
 			id = no_roots;
 		} else {
-			void *hit = hashmap__get(&index, s->frames, nroots * sizeof(*s->frames));
+			void *hit = pf_hashmap__get(&index, s->frames, nroots * sizeof(*s->frames));
 
 			if (hit) {
 				id = (uintptr_t)hit - 1;
 			} else {
 				id = g->n++;
 				g->first[id] = i;
-				if (hashmap__set(&index, s->frames, nroots * sizeof(*s->frames),
-						 (void *)(uintptr_t)(id + 1)))
+				if (pf_hashmap__set(&index, s->frames, nroots * sizeof(*s->frames),
+						    (void *)(uintptr_t)(id + 1)))
 					goto cleanup;
 			}
 		}
@@ -100,7 +100,7 @@ static int groups__build(struct groups *g, const struct profile_view *v)
 	err = 0;
 cleanup:
 	free(of_stack);
-	hashmap__free(&index);
+	pf_hashmap__free(&index);
 	if (err)
 		groups__free(g);
 	return err;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "proc_maps.h"
+#include "proc_stat.h"
 
 int proc_maps__parse(struct proc_maps *m, FILE *f)
 {
@@ -47,6 +48,20 @@ int proc_maps__parse(struct proc_maps *m, FILE *f)
 	return err;
 }
 
+/* What an empty maps file means. An exiting process shows one (a zombie, or PF_EXITING set: its memory is gone), and
+ * so does a kernel thread (it has none); so does a process in the middle of an exec, between the release of its old
+ * memory (or this file, opened before, still pointing at it) and its new program's first mapping: that one is not
+ * gone, and is to be read again. */
+static int empty_maps_error(pid_t pid)
+{
+	struct proc_stat st;
+
+	if (proc_stat__read(&st, pid) || st.state == 'Z' || st.state == 'X' || (st.flags & PROC_STAT_EXITING) ||
+	    (st.flags & PROC_STAT_KTHREAD))
+		return -ESRCH;
+	return -EAGAIN;
+}
+
 int proc_maps__read(struct proc_maps *m, pid_t pid)
 {
 	char path[64];
@@ -60,7 +75,7 @@ int proc_maps__read(struct proc_maps *m, pid_t pid)
 	err = proc_maps__parse(m, f);
 	fclose(f);
 	if (!err && !m->n)
-		err = -ESRCH; /* an exiting process shows an empty maps file */
+		err = empty_maps_error(pid);
 	return err;
 }
 

@@ -21,7 +21,8 @@ struct proc_maps {
 };
 
 int proc_maps__parse(struct proc_maps *m, FILE *f);
-/* Reads /proc/PID/maps; -ESRCH when the process is gone. */
+/* Reads /proc/PID/maps; -ESRCH when the process is gone (or is a kernel thread, which has no memory of its own);
+ * -EAGAIN when it lives but shows no mappings yet: mid-exec, read it again. */
 int proc_maps__read(struct proc_maps *m, pid_t pid);
 const struct proc_map *proc_maps__find(const struct proc_maps *m, uint64_t addr);
 /* A deep copy (a forked child starts with its parent's mappings). */

@@ -15,6 +15,7 @@ struct proc_stat {
 };
 
 #define PROC_STAT_KTHREAD 0x00200000u
+#define PROC_STAT_EXITING 0x00000004u /* PF_EXITING: in do_exit(), its memory released or about to be */
 
 /* Parses one /proc/PID/stat line; -EINVAL when malformed. The name may hold spaces and parentheses. */
 int proc_stat__parse(struct proc_stat *st, const char *line);

@@ -163,28 +163,28 @@ static int snapshot_one(void *ctx, const struct proc_stat *st)
 int process_scope__scan_children(int (*is_root)(void *ctx, pid_t pid), process_scope_fn fn, void *ctx)
 {
 	struct snapshot s = {};
-	struct hashmap in; /* pid -> 1: a root or a descendant found */
+	struct pf_hashmap in; /* pid -> 1: a root or a descendant found */
 	int err = each_process(snapshot_one, &s), grew = 1;
 
-	hashmap__init(&in);
+	pf_hashmap__init(&in);
 	for (size_t i = 0; !err && i < s.n; i++)
 		if (is_root(ctx, s.procs[i].pid))
-			err = hashmap__set(&in, &s.procs[i].pid, sizeof(pid_t), (void *)1);
+			err = pf_hashmap__set(&in, &s.procs[i].pid, sizeof(pid_t), (void *)1);
 	/* Parents before children: each round takes the processes whose parent is in (a zombie parent too: its
 	 * children still run). */
 	while (!err && grew) {
 		grew = 0;
 		for (size_t i = 0; !err && i < s.n; i++) {
-			if (hashmap__get(&in, &s.procs[i].pid, sizeof(pid_t)) ||
-			    !hashmap__get(&in, &s.procs[i].ppid, sizeof(pid_t)))
+			if (pf_hashmap__get(&in, &s.procs[i].pid, sizeof(pid_t)) ||
+			    !pf_hashmap__get(&in, &s.procs[i].ppid, sizeof(pid_t)))
 				continue;
 			grew = 1;
-			err = hashmap__set(&in, &s.procs[i].pid, sizeof(pid_t), (void *)1);
+			err = pf_hashmap__set(&in, &s.procs[i].pid, sizeof(pid_t), (void *)1);
 			if (!err && worth_profiling(&s.procs[i]))
 				err = fn(ctx, &s.procs[i]);
 		}
 	}
-	hashmap__free(&in);
+	pf_hashmap__free(&in);
 	free(s.procs);
 	return err;
 }

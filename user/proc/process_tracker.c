@@ -32,7 +32,7 @@ void process_tracker__init(struct process_tracker *t, const struct pf_options *o
 	t->py = py;
 	t->usyms = usyms;
 	t->targets_fd = -1;
-	hashmap__init(&t->procs);
+	pf_hashmap__init(&t->procs);
 }
 
 static enum pf_scope scope_of(const struct pf_options *o)
@@ -85,12 +85,12 @@ int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
 
 static struct target_process *tracked_get(struct process_tracker *t, pid_t pid)
 {
-	return hashmap__get(&t->procs, &pid, sizeof(pid));
+	return pf_hashmap__get(&t->procs, &pid, sizeof(pid));
 }
 
 struct target_process *process_tracker__find(const struct process_tracker *t, pid_t pid)
 {
-	return hashmap__get(&t->procs, &pid, sizeof(pid));
+	return pf_hashmap__get(&t->procs, &pid, sizeof(pid));
 }
 
 /* Writes tr's entry to the targets map. Userspace never re-creates an entry the kernel removed (the process exited
@@ -137,10 +137,10 @@ static struct target_process *tracked_new(struct process_tracker *t, pid_t pid, 
 	tr->alive = 1;
 	if (old) {
 		tr->record = old->record;
-		hashmap__delete(&t->procs, &pid, sizeof(pid));
+		pf_hashmap__delete(&t->procs, &pid, sizeof(pid));
 		target_process__put(old);
 	}
-	if (hashmap__set(&t->procs, &pid, sizeof(pid), tr)) {
+	if (pf_hashmap__set(&t->procs, &pid, sizeof(pid), tr)) {
 		target_process__put(tr);
 		return NULL;
 	}
@@ -169,7 +169,7 @@ static void tracked_gone(struct process_tracker *t, struct target_process *tr)
 static void tracked_drop(struct process_tracker *t, struct target_process *tr)
 {
 	tracked_gone(t, tr);
-	hashmap__delete(&t->procs, &tr->pid, sizeof(tr->pid));
+	pf_hashmap__delete(&t->procs, &tr->pid, sizeof(tr->pid));
 	target_process__put(tr);
 }
 
@@ -197,18 +197,21 @@ static void stop_discovery(struct process_tracker *t, struct target_process *tr)
 }
 
 /* Takes tr's maps now, while it lives, so that it can be named after it exits. A process already gone is not worth
- * a word (its exit comes in the stream); anything else is said with -v, or always when memory ran out. */
+ * a word (its exit comes in the stream), nor one mid-exec (read again on a miss); anything else is said with -v, or
+ * always when memory ran out. */
 static void snapshot_maps(struct process_tracker *t, struct target_process *tr, const struct target_process *parent)
 {
 	int err = parent ? user_symbols__inherit(t->usyms, tr, parent) : user_symbols__snapshot(t->usyms, tr);
 
-	if (err && err != -ESRCH && err != -ENOENT && (t->opts->verbose || err == -ENOMEM))
+	if (err && err != -ESRCH && err != -ENOENT && err != -EAGAIN && (t->opts->verbose || err == -ENOMEM))
 		fprintf(stderr, "pyflame-bpf: PID %d: cannot read its memory maps: %s (its native frames go unnamed)\n",
 			(int)tr->pid, strerror(-err));
 }
 
-/* Tries to find tr's interpreter once. final: give up (and say why) if it is not there. */
-static void discover(struct process_tracker *t, struct target_process *tr, int final)
+/* Tries to find tr's interpreter once. final: give up (and say why) if it is not there. A process mid-exec
+ * (-EAGAIN: its maps read empty) is never given up outside a search: the caller starts one. Returns the search's
+ * result. */
+static int discover(struct process_tracker *t, struct target_process *tr, int final)
 {
 	struct discovery *d = &tr->discovery;
 	struct pf_py_proc proc;
@@ -224,7 +227,7 @@ static void discover(struct process_tracker *t, struct target_process *tr, int f
 			if (err != -ENOENT)
 				fprintf(stderr, "pyflame-bpf: PID %d: cannot register its Python interpreter: %s\n",
 					(int)tr->pid, strerror(-err));
-			return;
+			return err;
 		}
 		d->python = 1;
 		d->python_since_ns = clock__now_ns();
@@ -242,18 +245,22 @@ static void discover(struct process_tracker *t, struct target_process *tr, int f
 		snapshot_maps(t, tr, NULL);
 		if (t->opts->verbose)
 			fprintf(stderr, "pyflame-bpf: PID %d: CPython %s\n", (int)tr->pid, py_symbols__version(tr));
-		return;
+		return 0;
 	}
-	if (!final && err == -ENOENT)
-		return; /* not yet: a shared libpython is mapped a little after the exec */
+	if (err == -EAGAIN && !d->active)
+		return err;
+	/* Not yet: a shared libpython is mapped a little after the exec, and a program mid-exec maps nothing. */
+	if (!final && (err == -ENOENT || err == -EAGAIN))
+		return err;
 	stop_discovery(t, tr);
 	if (err == -ESRCH) {
 		t->stats.gone_undiscovered++;
-		return;
+		return err;
 	}
 	t->stats.not_python++;
 	if ((tr->named && !t->opts->quiet) || t->opts->verbose)
 		fprintf(stderr, "pyflame-bpf: PID %d: no Python frames: %s\n", (int)tr->pid, why);
+	return err;
 }
 
 /* When to look again for an interpreter not found `since` seconds after the search began. An executable that links
@@ -271,17 +278,26 @@ static double retry_delay(const struct target_process *tr, double since)
 static void start_discovery(struct process_tracker *t, struct target_process *tr)
 {
 	struct discovery *d = &tr->discovery;
+	int err;
 
 	if (!d->active)
 		t->ndiscovering++;
 	d->active = 1;
 	d->from = clock__now_s();
 	d->until = d->from + DISCOVERY_WINDOW_S;
-	discover(t, tr, 0);
+	err = discover(t, tr, 0);
 	if (d->active) {
-		d->expects = py_symbols__expects_libpython(t->py, tr->pid);
+		/* Mid-exec: whatever it becomes is mapped within milliseconds. */
+		d->expects = err == -EAGAIN || py_symbols__expects_libpython(t->py, tr->pid);
 		d->next_try = d->from + retry_delay(tr, 0);
 	}
+}
+
+/* A process found running: its interpreter is there now or never, unless it is in the middle of an exec. */
+static void discover_running(struct process_tracker *t, struct target_process *tr)
+{
+	if (discover(t, tr, 1) == -EAGAIN)
+		start_discovery(t, tr);
 }
 
 int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_command)
@@ -311,7 +327,7 @@ int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_comm
 	}
 	/* Snapshot the maps now: a target that exits mid-run can still be symbolized. */
 	snapshot_maps(t, tr, NULL);
-	discover(t, tr, 1);
+	discover_running(t, tr);
 	return 0;
 }
 
@@ -340,7 +356,7 @@ static int take_on(struct process_tracker *t, const struct proc_stat *st, int cr
 		return err == -E2BIG || err == -ENOMEM || err == -ENOENT ? 1 : err;
 	}
 	snapshot_maps(t, tr, NULL);
-	discover(t, tr, 1);
+	discover_running(t, tr);
 	return 0;
 }
 
@@ -514,12 +530,12 @@ struct target_process *process_tracker__sample(struct process_tracker *t, const 
 int process_tracker__retry(struct process_tracker *t, int max_ms)
 {
 	double now = clock__now_s(), next = now + max_ms / 1e3;
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
 	if (!t->ndiscovering)
 		return max_ms;
-	while (hashmap__next(&t->procs, &it, &e)) {
+	while (pf_hashmap__next(&t->procs, &it, &e)) {
 		struct target_process *tr = e->value;
 		struct discovery *d = &tr->discovery;
 
@@ -556,7 +572,7 @@ static void read_lifecycle_stats(struct process_tracker *t, uint64_t *out)
 static void sweep(struct process_tracker *t)
 {
 	uint64_t lc[PF_LC_STAT__COUNT] = {};
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	pid_t *dead = NULL;
 	size_t it = 0, n = 0;
 
@@ -567,7 +583,7 @@ static void sweep(struct process_tracker *t)
 	dead = calloc(t->procs.len ? t->procs.len : 1, sizeof(*dead));
 	if (!dead)
 		return;
-	while (hashmap__next(&t->procs, &it, &e)) {
+	while (pf_hashmap__next(&t->procs, &it, &e)) {
 		struct target_process *tr = e->value;
 		struct proc_stat st;
 
@@ -581,12 +597,12 @@ static void sweep(struct process_tracker *t)
 
 void process_tracker__tick(struct process_tracker *t)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
 	/* A process whose code addresses get reused (code compiled and dropped at run time) has its frames tagged from
 	 * now on: a tag costs more reads per frame, so only such processes pay it. */
-	while (hashmap__next(&t->procs, &it, &e)) {
+	while (pf_hashmap__next(&t->procs, &it, &e)) {
 		struct target_process *tr = e->value;
 
 		if (!tr->alive || !tr->discovery.python || (tr->bpf.flags & PF_TARGET_CODE_TAGS) ||
@@ -677,12 +693,12 @@ void process_tracker__summary(const struct process_tracker *t, int verbose)
 
 void process_tracker__free(struct process_tracker *t)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
-	while (hashmap__next(&t->procs, &it, &e))
+	while (pf_hashmap__next(&t->procs, &it, &e))
 		target_process__put(e->value);
-	hashmap__free(&t->procs);
+	pf_hashmap__free(&t->procs);
 	lifecycle__destroy(t->skel);
 	t->skel = NULL;
 }

@@ -42,13 +42,13 @@ struct process_tracker {
 	struct profile *profile;
 	struct py_symbols *py;
 	struct user_symbols *usyms;
-	double start;	       /* CLOCK_MONOTONIC seconds when sampling started */
-	struct hashmap procs;  /* pid -> struct target_process: every live target, and the last one gone of
-				* each PID (its record, for a later process with that PID) */
-	size_t nalive;	       /* live targets */
-	size_t followed_alive; /* live targets not named on the command line */
-	size_t ndiscovering;   /* live targets whose interpreter is still looked for */
-	double next_sweep;     /* next look at /proc for exits whose events were lost */
+	double start;		 /* CLOCK_MONOTONIC seconds when sampling started */
+	struct pf_hashmap procs; /* pid -> struct target_process: every live target, and the last one gone of
+				  * each PID (its record, for a later process with that PID) */
+	size_t nalive;		 /* live targets */
+	size_t followed_alive;	 /* live targets not named on the command line */
+	size_t ndiscovering;	 /* live targets whose interpreter is still looked for */
+	double next_sweep;	 /* next look at /proc for exits whose events were lost */
 	uint64_t lost_seen;
 	struct process_tracker_stats stats;
 };

@@ -308,7 +308,9 @@ int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elv
 	err = proc_maps__read(&maps, pid);
 	if (err)
 		return fail(why, why_size, err, "cannot read /proc/%d/maps: %s", (int)pid,
-			    err == -ESRCH ? "the process is gone" : strerror(-err));
+			    err == -ESRCH    ? "the process is gone"
+			    : err == -EAGAIN ? "it maps nothing yet (mid-exec)"
+					     : strerror(-err));
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)pid);
 	n = readlink(exe_link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';

@@ -27,7 +27,8 @@ struct py_process {
 	char *script_dir_given; /* the same as given on the command line when relative (co_filename < 3.9) */
 };
 
-/* Finds pid's interpreter; 0, or -ENOENT (not Python), -ENOTSUP (a Python we cannot read), -ESRCH; why says it. */
+/* Finds pid's interpreter; 0, or -ENOENT (not Python), -ENOTSUP (a Python we cannot read), -ESRCH (gone), -EAGAIN
+ * (mid-exec: it maps nothing yet, look again); why says it. */
 int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elves, char *why, size_t why_size);
 void py_process__free(struct py_process *py);
 /* Whether pid's executable links a libpython (DT_NEEDED): its interpreter shows up once ld.so mapped it. */

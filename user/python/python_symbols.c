@@ -14,9 +14,9 @@
 struct code_entry {
 	struct py_code *code; /* NULL: unreadable (retried at the next drain) */
 	uint64_t addr;
-	uint64_t checked_epoch; /* drain in which the fingerprint was last confirmed */
-	unsigned refs;		/* index keys that point at it */
-	struct hashmap lines;	/* instruction -> profile frame id + 1: a line table decoded once per instruction */
+	uint64_t checked_epoch;	 /* drain in which the fingerprint was last confirmed */
+	unsigned refs;		 /* index keys that point at it */
+	struct pf_hashmap lines; /* instruction -> profile frame id + 1: a line table decoded once per instruction */
 };
 
 /* Where a code object is indexed in its process: tag 0 for what lives at the address now. */
@@ -30,7 +30,7 @@ struct code_key {
  * exec's. */
 struct py_target {
 	struct py_process proc;
-	struct hashmap codes; /* struct code_key -> struct code_entry */
+	struct pf_hashmap codes; /* struct code_key -> struct code_entry */
 };
 
 struct py_symbols {
@@ -57,20 +57,20 @@ static void entry_unref(struct code_entry *e)
 	if (--e->refs)
 		return;
 	py_code__free(e->code);
-	hashmap__free(&e->lines);
+	pf_hashmap__free(&e->lines);
 	free(e);
 }
 
 void py_target__free(struct py_target *pt)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
 	if (!pt)
 		return;
-	while (hashmap__next(&pt->codes, &it, &e))
+	while (pf_hashmap__next(&pt->codes, &it, &e))
 		entry_unref(e->value);
-	hashmap__free(&pt->codes);
+	pf_hashmap__free(&pt->codes);
 	py_process__free(&pt->proc);
 	free(pt);
 }
@@ -92,7 +92,7 @@ static struct py_target *py_target_new(void)
 	struct py_target *pt = calloc(1, sizeof(*pt));
 
 	if (pt)
-		hashmap__init(&pt->codes);
+		pf_hashmap__init(&pt->codes);
 	return pt;
 }
 
@@ -191,7 +191,7 @@ static struct code_entry *entry_new(struct py_symbols *py, struct py_process *pr
 		return NULL;
 	e->addr = addr;
 	e->checked_epoch = py->epoch;
-	hashmap__init(&e->lines);
+	pf_hashmap__init(&e->lines);
 	*err = py_code__read(&e->code, proc, addr);
 	if (*err)
 		py->stats.read_errors++;
@@ -204,11 +204,11 @@ static struct code_entry *entry_new(struct py_symbols *py, struct py_process *pr
 static int index_set(struct py_target *pt, uint32_t tag, uint64_t addr, struct code_entry *e)
 {
 	struct code_key key = { tag, 0, addr };
-	struct code_entry *old = hashmap__get(&pt->codes, &key, sizeof(key));
+	struct code_entry *old = pf_hashmap__get(&pt->codes, &key, sizeof(key));
 
 	if (old == e)
 		return 0;
-	if (hashmap__set(&pt->codes, &key, sizeof(key), e))
+	if (pf_hashmap__set(&pt->codes, &key, sizeof(key), e))
 		return -ENOMEM;
 	e->refs++;
 	if (old)
@@ -236,7 +236,7 @@ static struct code_entry *index_get(struct py_target *pt, uint32_t tag, uint64_t
 {
 	struct code_key key = { tag, 0, addr };
 
-	return hashmap__get(&pt->codes, &key, sizeof(key));
+	return pf_hashmap__get(&pt->codes, &key, sizeof(key));
 }
 
 /* The Python process t was forked from, while it is known (until it exits or exec's). */
@@ -400,14 +400,14 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct targe
 		return profile__frame(p, FRAME_MARKER, "[unreadable Python code]");
 	/* Cached per instruction, so a line table is decoded once per (code object, instruction), not per sample. */
 	instr = py->opts.function ? INT64_MIN : f->instr;
-	hit = hashmap__get(&e->lines, &instr, sizeof(instr));
+	hit = pf_hashmap__get(&e->lines, &instr, sizeof(instr));
 	if (hit)
 		return (int64_t)(uintptr_t)hit - 1;
 	line = py->opts.function ? e->code->firstlineno : py_code__line(e->code, proc, f->instr);
 	file = py->opts.full_filenames ? e->code->file : py_process__short_filename(proc, e->code->file);
 	py_frame_name__format(name, sizeof(name), e->code->name, file, line);
 	id = profile__frame(p, FRAME_PYTHON, name);
-	if (id >= 0 && hashmap__set(&e->lines, &instr, sizeof(instr), (void *)(uintptr_t)(id + 1)))
+	if (id >= 0 && pf_hashmap__set(&e->lines, &instr, sizeof(instr), (void *)(uintptr_t)(id + 1)))
 		return -ENOMEM; /* the caller says so: "cannot record samples" */
 	return id;
 }

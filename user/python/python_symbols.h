@@ -22,7 +22,8 @@ struct py_symbols *py_symbols__new(struct elf_cache *elves, const struct py_symb
 void py_symbols__free(struct py_symbols *py);
 /*
  * Finds t's CPython interpreter (t->py) and fills the BPF map value for it.
- * 0 found; -ENOENT not a Python process (yet: a command may not have exec'd); -ENOTSUP a Python we cannot read.
+ * 0 found; -ENOENT not a Python process (yet: a command may not have exec'd); -ENOTSUP a Python we cannot read;
+ * -ESRCH gone; -EAGAIN mid-exec (nothing mapped yet).
  * On failure why holds one human sentence.
  */
 int py_symbols__discover(struct py_symbols *py, struct target_process *t, struct pf_py_proc *out, char *why,

@@ -19,8 +19,8 @@ struct frame_ids {
 /* A target's resolved user stacks and native leaves (struct target_process.stacks): its addresses mean nothing
  * elsewhere. */
 struct stack_cache {
-	struct hashmap ustacks; /* stack id -> struct frame_ids */
-	struct hashmap leaves;	/* user ip -> struct frame_ids of one frame (Python processes) */
+	struct pf_hashmap ustacks; /* stack id -> struct frame_ids */
+	struct pf_hashmap leaves;  /* user ip -> struct frame_ids of one frame (Python processes) */
 };
 
 /* The sampler's stack map: addresses leaf first, zero-filled after the last. */
@@ -39,17 +39,17 @@ void collector__init(struct collector *c, struct profile *p, const struct kallsy
 	c->stack_map_fd = stack_map_fd;
 	c->stacks.read = map_read_stack;
 	c->stacks.ctx = &c->stack_map_fd;
-	hashmap__init(&c->kstacks);
+	pf_hashmap__init(&c->kstacks);
 }
 
-static void free_values(struct hashmap *m)
+static void free_values(struct pf_hashmap *m)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
-	while (hashmap__next(m, &it, &e))
+	while (pf_hashmap__next(m, &it, &e))
 		free(e->value);
-	hashmap__free(m);
+	pf_hashmap__free(m);
 }
 
 void collector__free(struct collector *c)
@@ -71,8 +71,8 @@ void stack_cache__free(struct stack_cache *sc)
 static struct stack_cache *cache_of(struct target_process *t)
 {
 	if (!t->stacks && t->alive && (t->stacks = calloc(1, sizeof(*t->stacks)))) {
-		hashmap__init(&t->stacks->ustacks);
-		hashmap__init(&t->stacks->leaves);
+		pf_hashmap__init(&t->stacks->ustacks);
+		pf_hashmap__init(&t->stacks->leaves);
 	}
 	return t->stacks;
 }
@@ -138,10 +138,10 @@ static void user_name(struct collector *c, struct target_process *t, const uint6
 }
 
 /* A stack id resolved to frame ids (root first), once per cache (the kernel's, or a target's). */
-static struct frame_ids *resolve_stack(struct collector *c, struct hashmap *cache, struct target_process *t, int32_t id,
-				       enum frame_kind kind, name_fn name_of)
+static struct frame_ids *resolve_stack(struct collector *c, struct pf_hashmap *cache, struct target_process *t,
+				       int32_t id, enum frame_kind kind, name_fn name_of)
 {
-	struct frame_ids *f = hashmap__get(cache, &id, sizeof(id));
+	struct frame_ids *f = pf_hashmap__get(cache, &id, sizeof(id));
 	uint64_t ips[PF_MAX_STACK_ADDRS];
 	char name[512];
 	int n;
@@ -166,7 +166,7 @@ static struct frame_ids *resolve_stack(struct collector *c, struct hashmap *cach
 		f->ids[n - 1 - i] = (uint32_t)fid; /* the map holds the leaf first */
 	}
 	f->n = n;
-	if (hashmap__set(cache, &id, sizeof(id), f)) {
+	if (pf_hashmap__set(cache, &id, sizeof(id), f)) {
 		free(f);
 		return NULL;
 	}
@@ -204,7 +204,7 @@ static int is_dynamic_linker(const struct proc_map *map)
 static int add_python_leaf(struct collector *c, struct target_process *t, size_t *n, const struct pf_sample *s)
 {
 	struct stack_cache *sc = t ? cache_of(t) : NULL;
-	struct frame_ids *f = sc ? hashmap__get(&sc->leaves, &s->user_ip, sizeof(s->user_ip)) : NULL;
+	struct frame_ids *f = sc ? pf_hashmap__get(&sc->leaves, &s->user_ip, sizeof(s->user_ip)) : NULL;
 
 	if (!s->user_ip)
 		return 0;
@@ -216,7 +216,7 @@ static int add_python_leaf(struct collector *c, struct target_process *t, size_t
 		f = calloc(1, sizeof(*f) + sizeof(uint32_t));
 		if (!f)
 			return -ENOMEM;
-		if (hashmap__set(&sc->leaves, &s->user_ip, sizeof(s->user_ip), f)) {
+		if (pf_hashmap__set(&sc->leaves, &s->user_ip, sizeof(s->user_ip), f)) {
 			free(f);
 			return -ENOMEM;
 		}

@@ -52,7 +52,7 @@ struct collector {
 	struct py_symbols *py; /* NULL: no Python naming */
 	int stack_map_fd;
 	struct stack_source stacks; /* reads stack_map_fd unless replaced */
-	struct hashmap kstacks;	    /* stack id -> struct frame_ids (user stacks are each target's) */
+	struct pf_hashmap kstacks;  /* stack id -> struct frame_ids (user stacks are each target's) */
 	uint32_t *buf;		    /* frame ids of the stack being built */
 	size_t buf_cap;
 	struct collector_filter filter;

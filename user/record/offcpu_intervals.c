@@ -7,19 +7,19 @@
 void offcpu_intervals__init(struct offcpu_intervals *oi)
 {
 	memset(oi, 0, sizeof(*oi));
-	hashmap__init(&oi->open);
+	pf_hashmap__init(&oi->open);
 }
 
 void offcpu_intervals__free(struct offcpu_intervals *oi)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
-	while (hashmap__next(&oi->open, &it, &e)) {
+	while (pf_hashmap__next(&oi->open, &it, &e)) {
 		offcpu_interval__free(e->value);
 		free(e->value);
 	}
-	hashmap__free(&oi->open);
+	pf_hashmap__free(&oi->open);
 }
 
 void offcpu_interval__free(struct offcpu_interval *iv)
@@ -33,7 +33,7 @@ void offcpu_interval__free(struct offcpu_interval *iv)
 
 int offcpu_intervals__start(struct offcpu_intervals *oi, const struct pf_sample *rec, size_t size)
 {
-	struct offcpu_interval *iv = hashmap__get(&oi->open, &rec->tid, sizeof(rec->tid));
+	struct offcpu_interval *iv = pf_hashmap__get(&oi->open, &rec->tid, sizeof(rec->tid));
 	struct pf_sample *copy = malloc(size);
 
 	if (!copy)
@@ -41,7 +41,7 @@ int offcpu_intervals__start(struct offcpu_intervals *oi, const struct pf_sample 
 	memcpy(copy, rec, size);
 	if (!iv) {
 		iv = calloc(1, sizeof(*iv));
-		if (!iv || hashmap__set(&oi->open, &rec->tid, sizeof(rec->tid), iv)) {
+		if (!iv || pf_hashmap__set(&oi->open, &rec->tid, sizeof(rec->tid), iv)) {
 			free(iv);
 			free(copy);
 			return -ENOMEM;
@@ -56,7 +56,7 @@ int offcpu_intervals__start(struct offcpu_intervals *oi, const struct pf_sample 
 
 int offcpu_intervals__end(struct offcpu_intervals *oi, const struct pf_sample *end, struct offcpu_interval *done)
 {
-	struct offcpu_interval *iv = hashmap__get(&oi->open, &end->tid, sizeof(end->tid));
+	struct offcpu_interval *iv = pf_hashmap__get(&oi->open, &end->tid, sizeof(end->tid));
 
 	/* The kernel measured from the start it recorded: a start of another time is not this interval's. */
 	if (!iv || iv->rec->time_ns + end->weight_ns != end->time_ns) {
@@ -66,21 +66,21 @@ int offcpu_intervals__end(struct offcpu_intervals *oi, const struct pf_sample *e
 	*done = *iv;
 	done->rec->weight_ns = end->weight_ns;
 	done->rec->time_ns = end->time_ns;
-	free(hashmap__delete(&oi->open, &end->tid, sizeof(end->tid))); /* bounded by the threads off CPU now */
+	free(pf_hashmap__delete(&oi->open, &end->tid, sizeof(end->tid))); /* bounded by the threads off CPU now */
 	return 1;
 }
 
 int offcpu_intervals__close_next(struct offcpu_intervals *oi, uint64_t end_ns, struct offcpu_interval *done)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
-	if (!hashmap__next(&oi->open, &it, &e))
+	if (!pf_hashmap__next(&oi->open, &it, &e))
 		return 0;
 	*done = *(struct offcpu_interval *)e->value;
 	done->rec->weight_ns = end_ns > done->rec->time_ns ? end_ns - done->rec->time_ns : 0;
 	done->rec->time_ns = end_ns;
 	done->rec->flags |= PF_SAMPLE_STILL_OFF;
-	free(hashmap__delete(&oi->open, &done->rec->tid, sizeof(done->rec->tid)));
+	free(pf_hashmap__delete(&oi->open, &done->rec->tid, sizeof(done->rec->tid)));
 	return 1;
 }

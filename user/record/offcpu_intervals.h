@@ -14,8 +14,8 @@ struct offcpu_interval {
 };
 
 struct offcpu_intervals {
-	struct hashmap open; /* tid -> struct offcpu_interval of the threads off CPU now */
-	uint64_t unmatched;  /* end records without their start (lost in a full ring buffer) */
+	struct pf_hashmap open; /* tid -> struct offcpu_interval of the threads off CPU now */
+	uint64_t unmatched;	/* end records without their start (lost in a full ring buffer) */
 };
 
 void offcpu_intervals__init(struct offcpu_intervals *oi);

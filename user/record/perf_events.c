@@ -46,8 +46,12 @@ int perf_events__open(struct perf_events *pe, struct bpf_program *prog, unsigned
 	FILE *f;
 
 	memset(pe, 0, sizeof(*pe));
-	if (ncpus <= 0)
-		return ncpus ? ncpus : -ENODEV;
+	if (ncpus <= 0) {
+		err = ncpus ? ncpus : -ENODEV;
+		fprintf(stderr, "pyflame-bpf: cannot count the CPUs (/sys/devices/system/cpu/possible): %s\n",
+			strerror(-err));
+		return err;
+	}
 	online = calloc(ncpus, 1);
 	pe->fds = calloc(ncpus, sizeof(*pe->fds));
 	pe->links = calloc(ncpus, sizeof(*pe->links));
@@ -80,6 +84,12 @@ int perf_events__open(struct perf_events *pe, struct bpf_program *prog, unsigned
 				    stderr,
 				    "pyflame-bpf: cannot sample at %u Hz: above kernel.perf_event_max_sample_rate?\n",
 				    frequency);
+			else if (err == -EPERM || err == -EACCES)
+				/* A container runtime's seccomp profile refuses perf_event_open (Docker's default). */
+				fprintf(stderr,
+					"pyflame-bpf: cannot open the cpu-clock event on CPU %d: %s (perf events need "
+					"CAP_PERFMON or root, and no seccomp filter refusing perf_event_open)\n",
+					cpu, strerror(-err));
 			else
 				fprintf(stderr, "pyflame-bpf: cannot open the cpu-clock event on CPU %d: %s\n", cpu,
 					strerror(-err));

@@ -19,14 +19,29 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return verbose_libbpf ? vfprintf(stderr, fmt, args) : 0;
 }
 
+/* The kernel's BTF, which CO-RE relocates the programs against: a kernel without it, and a root (chroot, container)
+ * without sysfs at /sys, are told apart. */
 static int check_environment(void)
 {
-	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+	int err;
+
+	if (!access("/sys/kernel/btf/vmlinux", R_OK))
+		return 0;
+	err = -errno;
+	if (access("/sys/kernel", F_OK)) {
+		fprintf(stderr,
+			"pyflame-bpf: cannot reach the kernel's BTF (/sys/kernel/btf/vmlinux): %s: sysfs is not "
+			"mounted at /sys (in a chroot or container: mount it, or bind the host's /sys)\n",
+			strerror(-err));
+		return err;
+	}
+	if (err == -ENOENT) {
 		fprintf(stderr, "pyflame-bpf: this kernel has no BTF (/sys/kernel/btf/vmlinux): "
 				"a kernel built with CONFIG_DEBUG_INFO_BTF (5.8+) is needed\n");
 		return -ENOTSUP;
 	}
-	return 0;
+	fprintf(stderr, "pyflame-bpf: cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s\n", strerror(-err));
+	return err;
 }
 
 /* kernel.bpf_stats_enabled=1: the user is measuring the sampler's cost, so the program times its samples too. */

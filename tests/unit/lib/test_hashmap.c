@@ -7,16 +7,16 @@
 
 #include "hashmap.h"
 
-static struct hashmap map;
+static struct pf_hashmap map;
 
 static void setup(void)
 {
-	hashmap__init(&map);
+	pf_hashmap__init(&map);
 }
 
 static void teardown(void)
 {
-	hashmap__free(&map);
+	pf_hashmap__free(&map);
 }
 
 TestSuite(hashmap, .init = setup, .fini = teardown);
@@ -28,18 +28,18 @@ static void *val(uintptr_t v)
 
 static void set_str(const char *key, uintptr_t v)
 {
-	cr_assert_eq(hashmap__set(&map, key, strlen(key), val(v)), 0);
+	cr_assert_eq(pf_hashmap__set(&map, key, strlen(key), val(v)), 0);
 }
 
 static void *get_str(const char *key)
 {
-	return hashmap__get(&map, key, strlen(key));
+	return pf_hashmap__get(&map, key, strlen(key));
 }
 
 Test(hashmap, get_from_an_empty_map_is_null)
 {
 	cr_expect_null(get_str("x"));
-	cr_expect_null(hashmap__get(&map, "", 0));
+	cr_expect_null(pf_hashmap__get(&map, "", 0));
 	cr_expect_eq(map.len, 0);
 }
 
@@ -66,9 +66,9 @@ Test(hashmap, the_map_keeps_its_own_copy_of_the_key)
 {
 	char key[] = "mutable";
 
-	cr_assert_eq(hashmap__set(&map, key, strlen(key), val(7)), 0);
+	cr_assert_eq(pf_hashmap__set(&map, key, strlen(key), val(7)), 0);
 	memcpy(key, "changed", 7);
-	cr_expect_null(hashmap__get(&map, key, strlen(key)));
+	cr_expect_null(pf_hashmap__get(&map, key, strlen(key)));
 	cr_expect_eq(get_str("mutable"), val(7));
 }
 
@@ -77,14 +77,14 @@ Test(hashmap, keys_sharing_a_prefix_are_distinct)
 	set_str("a", 1);
 	set_str("ab", 2);
 	set_str("abc", 3);
-	cr_assert_eq(hashmap__set(&map, "", 0, val(4)), 0);
+	cr_assert_eq(pf_hashmap__set(&map, "", 0, val(4)), 0);
 	/* Same bytes, different length: a key with an embedded NUL is not its prefix. */
-	cr_assert_eq(hashmap__set(&map, "ab\0", 3, val(5)), 0);
+	cr_assert_eq(pf_hashmap__set(&map, "ab\0", 3, val(5)), 0);
 	cr_expect_eq(get_str("a"), val(1));
 	cr_expect_eq(get_str("ab"), val(2));
 	cr_expect_eq(get_str("abc"), val(3));
-	cr_expect_eq(hashmap__get(&map, "", 0), val(4));
-	cr_expect_eq(hashmap__get(&map, "ab\0", 3), val(5));
+	cr_expect_eq(pf_hashmap__get(&map, "", 0), val(4));
+	cr_expect_eq(pf_hashmap__get(&map, "ab\0", 3), val(5));
 	cr_expect_null(get_str("abcd"));
 	cr_expect_eq(map.len, 5);
 }
@@ -93,10 +93,10 @@ Test(hashmap, binary_keys_of_the_same_length_are_distinct)
 {
 	uint32_t a = 1, b = 1u << 24;
 
-	cr_assert_eq(hashmap__set(&map, &a, sizeof(a), val(10)), 0);
-	cr_assert_eq(hashmap__set(&map, &b, sizeof(b), val(20)), 0);
-	cr_expect_eq(hashmap__get(&map, &a, sizeof(a)), val(10));
-	cr_expect_eq(hashmap__get(&map, &b, sizeof(b)), val(20));
+	cr_assert_eq(pf_hashmap__set(&map, &a, sizeof(a), val(10)), 0);
+	cr_assert_eq(pf_hashmap__set(&map, &b, sizeof(b), val(20)), 0);
+	cr_expect_eq(pf_hashmap__get(&map, &a, sizeof(a)), val(10));
+	cr_expect_eq(pf_hashmap__get(&map, &b, sizeof(b)), val(20));
 }
 
 Test(hashmap, grows_past_thousands_of_keys_and_keeps_every_one)
@@ -123,16 +123,16 @@ Test(hashmap, iteration_visits_every_entry_once)
 {
 	enum { N = 3000 };
 	unsigned char *seen = calloc(N, 1);
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0, visits = 0;
 
 	cr_assert_not_null(seen);
 	for (uint32_t i = 0; i < N; i++)
-		cr_assert_eq(hashmap__set(&map, &i, sizeof(i), val(i)), 0);
+		cr_assert_eq(pf_hashmap__set(&map, &i, sizeof(i), val(i)), 0);
 	/* Replacing must not add a second entry for the same key. */
 	for (uint32_t i = 0; i < N; i += 2)
-		cr_assert_eq(hashmap__set(&map, &i, sizeof(i), val(i)), 0);
-	while (hashmap__next(&map, &it, &e)) {
+		cr_assert_eq(pf_hashmap__set(&map, &i, sizeof(i), val(i)), 0);
+	while (pf_hashmap__next(&map, &it, &e)) {
 		uint32_t k;
 
 		cr_assert_eq(e->key_len, sizeof(k));
@@ -144,22 +144,22 @@ Test(hashmap, iteration_visits_every_entry_once)
 		visits++;
 	}
 	cr_expect_eq(visits, N);
-	cr_expect_eq(hashmap__next(&map, &it, &e), 0, "iteration must stay finished");
+	cr_expect_eq(pf_hashmap__next(&map, &it, &e), 0, "iteration must stay finished");
 	free(seen);
 }
 
 Test(hashmap, iteration_of_an_empty_map_visits_nothing)
 {
-	struct hashmap_entry *e;
+	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
-	cr_expect_eq(hashmap__next(&map, &it, &e), 0);
+	cr_expect_eq(pf_hashmap__next(&map, &it, &e), 0);
 }
 
 Test(hashmap, free_leaves_an_empty_reusable_map)
 {
 	set_str("a", 1);
-	hashmap__free(&map);
+	pf_hashmap__free(&map);
 	cr_expect_eq(map.len, 0);
 	cr_expect_null(get_str("a"));
 	set_str("a", 2);
@@ -177,18 +177,18 @@ Test(hashmap, delete_returns_the_value_and_forgets_the_key)
 {
 	set_str("a", 1);
 	set_str("b", 2);
-	cr_expect_eq(hashmap__delete(&map, "a", 1), val(1));
+	cr_expect_eq(pf_hashmap__delete(&map, "a", 1), val(1));
 	cr_expect_null(get_str("a"));
 	cr_expect_eq(get_str("b"), val(2));
 	cr_expect_eq(map.len, 1);
-	cr_expect_null(hashmap__delete(&map, "a", 1), "a second delete finds nothing");
-	cr_expect_null(hashmap__delete(&map, "zz", 2));
+	cr_expect_null(pf_hashmap__delete(&map, "a", 1), "a second delete finds nothing");
+	cr_expect_null(pf_hashmap__delete(&map, "zz", 2));
 	cr_expect_eq(map.len, 1);
 }
 
 Test(hashmap, delete_from_an_empty_map_is_null)
 {
-	cr_expect_null(hashmap__delete(&map, "x", 1));
+	cr_expect_null(pf_hashmap__delete(&map, "x", 1));
 }
 
 /* Random inserts and deletes against a plain array of what should be there: every survivor stays reachable
@@ -207,17 +207,17 @@ Test(hashmap, interleaved_sets_and_deletes_keep_every_survivor_reachable)
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 		k = (uint32_t)(x % KEYS);
 		if (x & (1ULL << 40)) {
-			cr_assert_eq(hashmap__set(&map, &k, sizeof(k), val(r + 1)), 0);
+			cr_assert_eq(pf_hashmap__set(&map, &k, sizeof(k), val(r + 1)), 0);
 			present += !want[k];
 			want[k] = r + 1;
 		} else {
-			cr_assert_eq(hashmap__delete(&map, &k, sizeof(k)), want[k] ? val(want[k]) : NULL);
+			cr_assert_eq(pf_hashmap__delete(&map, &k, sizeof(k)), want[k] ? val(want[k]) : NULL);
 			present -= !!want[k];
 			want[k] = 0;
 		}
 	}
 	cr_expect_eq(map.len, present);
 	for (uint32_t k = 0; k < KEYS; k++)
-		cr_expect_eq(hashmap__get(&map, &k, sizeof(k)), want[k] ? val(want[k]) : NULL, "key %u", k);
+		cr_expect_eq(pf_hashmap__get(&map, &k, sizeof(k)), want[k] ? val(want[k]) : NULL, "key %u", k);
 	free(want);
 }

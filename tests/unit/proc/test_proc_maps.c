@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec_loop_fixture.h"
 #include "proc_maps.h"
+#include "proc_stat.h"
 
 static const char sample[] =
     "55d0c0a00000-55d0c0a01000 r--p 00000000 fd:01 1234                       /usr/bin/app\n"
@@ -218,4 +220,45 @@ Test(proc_maps, read_of_a_nonexistent_pid_is_esrch)
 	cr_assert_eq(waitpid(pid, NULL, 0), pid);
 	cr_expect_eq(proc_maps__read(&m, pid), -ESRCH);
 	cr_expect_eq(proc_maps__read(&m, INT_MAX), -ESRCH);
+}
+
+Test(proc_maps, read_of_a_zombie_is_esrch)
+{
+	struct proc_stat st = {};
+	struct proc_maps m;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (!pid)
+		_exit(0);
+	/* Exited, not reaped: its /proc entry stays, with an empty maps file. */
+	for (int i = 0; i < 5000 && !proc_stat__read(&st, pid) && st.state != 'Z'; i++)
+		usleep(1000);
+	cr_expect_eq(st.state, 'Z');
+	cr_expect_eq(proc_maps__read(&m, pid), -ESRCH);
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+}
+
+/* An exec empties the maps file for a moment (the old memory is released before the new program is mapped, and a
+ * file opened before the exec reads the old, released memory): that is -EAGAIN, never "gone" (-ESRCH). */
+Test(proc_maps, read_of_a_process_mid_exec_is_never_esrch)
+{
+	struct exec_loop loop;
+	long reads = 0, again = 0;
+	int esrch = 0;
+
+	exec_loop__start(&loop, 300);
+	while (!exec_loop__done(&loop) && !esrch) {
+		struct proc_maps m;
+		int err = proc_maps__read(&m, loop.pid);
+
+		reads++;
+		if (!err)
+			proc_maps__free(&m);
+		again += err == -EAGAIN;
+		esrch = err == -ESRCH && waitpid(loop.pid, NULL, WNOHANG) == 0;
+		cr_expect(!err || err == -EAGAIN || err == -ESRCH, "read: %s", strerror(-err));
+	}
+	cr_expect(!esrch, "read %ld times, %ld mid-exec: -ESRCH for a process that lives", reads, again);
+	exec_loop__stop(&loop);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "elf_cache.h"
+#include "exec_loop_fixture.h"
 #include "elf_file.h"
 #include "proc_mem.h"
 #include "python_process.h"
@@ -174,8 +175,9 @@ static void live_teardown(void)
 
 TestSuite(discover, .init = live_setup, .fini = live_teardown, .timeout = 60);
 
-/* Starts argv with pipes on stdin and stdout, waits for its `ready` line; it runs until its stdin closes. */
-static void start(char *const argv[])
+/* Starts argv with pipes on stdin and stdout, writes input (if any) to its stdin, waits for its `ready` line; it
+ * runs until its stdin closes. */
+static void start_after(char *const argv[], const char *input)
 {
 	posix_spawn_file_actions_t fa;
 	int in[2], out[2], err;
@@ -193,11 +195,18 @@ static void start(char *const argv[])
 	close(out[1]);
 	cr_assert_eq(err, 0, "spawn %s: %s", argv[0], strerror(err));
 	child_stdin = in[1];
+	if (input)
+		cr_assert_eq(write(child_stdin, input, strlen(input)), (ssize_t)strlen(input));
 	f = fdopen(out[0], "r");
 	cr_assert_not_null(f);
 	cr_assert_not_null(fgets(line, sizeof(line), f), "%s exited before saying ready", argv[0]);
 	cr_assert_str_eq(line, "ready\n");
 	fclose(f);
+}
+
+static void start(char *const argv[])
+{
+	start_after(argv, NULL);
 }
 
 static const char ready_then_wait[] = "import sys; sys.stdout.write('ready\\n'); sys.stdout.flush(); sys.stdin.read()";
@@ -323,14 +332,39 @@ Test(discover, finds_debian_static_stripped_cpython_3_11)
 
 Test(discover, non_python_process_is_enoent)
 {
-	char *argv[] = { "/bin/sh", "-c", "echo ready; exec cat >/dev/null", NULL };
+	char *argv[] = { "/bin/sh", "-c", "exec cat", NULL };
 	struct py_process py;
 	char why[256] = "";
 
-	start(argv);
+	/* cat echoes the line: it runs, its exec finished (a shell's `echo ready; exec cat` could be read mid-exec). */
+	start_after(argv, "ready\n");
 	cr_expect_eq(py_process__discover(&py, child_pid, &elves, why, sizeof(why)), -ENOENT);
 	cr_expect_not_null(strstr(why, "not a CPython process"), "why: %s", why);
 	cr_expect_null(py.stdlib_dir);
+}
+
+/* A target caught mid-exec (its maps read empty) is to be looked at again, not given up as gone. */
+Test(discover, process_mid_exec_is_eagain_never_esrch)
+{
+	struct exec_loop loop;
+	long tries = 0, again = 0;
+	int esrch = 0;
+
+	exec_loop__start(&loop, 300);
+	while (!exec_loop__done(&loop) && !esrch) {
+		struct py_process py;
+		char why[256] = "";
+		int err = py_process__discover(&py, loop.pid, &elves, why, sizeof(why));
+
+		tries++;
+		again += err == -EAGAIN;
+		esrch = err == -ESRCH && waitpid(loop.pid, NULL, WNOHANG) == 0;
+		cr_expect(err == -ENOENT || err == -EAGAIN || err == -ESRCH, "discover: %d: %s", err, why);
+		if (err == -EAGAIN)
+			cr_expect_not_null(strstr(why, "mid-exec"), "why: %s", why);
+	}
+	cr_expect(!esrch, "%ld tries, %ld mid-exec: -ESRCH for a process that lives", tries, again);
+	exec_loop__stop(&loop);
 }
 
 Test(discover, exited_process_is_esrch)
