@@ -126,7 +126,8 @@ def versions(ctx, runs, seconds, rows, data):
     """VERSIONS at VERSION_DEPTH frames, their runs interleaved (one of each per round) so that drift hits all alike."""
     found = [(m, common.python(m)) for m in VERSIONS if common.python(m)]
     got = dict((m, []) for m, _ in found)
-    for _ in range(runs + 1):
+    # Three times the rounds of the other cases: the versions differ by a few per cent, this VM's runs by 10-20 %.
+    for _ in range(3 * runs):
         for minor, exe in found:
             got[minor].append(one(ctx, [exe, os.path.join(common.BENCH_TARGETS, "deep.py"), str(VERSION_DEPTH)],
                                   seconds, []))
