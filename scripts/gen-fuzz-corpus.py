@@ -47,7 +47,7 @@ SOURCE_PY3 = (
     "def \U00010400(n):\n"
     "    return n * 3\n"
 )
-DEBUG_OFFSETS_READ = 2048  # what python_process.c reads at _PyRuntime
+DEBUG_OFFSETS_READ = 2048  # PY_DEBUG_OFFSETS_READ (user/python/python_offsets.h): what discovery reads at _PyRuntime
 
 
 def functions():

@@ -16,13 +16,12 @@
 #include "utf8.h"
 
 #define HEADER 26
-#define DEBUG_OFFSETS_READ 2048 /* as python_process.c reads them */
 
 /* The layout of the given version, 0 or -1 when the target's own table is refused. */
 static int layout_of(struct py_process *py, unsigned version, uint64_t runtime)
 {
 	if (version >= 0x030d) {
-		static uint8_t buf[DEBUG_OFFSETS_READ];
+		static uint8_t buf[PY_DEBUG_OFFSETS_READ];
 
 		if (proc_mem__read(py->pid, runtime, buf, sizeof(buf)) ||
 		    py_offsets__from_debug(buf, sizeof(buf), &py->off, NULL, 0))

@@ -83,11 +83,6 @@ int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
 	return 0;
 }
 
-static struct target_process *tracked_get(struct process_tracker *t, pid_t pid)
-{
-	return pf_hashmap__get(&t->procs, &pid, sizeof(pid));
-}
-
 struct target_process *process_tracker__find(const struct process_tracker *t, pid_t pid)
 {
 	return pf_hashmap__get(&t->procs, &pid, sizeof(pid));
@@ -129,7 +124,7 @@ static struct profile_process *record_for(struct process_tracker *t, struct targ
  * PID gets a record of its own (record_for). */
 static struct target_process *tracked_new(struct process_tracker *t, pid_t pid, uint64_t start, int named)
 {
-	struct target_process *old = tracked_get(t, pid), *tr = target_process__new(pid, start);
+	struct target_process *old = process_tracker__find(t, pid), *tr = target_process__new(pid, start);
 
 	if (!tr)
 		return NULL;
@@ -176,7 +171,7 @@ static void tracked_drop(struct process_tracker *t, struct target_process *tr)
 /* The live target with PID pid, or NULL. */
 static struct target_process *live_get(struct process_tracker *t, pid_t pid)
 {
-	struct target_process *tr = tracked_get(t, pid);
+	struct target_process *tr = process_tracker__find(t, pid);
 
 	return tr && tr->alive ? tr : NULL;
 }
@@ -510,7 +505,7 @@ int process_tracker__event(struct process_tracker *t, const struct pf_proc_event
 
 struct target_process *process_tracker__sample(struct process_tracker *t, const struct pf_sample *s)
 {
-	struct target_process *tr = tracked_get(t, (pid_t)s->tgid);
+	struct target_process *tr = process_tracker__find(t, (pid_t)s->tgid);
 	struct proc_stat st;
 
 	if (tr && tr->alive) {

@@ -1,29 +1,17 @@
 /* Turns the _Py_DebugOffsets at the start of a 3.13+ interpreter's _PyRuntime into a struct py_offsets, through
  * the generated slot map of its minor version. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "python_debug_offsets.h"
 #include "python_offsets.h"
+#include "why.h"
 
 #define PY_DEBUG_COOKIE "xdebugpy"
 #define PY_DEBUG_COOKIE_LEN 8
 #define PY_RELEASE_FINAL 0xf
-
-static int refuse(char *why, size_t why_size, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why && why_size) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_size, fmt, ap);
-		va_end(ap);
-	}
-	return err;
-}
 
 static const struct py_debug_map *map_for(unsigned int version)
 {
@@ -167,7 +155,7 @@ int py_offsets__from_debug(const void *buf, size_t len, struct py_offsets *out, 
 	int err;
 
 	if (len < 2 * sizeof(uint64_t) || memcmp(buf, PY_DEBUG_COOKIE, PY_DEBUG_COOKIE_LEN) != 0)
-		return refuse(why, why_size, -EINVAL, "_PyRuntime does not start with _Py_DebugOffsets");
+		return why__say(why, why_size, -EINVAL, "_PyRuntime does not start with _Py_DebugOffsets");
 	memcpy(&version, (const char *)buf + sizeof(uint64_t), sizeof(version)); /* slot 1 in every version */
 	major = (version >> 24) & 0xff;
 	minor = (version >> 16) & 0xff;
@@ -177,19 +165,19 @@ int py_offsets__from_debug(const void *buf, size_t len, struct py_offsets *out, 
 	 * outside that promise and outside the maps we generated. */
 	m = map_for(major << 8 | minor);
 	if (!m || level != PY_RELEASE_FINAL)
-		return refuse(why, why_size, -ENOTSUP,
-			      "CPython %u.%u%s: its _Py_DebugOffsets layout is not one we know (supported: %s)", major,
-			      minor, level != PY_RELEASE_FINAL ? " (a pre-release)" : "", supported);
+		return why__say(why, why_size, -ENOTSUP,
+				"CPython %u.%u%s: its _Py_DebugOffsets layout is not one we know (supported: %s)",
+				major, minor, level != PY_RELEASE_FINAL ? " (a pre-release)" : "", supported);
 	if (len < m->table_size)
-		return refuse(why, why_size, -EINVAL, "CPython %u.%u: _Py_DebugOffsets cut short (%zu of %u bytes)",
-			      major, minor, len, m->table_size);
+		return why__say(why, why_size, -EINVAL, "CPython %u.%u: _Py_DebugOffsets cut short (%zu of %u bytes)",
+				major, minor, len, m->table_size);
 	if (slot(buf, m, PY_DEBUG_FREE_THREADED))
-		return refuse(why, why_size, -ENOTSUP, "CPython %u.%u free-threaded build: not supported yet", major,
-			      minor);
+		return why__say(why, why_size, -ENOTSUP, "CPython %u.%u free-threaded build: not supported yet", major,
+				minor);
 	err = fill(buf, m, &o);
 	if (err)
-		return refuse(why, why_size, err, "CPython %u.%u: _Py_DebugOffsets holds an offset outside its struct",
-			      major, minor);
+		return why__say(why, why_size, err,
+				"CPython %u.%u: _Py_DebugOffsets holds an offset outside its struct", major, minor);
 	*out = o; /* all or nothing */
 	return 0;
 }

@@ -53,6 +53,10 @@ const struct py_offsets *py_offsets__find(unsigned int version);
  */
 int py_offsets__from_debug(const void *buf, size_t len, struct py_offsets *out, char *why, size_t why_size);
 
+/* Bytes of _PyRuntime read for its _Py_DebugOffsets: more than any version's table (3.13: 584, 3.14: 760,
+ * 3.15: 888), less than _PyRuntime. */
+#define PY_DEBUG_OFFSETS_READ 2048
+
 /* The versions pyflame-bpf walks, as "2.7, 3.6-3.15": from the generated tables, never written by hand. */
 void py_offsets__supported(char *buf, size_t size);
 

@@ -1,7 +1,6 @@
 /* One target's CPython interpreter: where it lives, which version and layout, how its file names are shortened. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,20 +8,7 @@
 #include "proc_maps.h"
 #include "proc_mem.h"
 #include "python_process.h"
-
-#define DEBUG_OFFSETS_READ                                                                                             \
-	2048 /* more than sizeof(_Py_DebugOffsets) (3.13: 584, 3.14: 760, 3.15: 888 bytes), less                       \
-	       than _PyRuntime */
-
-static int fail(char *why, size_t size, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return err;
-}
+#include "why.h"
 
 static int elf_has(void *ctx, const char *sym)
 {
@@ -85,7 +71,7 @@ static int interp_head_from_function(pid_t pid, struct elf_file *elf, uint64_t b
 
 /*
  * A path as the target sees it: /proc/PID/maps and /proc/PID/cwd show a chrooted process's files under its root
- * ("/srv/root/usr/bin/python3"), while its code objects name them from inside ("/usr/lib/python3.14/os.py").
+ * (ROOT/usr/bin/python3), while its code objects name them from inside ("/usr/lib/python3.14/os.py").
  * Strips that root in place when the path lies under it.
  */
 static void target_view(pid_t pid, char *path)
@@ -184,31 +170,31 @@ static int is_candidate(const struct proc_map *m, const char *exe)
 static int read_layout(struct py_process *py, uint64_t runtime, unsigned version, char *why, size_t why_size)
 {
 	const struct py_offsets *table;
-	unsigned char buf[DEBUG_OFFSETS_READ];
+	unsigned char buf[PY_DEBUG_OFFSETS_READ];
 	char supported[64];
 	int err;
 
 	if (version >= 0x030d) {
 		if (!runtime)
-			return fail(why, why_size, -ENOTSUP, "CPython %u.%u without _PyRuntime", version >> 8,
-				    version & 0xff);
+			return why__say(why, why_size, -ENOTSUP, "CPython %u.%u without _PyRuntime", version >> 8,
+					version & 0xff);
 		err = proc_mem__read(py->pid, runtime, buf, sizeof(buf));
 		if (err)
-			return fail(why, why_size, err, "cannot read _PyRuntime: %s", strerror(-err));
+			return why__say(why, why_size, err, "cannot read _PyRuntime: %s", strerror(-err));
 		err = py_offsets__from_debug(buf, sizeof(buf), &py->off, why, why_size);
 		if (err && why && strncmp(why, "CPython ", 8)) {
 			char detail[160];
 
 			snprintf(detail, sizeof(detail), "%s", why);
-			fail(why, why_size, err, "CPython %u.%u: %s", version >> 8, version & 0xff, detail);
+			why__say(why, why_size, err, "CPython %u.%u: %s", version >> 8, version & 0xff, detail);
 		}
 		return err ? -ENOTSUP : 0;
 	}
 	table = py_offsets__find(version);
 	if (!table) {
 		py_offsets__supported(supported, sizeof(supported));
-		return fail(why, why_size, -ENOTSUP, "CPython %u.%u is not supported (supported: %s)", version >> 8,
-			    version & 0xff, supported);
+		return why__say(why, why_size, -ENOTSUP, "CPython %u.%u is not supported (supported: %s)", version >> 8,
+				version & 0xff, supported);
 	}
 	py->off = *table;
 	return 0;
@@ -255,7 +241,7 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 	if (!symbol_addr(elf, bias, "Py_Version", &addr)) {
 		err = proc_mem__read(py->pid, addr, &hex, sizeof(hex));
 		if (err)
-			return fail(why, why_size, err, "cannot read Py_Version: %s", strerror(-err));
+			return why__say(why, why_size, err, "cannot read Py_Version: %s", strerror(-err));
 		version = (hex >> 24) << 8 | ((hex >> 16) & 0xff); /* PY_VERSION_HEX */
 	} else {
 		version = py_version__from_symbols(elf_has, elf);
@@ -263,7 +249,8 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 			char supported[64];
 
 			py_offsets__supported(supported, sizeof(supported));
-			return fail(why, why_size, -ENOTSUP, "a CPython older than 2.7/3.6 (supported: %s)", supported);
+			return why__say(why, why_size, -ENOTSUP, "a CPython older than 2.7/3.6 (supported: %s)",
+					supported);
 		}
 	}
 	snprintf(py->version, sizeof(py->version), "%u.%u", version >> 8, version & 0xff);
@@ -274,12 +261,12 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 	py->off.layout.str_hash = 24; /* PyASCIIObject.hash (3.x), PyStringObject.ob_shash (2.7): after the var head */
 	if (py->off.runtime_interp_head >= 0) {
 		if (!runtime)
-			return fail(why, why_size, -ENOTSUP, "CPython %s without _PyRuntime", py->version);
+			return why__say(why, why_size, -ENOTSUP, "CPython %s without _PyRuntime", py->version);
 		py->interp_head_addr = runtime + py->off.runtime_interp_head;
 	} else if (symbol_addr(elf, bias, "interp_head", &py->interp_head_addr) &&
 		   interp_head_from_function(py->pid, elf, bias, &py->interp_head_addr)) {
-		return fail(why, why_size, -ENOTSUP, "CPython %s: cannot locate interp_head (stripped build)",
-			    py->version);
+		return why__say(why, why_size, -ENOTSUP, "CPython %s: cannot locate interp_head (stripped build)",
+				py->version);
 	}
 	symbol_addr(elf, bias, "_Py_NoneStruct", &py->none_addr);
 	py->gil_addr = gil_address(py, runtime);
@@ -307,10 +294,10 @@ int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elv
 	py->pid = pid;
 	err = proc_maps__read(&maps, pid);
 	if (err)
-		return fail(why, why_size, err, "cannot read /proc/%d/maps: %s", (int)pid,
-			    err == -ESRCH    ? "the process is gone"
-			    : err == -EAGAIN ? "it maps nothing yet (mid-exec)"
-					     : strerror(-err));
+		return why__say(why, why_size, err, "cannot read /proc/%d/maps: %s", (int)pid,
+				err == -ESRCH	 ? "the process is gone"
+				: err == -EAGAIN ? "it maps nothing yet (mid-exec)"
+						 : strerror(-err));
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)pid);
 	n = readlink(exe_link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = '\0';
@@ -332,8 +319,8 @@ int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elv
 	}
 	proc_maps__free(&maps);
 	if (err == -ENOENT)
-		fail(why, why_size, err,
-		     "not a CPython process (no interpreter symbols in its executable or libpython)");
+		why__say(why, why_size, err,
+			 "not a CPython process (no interpreter symbols in its executable or libpython)");
 	if (err)
 		py_process__free(py);
 	return err;

@@ -8,6 +8,7 @@
 #include "collector.h"
 #include "python_frame_name.h"
 #include "python_symbols.h"
+#include "record.h"
 
 /* A resolved native stack: frame ids root first; for a Python leaf also whether it is the interpreter's. */
 struct frame_ids {
@@ -409,7 +410,7 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 	size_t n = 0;
 	int err;
 
-	if (size < sizeof(*s) || s->kind != PF_REC_SAMPLE ||
+	if (record__kind(s, size) != PF_REC_SAMPLE ||
 	    size < sizeof(*s) + (size_t)s->py_nframes * sizeof(s->frames[0]) +
 		       (s->flags & PF_SAMPLE_KIPS ? (size_t)s->kips_n * sizeof(uint64_t) : 0)) {
 		c->counts.bad_records++;
