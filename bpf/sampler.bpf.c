@@ -59,6 +59,8 @@ struct task_entry {
 	__u64 tstate;
 	__u64 retry_at_ns; /* for tstate == 0: search again after this time */
 	__u64 off_at_ns;   /* start of its off-CPU interval, whose start record was sent; 0 while it runs */
+	__u32 off_native;  /* that start was recorded before its process was known as Python: no Python frames */
+	__u32 pad;
 };
 
 /* Task-local: no hashing per event, and the entry dies with its thread (no stale answer after TID reuse). */
@@ -68,6 +70,30 @@ struct {
 	__type(key, int);
 	__type(value, struct task_entry);
 } task_state SEC(".maps");
+
+/* Code objects userspace has named (it adds them when their copy comes in): never copied again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, struct pf_code_key);
+	__type(value, __u8);
+	__uint(max_entries, PF_CODE_NAMED);
+} code_named SEC(".maps");
+
+/*
+ * Per CPU, the code objects this CPU last found named or copied, direct-mapped by key: one compare per frame
+ * instead of a hash lookup. A stale slot (another process with the same PID and start) cannot hit: the key has both.
+ */
+#define SEEN_SLOTS 1024
+struct code_seen {
+	struct pf_code_key slot[SEEN_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct code_seen);
+	__uint(max_entries, 1);
+} code_seen_map SEC(".maps");
 
 /*
  * From 3.11 a thread's frames live one after the other in its data stack, each caller just below its callee.
@@ -86,6 +112,9 @@ struct scratch {
 	__u8 block[PF_READ_BLOCK];
 	/* A window of the thread's frame stack (3.11+): WINDOW bytes read at once, plus room for a frame's fields. */
 	__u8 window[WINDOW + PF_READ_BLOCK];
+	/* The copy of a code object being built (struct pf_code_record and its segments). */
+	__u8 code[PF_CODE_RECORD_MAX];
+	__u16 new_frames[PF_CODE_COPIES_PER_EVENT]; /* frames of the walk whose code objects may need a copy */
 };
 
 /* The record at the start of the scratch: header, then its frames. */
@@ -290,6 +319,7 @@ static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_p
 
 struct frame_walk {
 	struct scratch *s;	  /* per-CPU scratch, looked up once per event */
+	struct code_seen *seen;	  /* this CPU's code objects known named */
 	struct task_struct *task; /* whose memory is read */
 	struct pf_py_layout l;	  /* copied once: read on every frame */
 	__u64 none;
@@ -302,6 +332,8 @@ struct frame_walk {
 	__u32 tags;   /* tag each frame from its code object */
 	__u32 tag_errors;
 	__u32 reads; /* probe reads made */
+	__u32 tgid, start;
+	__u32 nnew; /* frames whose code object this CPU does not know named (their indexes in s->new_frames) */
 	int truncated;
 	int err;
 };
@@ -358,6 +390,33 @@ fail:
 	return 0;
 }
 
+static __always_inline __u32 seen_index(__u64 code, __u32 tgid, __u32 tag)
+{
+	__u64 h = (code ^ ((__u64)tgid << 32) ^ tag) * 0x9e3779b97f4a7c15ULL;
+
+	return (h >> 40) & (SEEN_SLOTS - 1);
+}
+
+/*
+ * Whether this CPU knows the code object named: the same key in its slot. If not, the slot takes the key at once,
+ * so that the object's other frames in this stack (recursion) are not counted again; a copy that fails clears it.
+ */
+static __always_inline int seen_here(struct frame_walk *w, __u64 code, __u32 tag)
+{
+	struct pf_code_key *k;
+
+	if (!w->seen)
+		return 1;
+	k = &w->seen->slot[seen_index(code, w->tgid, tag)];
+	if (k->code == code && k->tgid == w->tgid && k->tag == tag && k->start == w->start)
+		return 1;
+	k->code = code;
+	k->tgid = w->tgid;
+	k->tag = tag;
+	k->start = w->start;
+	return 0;
+}
+
 static __always_inline long frame_walk_body(struct frame_walk *w, const int remote)
 {
 	struct scratch *s = w->s;
@@ -393,6 +452,9 @@ static __always_inline long frame_walk_body(struct frame_walk *w, const int remo
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].code = code;
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].instr = instr;
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].tag = w->tags ? code_tag(w, code, remote) : 0;
+	if (w->nnew < PF_CODE_COPIES_PER_EVENT &&
+	    !seen_here(w, code, SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].tag))
+		s->new_frames[w->nnew++ & (PF_CODE_COPIES_PER_EVENT - 1)] = w->n;
 	w->n++;
 	return 0;
 }
@@ -423,11 +485,148 @@ static __always_inline void mark_gil_holder(struct scratch *s, const struct pf_p
 		SAMPLE(s)->flags |= PF_SAMPLE_GIL_HELD;
 }
 
+/* A pointer field of the code object header copied first into the record being built. */
+static __always_inline __u64 header_u64(const __u8 *hdr, __s16 off)
+{
+	__u32 o = (__u32)off;
+
+	if (o > PF_CODE_HEADER_MAX - 8)
+		return 0;
+	return *(const __u64 *)(hdr + o);
+}
+
+/* Appends len bytes of the target at addr to the copy at pos, as one segment; the new pos, or 0 if it cannot. */
+static __always_inline __u64 copy_segment(struct scratch *s, __u64 pos, __u64 addr, __u64 len, const __u64 max,
+					  struct task_struct *task, const int remote)
+{
+	struct pf_mem_segment *seg;
+
+	asm volatile("" : "+r"(len)); /* as in block_read: the verifier checks this register's bounds */
+	if (!addr || len == 0 || len > max)
+		return 0;
+	if (pos > PF_CODE_RECORD_MAX - sizeof(*seg) - max)
+		return 0;
+	seg = (struct pf_mem_segment *)(s->code + pos);
+	seg->addr = addr;
+	seg->len = len;
+	seg->pad = 0;
+	if (target_read(s->code + pos + sizeof(*seg), len, addr, task, remote))
+		return 0;
+	return pos + sizeof(*seg) + ((len + 7) & ~7ULL);
+}
+
+/* Appends a str object (a name; 2.7: a byte string) or a bytes object (a line table) whole: its header, read first
+ * to learn its length, then all of it. */
+static __always_inline __u64 copy_object(struct scratch *s, const struct pf_code_copy *c, __u64 pos, __u64 addr,
+					 const int is_name, const __u64 max, struct task_struct *task, const int remote)
+{
+	__u64 head = is_name ? c->str_head : c->bytes_head, len;
+	__s64 n;
+
+	if (!addr || block_read(s->block, head, addr, task, remote))
+		return 0;
+	if (is_name && c->str_state >= 0) {
+		__u32 state = (__u32)block_s32(s->block, c->str_state);
+
+		n = (__s64)block_u64(s->block, c->str_len);
+		if (n < 0 || n > (__s64)max)
+			return 0;
+		len = ((state >> 6) & 1 ? (__u64)c->str_ascii : head) + (__u64)n * ((state >> 2) & 7);
+	} else {
+		n = (__s64)block_u64(s->block, is_name ? c->str_len : c->bytes_len);
+		if (n < 0 || n > (__s64)max)
+			return 0;
+		len = head + (__u64)n;
+	}
+	return copy_segment(s, pos, addr, len < head ? head : len, max, task, remote);
+}
+
+/* Sends the copy of the code object key names, with what names it; 0 if it went out. */
+static __always_inline int copy_code(struct scratch *s, const struct pf_py_layout *l, const struct pf_code_key *key,
+				     struct task_struct *task, const int remote)
+{
+	struct pf_code_record *r = (struct pf_code_record *)s->code;
+	const __u8 *hdr = s->code + sizeof(*r) + sizeof(struct pf_mem_segment);
+	__u64 pos, at, name, co_name;
+
+	r->kind = PF_REC_CODE;
+	r->key = *key;
+	pos = copy_segment(s, sizeof(*r), key->code, l->copy.header, PF_CODE_HEADER_MAX, task, remote);
+	if (!pos)
+		return -1;
+	name = header_u64(hdr, l->copy.name);
+	pos = copy_object(s, &l->copy, pos, name, 1, PF_CODE_STR_MAX, task, remote);
+	pos = pos ? copy_object(s, &l->copy, pos, header_u64(hdr, l->copy.file), 1, PF_CODE_STR_MAX, task, remote) : 0;
+	if (!pos)
+		return -1;
+	/* The tag hashes co_name's hash: its head too, when the name shown is the qualified one. */
+	co_name = header_u64(hdr, l->code_tag + PF_CODE_TAG_BYTES - 8);
+	if (co_name != name && (at = copy_segment(s, pos, co_name, l->str_hash + 8, PF_CODE_STR_MAX, task, remote)))
+		pos = at;
+	/* Without its line table it is still named, at its first line. */
+	at = copy_object(s, &l->copy, pos, header_u64(hdr, l->copy.lines), 0, PF_CODE_LINES_MAX, task, remote);
+	if (at)
+		pos = at;
+	asm volatile("" : "+r"(pos));
+	if (pos > PF_CODE_RECORD_MAX)
+		return -1;
+	r->size = pos - sizeof(*r);
+	return bpf_ringbuf_output(&samples, s->code, pos, BPF_RB_NO_WAKEUP) ? -1 : 0;
+}
+
+struct code_copies {
+	struct frame_walk *w;
+	const struct pf_py_layout *l;
+};
+
+/* The i-th frame of the walk whose code object this CPU did not know named (its slot has it now): named by
+ * userspace since, or copied. A copy that fails is tried again at a later event. */
+static __always_inline long copy_new_body(__u32 i, struct code_copies *c, const int remote)
+{
+	struct frame_walk *w = c->w;
+	struct scratch *s = w->s;
+	const struct pf_py_frame *f;
+	struct pf_code_key key = {};
+	__u64 j = i & (PF_CODE_COPIES_PER_EVENT - 1), frame;
+
+	if (i >= w->nnew || i >= PF_CODE_COPIES_PER_EVENT || !w->seen)
+		return 1;
+	asm volatile("" : "+r"(j)); /* index with the masked register, not an equal one checked against nnew */
+	frame = s->new_frames[j] & (PF_MAX_PY_FRAMES - 1);
+	asm volatile("" : "+r"(frame));
+	f = &SAMPLE(s)->frames[frame];
+	key.code = f->code;
+	key.tgid = w->tgid;
+	key.tag = f->tag;
+	key.start = w->start;
+	if (bpf_map_lookup_elem(&code_named, &key))
+		return 0;
+	if (copy_code(s, c->l, &key, w->task, remote)) {
+		stat_inc(PF_STAT_CODE_COPY_ERR);
+		w->seen->slot[seen_index(key.code, key.tgid, key.tag)].code = 0; /* tried again at a later event */
+		return 0;
+	}
+	stat_inc(PF_STAT_CODE_COPIES);
+	return 0;
+}
+
+static long copy_new_step(__u32 i, void *arg)
+{
+	return copy_new_body(i, arg, 0);
+}
+
+static long copy_new_step_remote(__u32 i, void *arg)
+{
+	return copy_new_body(i, arg, 1);
+}
+
 /* Appends the Python stack of a thread (leaf first) to the record; returns the frame count. */
 static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_proc *p, struct task_struct *task,
 					 int tags, __u32 max_frames, const int remote)
 {
 	struct frame_walk w = {};
+	struct code_copies copies;
+	__u32 zero = 0;
 	__u64 tstate;
 
 	tstate = find_tstate(s, p, task, SAMPLE(s)->time_ns, remote);
@@ -444,11 +643,21 @@ static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_p
 	w.frame = tstate_current_frame(s, &p->layout, task, remote);
 	w.size = frame_block_size(&p->layout);
 	w.max = max_py_depth < max_frames ? max_py_depth : max_frames;
+	w.seen = bpf_map_lookup_elem(&code_seen_map, &zero);
+	w.tgid = BPF_CORE_READ(task, tgid);
+	w.start = (__u32)BPF_CORE_READ(task, group_leader, start_time);
 	/* Shim frames do not count against the depth: allow for one per real frame. */
 	if (remote)
 		bpf_loop(2 * PF_MAX_PY_FRAMES, frame_walk_step_remote, &w, 0);
 	else
 		bpf_loop(2 * PF_MAX_PY_FRAMES, frame_walk_step, &w, 0);
+	/* Before the sample goes out: copies of the code objects it shows that userspace may not have named. */
+	copies.w = &w;
+	copies.l = &p->layout;
+	if (w.nnew && remote)
+		bpf_loop(PF_CODE_COPIES_PER_EVENT, copy_new_step_remote, &copies, 0);
+	else if (w.nnew)
+		bpf_loop(PF_CODE_COPIES_PER_EVENT, copy_new_step, &copies, 0);
 	/* Out of steps with frames left (very deep stacks full of shims): cut like --max-depth, and say so. */
 	if (w.frame && !w.err)
 		w.truncated = 1;
@@ -649,8 +858,10 @@ static __always_inline void off_cpu_start(void *ctx, struct task_struct *prev, i
 	if (!(flags & (PF_SAMPLE_PREEMPTED | PF_SAMPLE_GIL_WAIT)))
 		SAMPLE(s)->kstack_id = record_stack(ctx, 0, PF_STAT_KSTACK_FULL, PF_STAT_KSTACK_ERR);
 	n = record_user_current(ctx, s, target);
-	if (record_send(s, n, 0, PF_STAT_OFF_BLOCKS))
+	if (record_send(s, n, 0, PF_STAT_OFF_BLOCKS)) {
 		e->off_at_ns = now;
+		e->off_native = !(target->flags & PF_TARGET_PYTHON);
+	}
 }
 
 /* next comes back on a CPU: end its interval, if its start was recorded. */
@@ -743,8 +954,46 @@ int pf_start_pass(struct bpf_iter__task *ctx)
 		stat_inc(PF_STAT_KSTACK_ERR);
 	}
 	stat_inc(PF_STAT_OFF_OPEN);
-	if (record_send(s, n, len, PF_STAT_OFF_BLOCKS))
+	if (record_send(s, n, len, PF_STAT_OFF_BLOCKS)) {
 		e->off_at_ns = since;
+		e->off_native = !(target->flags & PF_TARGET_PYTHON);
+	}
+	return 0;
+}
+
+/* Set by userspace before each late pass: the process whose interpreter was just found. */
+__u32 late_tgid;
+
+/*
+ * Late pass (userspace runs it when it finds a process's interpreter): each of its threads still off CPU since
+ * before then gets its Python stack now, unchanged while it was blocked, sent for the interval's start record.
+ */
+SEC("iter.s/task")
+int pf_late_python(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	const struct pf_target *target;
+	struct task_entry *e;
+	struct scratch *s;
+	__u32 tgid, n;
+
+	if (!task || !late_tgid)
+		return 0;
+	tgid = task->tgid;
+	if (tgid != late_tgid || task->on_cpu || (task->flags & PF_EXITING))
+		return 0;
+	target = bpf_map_lookup_elem(&targets, &tgid);
+	e = bpf_task_storage_get(&task_state, task, 0, 0);
+	s = scratch_get(SCRATCH_PASS);
+	if (!target || !(target->flags & PF_TARGET_PYTHON) || !e || !e->off_at_ns || !e->off_native || !s)
+		return 0;
+	record_begin(s, task, tgid, task->pid, e->off_at_ns, 0,
+		     PF_SAMPLE_OFFCPU | PF_SAMPLE_PY_LATE | PF_SAMPLE_PYTHON);
+	if (target->flags & PF_TARGET_CODE_TAGS)
+		SAMPLE(s)->flags |= PF_SAMPLE_CODE_TAGS;
+	n = walk_python(s, &target->py, task, target->flags & PF_TARGET_CODE_TAGS, PF_MAX_PY_FRAMES, 1);
+	if (n && record_send(s, n, 0, PF_STAT_OFF_LATE))
+		e->off_native = 0;
 	return 0;
 }
 

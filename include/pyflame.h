@@ -41,6 +41,9 @@ enum pf_stat {
 	PF_STAT_OFF_BLOCKS,   /* off-CPU interval starts of a target that reached the ring buffer */
 	PF_STAT_OFF_OPEN,     /* of them, threads already off CPU at the start (the start pass) */
 	PF_STAT_TARGET_NS,    /* with measure_cost: ns the program spent on targets' samples, after the target check */
+	PF_STAT_OFF_LATE,     /* Python stacks sent late for threads blocked since before their interpreter was found */
+	PF_STAT_CODE_COPIES,  /* code objects copied at first sight (struct pf_code_record) */
+	PF_STAT_CODE_COPY_ERR, /* copies not made: a read failed, or the ring buffer was full (tried again later) */
 	PF_STAT__COUNT,
 };
 
@@ -55,6 +58,20 @@ enum pf_frame_link {
 	PF_LINK_FRAME = 1,   /* tstate->frame (≤ 3.10) */
 	PF_LINK_CFRAME = 2,  /* tstate->cframe->current_frame (3.11, 3.12) */
 	PF_LINK_CURRENT = 3, /* tstate->current_frame (3.13+) */
+};
+
+/* How the sampler copies a code object with what names it (struct pf_code_record): the bytes userspace reads. */
+struct pf_code_copy {
+	__u16 header;	  /* bytes of the code object read at once by userspace (≤ PF_CODE_HEADER_MAX) */
+	__s16 name;	  /* pointer to the name shown: co_qualname (3.11+) or co_name */
+	__s16 file;	  /* pointer to co_filename */
+	__s16 lines;	  /* pointer to the line table: co_lnotab (≤ 3.9) or co_linetable */
+	__s16 str_head;	  /* bytes of a name object read as its header */
+	__s16 str_state;  /* PyASCIIObject.state; -1: names are byte strings (2.7) */
+	__s16 str_len;	  /* PyASCIIObject.length (2.7: ob_size) */
+	__s16 str_ascii;  /* data of a compact ASCII str */
+	__s16 bytes_head; /* PyBytesObject.ob_sval (2.7: PyStringObject's): where a line table's bytes start */
+	__s16 bytes_len;  /* its ob_size */
 };
 
 /* The struct offsets the BPF walk needs for one CPython layout; -1 = field absent. */
@@ -80,6 +97,7 @@ struct pf_py_layout {
 	__s16 gil_wait_end;	    /*   cond, mutex, switch_cond, switch_mutex */
 	__s16 code_tag; /* start of PF_CODE_TAG_BYTES immutable bytes of a code object, ending with co_name */
 	__s16 str_hash; /* offset of the cached hash in a str object (the name's) */
+	struct pf_code_copy copy;
 };
 
 /* The code object a frame runs, from its f_code / f_executable word: 3.14+ store a _PyStackRef, whose low bits tag
@@ -153,6 +171,9 @@ static inline __u32 pf_code_tag(const __u32 *words, __u64 name_hash)
 #define PF_SAMPLE_KIPS (1u << 11)	/* kernel stack inline after the frames (kips_n addresses, leaf first) */
 #define PF_SAMPLE_OFF_END (1u << 12)	/* no stacks: thread tid ran again at time_ns, weight_ns after its start */
 #define PF_SAMPLE_EVENT_WAIT (1u << 13) /* off-CPU: in epoll, or select/poll on descriptors (an event loop's wait) */
+#define PF_SAMPLE_PY_LATE                                                                                              \
+	(1u << 14) /* off-CPU: the Python frames (only) of thread tid's open interval since time_ns,                   \
+		    * read once its interpreter was found: they complete the interval's start */
 
 #define PF_NO_USTACK (-2) /* ustack_id of a Python process's sample: see user_ip */
 
@@ -160,7 +181,50 @@ static inline __u32 pf_code_tag(const __u32 *words, __u64 name_hash)
 enum pf_record_kind {
 	PF_REC_SAMPLE = 1,     /* struct pf_sample: a sample, or an off-CPU start or end (its flags say which) */
 	PF_REC_PROC_EVENT = 2, /* struct pf_proc_event (include/lifecycle.h): a target came, went or exec'd */
+	PF_REC_CODE = 3,       /* struct pf_code_record: a code object's bytes, copied when first sampled */
 };
+
+/*
+ * A code object as one process had it when a sample first showed it: tgid and the process's start tell the
+ * process (a PID can come back), tag the object (0 unless its frames carry tags). The key of `code_named`, the
+ * map of code objects userspace has named: those are never copied again.
+ */
+struct pf_code_key {
+	__u64 code;
+	__u32 tgid;
+	__u32 tag;
+	__u32 start; /* low bits of the process's start time (task->start_time) */
+	__u32 pad;
+};
+
+/* Copies of code objects (and the strings and line table that name them) are made at first sight, before the
+ * samples that point at them, so that a code object is named even when its process exits before userspace reads
+ * it. At most this many new ones per event (an import chain at start-up is the deepest run of new code objects);
+ * any more at a later event. */
+#define PF_CODE_COPIES_PER_EVENT 64
+#define PF_CODE_HEADER_MAX 512 /* a code object's header */
+#define PF_CODE_STR_MAX 2048   /* a name or file object, header included: a longer one is not copied */
+#define PF_CODE_LINES_MAX 4096 /* a line table object, header included: a longer one is not copied (no lines) */
+#define PF_CODE_NAMED 65536    /* entries of the `code_named` map (least recently used ones make room) */
+
+/* A piece of the target's memory in a record: addr, len, then len bytes padded to 8. */
+struct pf_mem_segment {
+	__u64 addr;
+	__u32 len;
+	__u32 pad;
+};
+
+/* The segments of one code object: its header, the name, the file, co_name's head (for its hash), the line table. */
+struct pf_code_record {
+	__u32 kind; /* PF_REC_CODE */
+	__u32 size; /* bytes of segments that follow */
+	struct pf_code_key key;
+};
+
+/* The largest record: every segment at its largest. */
+#define PF_CODE_RECORD_MAX                                                                                             \
+	(sizeof(struct pf_code_record) + 5 * sizeof(struct pf_mem_segment) + PF_CODE_HEADER_MAX +                      \
+	 3 * PF_CODE_STR_MAX + PF_CODE_LINES_MAX)
 
 /*
  * One sample, streamed through the ring buffer: header, py_nframes frames (leaf first), then with PF_SAMPLE_KIPS

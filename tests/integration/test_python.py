@@ -17,14 +17,17 @@ KINDS = os.path.join(PY_TARGETS, "kinds.py")
 KINDS_PY3 = os.path.join(PY_TARGETS, "kinds_py3.py")
 CHURN = os.path.join(PY_TARGETS, "churn_code.py")
 EXIT_EARLY = os.path.join(PY_TARGETS, "exit_early.py")
+LAST_INSTANT = os.path.join(PY_TARGETS, "last_instant.py")
+SHORT_WORKERS = os.path.join(PY_TARGETS, "short_workers.py")
 NAMED_THREADS = os.path.join(PY_TARGETS, "named_threads.py")
 
 ROOT_FRAME = re.compile(r"^(.+) \((\d+)\)$")
 # NAME (FILE:LINE), or NAME (FILE) when the code object had no line for the instruction.
 PY_FRAME = re.compile(r"^(.*) \((.*?)(?::(-?\d+))?\)$")
 PY_MARKERS = ("[truncated]", "[read error]", "[unreadable Python code]", "[freed code object]",
-              "[unknown Python frame]")
-UNNAMED = ("[unreadable Python code]", "[freed code object]")  # a frame pyflame-bpf could not name
+              "[exited before naming]", "[unknown Python frame]")
+# A frame pyflame-bpf could not name.
+UNNAMED = ("[unreadable Python code]", "[freed code object]", "[exited before naming]")
 
 
 def minor_key(minor):
@@ -474,6 +477,99 @@ def test_process_exiting_midway_keeps_names():
                     for p in filter(None, map(parse_py, py)):
                         if p[0] == "short_lived":
                             check(p[1] == "exit_early.py" and p[2] in body, "%s: %r" % (minor, py))
+
+
+def qualified(minor, cls, fn):
+    """The name a method is shown by: qualified from 3.11 (co_qualname), bare before."""
+    return "%s.%s" % (cls, fn) if at_least(minor, (3, 11)) else fn
+
+
+def last_instant(mode, least):
+    """last_instant.py MODE under `--mode MODE -- COMMAND` on every version: Foo.run and Bar.run named at their
+    lines with at least least[cls] of the profile's unit each, and no frame left unnamed."""
+    with Checks() as checks:
+        for minor, exe in installed():
+            with checks.of(minor):
+                run = profile(["--mode", mode, "-F", "999", "--", exe, LAST_INSTANT, mode], timeout=30)
+                stacks = [(parse_folded_py(f), c) for f, c in run.stacks]
+                unnamed = [py for py, _ in stacks if set(UNNAMED) & set(py)]
+                check(not unnamed, "%s: unnamed frames: %r" % (minor, unnamed[:3]))
+                got = {}
+                for cls in ("Foo", "Bar"):
+                    frame = "%s (last_instant.py:%d)" % (qualified(minor, cls, "run"),
+                                                         marked_line(LAST_INSTANT, cls.lower()))
+                    got[cls] = sum(c for py, c in stacks if frame in py)
+                print("  %s: Foo.run %d, Bar.run %d %s" % (minor, got["Foo"], got["Bar"], lib.folded_unit(run.out)),
+                      flush=True)
+                for cls in ("Foo", "Bar"):
+                    check(got[cls] >= least[cls], "%s: %s.run has %d: %s" % (minor, cls, got[cls], run.out[-800:]))
+
+
+@test
+def test_code_run_only_in_the_last_instant_before_exit_is_named():
+    # 0.5 s in Foo.run, then 0.03 s in Bar.run and exit: Bar.run's code objects are first sampled within the last
+    # drain interval, after which the process and its memory are gone.
+    last_instant("cpu", {"Foo": 100, "Bar": 5})
+
+
+@test
+def test_wall_time_blocked_before_the_interpreter_was_found_and_just_before_exit_is_named():
+    # Foo.run sleeps 0.5 s from a few ms after the exec, before pyflame-bpf found the interpreter; Bar.run sleeps
+    # the last 0.3 s before exit. Both intervals carry their Python stacks (microseconds).
+    last_instant("wall", {"Foo": 400000, "Bar": 250000})
+
+
+def parse_folded_py(frames):
+    """The Python frames and markers of a stack without a process root."""
+    return [f for f in frames if f in PY_MARKERS or (not f.endswith("_[k]") and PY_FRAME.match(f))]
+
+
+@test
+def test_process_exiting_with_50_threads_in_new_functions_keeps_their_names():
+    # One at a time: each has both CPUs for the 0.25 s its 50 threads run before SIGALRM kills it under them.
+    with Checks() as checks:
+        for minor, exe in installed():
+            with checks.of(minor):
+                with Target([exe, LAST_INSTANT, "threads", "50"]) as t:
+                    run = profile(["--per-process", "-p", str(t.pid), "-d", "5", "-F", "999"])
+                mine = by_pid(run).get(t.pid, [])
+                unnamed = [py for _, py, _, _ in mine if set(UNNAMED) & set(py)]
+                check(not unnamed, "%s: unnamed frames: %r" % (minor, unnamed[:3]))
+                fns = set()
+                for _, py, _, _ in mine:
+                    for p in filter(None, map(parse_py, py)):
+                        m = re.match(r"^thread_fn_(\d+)$", p[0])
+                        if m:
+                            check(p[1] == "<thread_fn_%s>" % m.group(1), "%s: %r" % (minor, py))
+                            fns.add(p[0])
+                print("  %s: %d of 50 thread functions sampled, all named" % (minor, len(fns)), flush=True)
+                check(len(fns) >= 5, "%s: only %d thread functions sampled" % (minor, len(fns)))
+
+
+@test
+def test_children_living_a_fifth_of_a_second_are_named():
+    pythons = installed()
+    with Group([(m, [exe, SHORT_WORKERS, "5"]) for m, exe in pythons]) as g:
+        run = g.record(["--children", "-d", "10", "-F", "499"])
+        parents = g.label_of()
+    workers = {}  # minor -> set of worker PIDs named in their own function
+    with Checks() as checks:
+        for frames, count in run.stacks:
+            pid, _, py, _ = split_stack(frames)
+            m = re.match(r"^python(\d\.\d+)", frames[0])
+            minor = parents.get(pid) or (m.group(1) if m else "?")
+            with checks.of(minor):
+                check(not set(UNNAMED) & set(py), "%s: unnamed frames in PID %d: %r" % (minor, pid, py))
+                for p in filter(None, map(parse_py, py)):
+                    w = re.match(r"^worker_(\d)$", p[0])
+                    if w:
+                        check(p[1] == "<worker_%s>" % w.group(1), "%s: %r" % (minor, py))
+                        workers.setdefault(minor, set()).add(pid)
+        for minor, _ in pythons:
+            with checks.of(minor):
+                n = len(workers.get(minor, ()))
+                print("  %s: %d of 5 workers sampled in their function" % (minor, n), flush=True)
+                check(n >= 4, "%s: %d of 5 workers seen in their function" % (minor, n))
 
 
 def churn_problems(py, lines):

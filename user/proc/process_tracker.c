@@ -19,6 +19,7 @@
 #include "process_tracker.h"
 #include "python_symbols.h"
 #include "sampler.skel.h"
+#include "sampler_bpf.h"
 
 #define DISCOVERY_WINDOW_S 5.0 /* how long a new program's interpreter is looked for (shared libpython loads late) */
 #define SWEEP_INTERVAL_S 1.0
@@ -32,6 +33,7 @@ void process_tracker__init(struct process_tracker *t, const struct pf_options *o
 	t->py = py;
 	t->usyms = usyms;
 	t->targets_fd = -1;
+	t->named_fd = -1;
 	pf_hashmap__init(&t->procs);
 }
 
@@ -44,14 +46,17 @@ static enum pf_scope scope_of(const struct pf_options *o)
 	return o->scope.children ? PF_SCOPE_CHILDREN : PF_SCOPE_PIDS;
 }
 
-int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
+int process_tracker__attach(struct process_tracker *t, struct sampler_bpf *bpf)
 {
+	struct sampler *sampler = bpf->skel;
 	const struct pf_options *o = t->opts;
 	enum pf_scope scope = scope_of(o);
 	struct lifecycle *skel;
 	int err;
 
 	t->targets_fd = bpf_map__fd(sampler->maps.targets);
+	t->named_fd = bpf_map__fd(sampler->maps.code_named);
+	t->bpf = bpf;
 	skel = lifecycle__open();
 	if (!skel) {
 		err = -errno;
@@ -86,6 +91,19 @@ int process_tracker__attach(struct process_tracker *t, struct sampler *sampler)
 struct target_process *process_tracker__find(const struct process_tracker *t, pid_t pid)
 {
 	return pf_hashmap__get(&t->procs, &pid, sizeof(pid));
+}
+
+int process_tracker__code_copy(struct process_tracker *t, const struct pf_code_record *r)
+{
+	struct target_process *tp = process_tracker__find(t, (pid_t)r->key.tgid);
+	__u8 one = 1;
+
+	if (!t->py || py_symbols__code_copy(t->py, tp, r))
+		return 0; /* left unnamed: the sampler copies it again when it next misses it */
+	/* Named: the sampler need not copy it again. A full map makes room (least recently used). */
+	if (t->named_fd >= 0)
+		(void)bpf_map_update_elem(t->named_fd, &r->key, &one, BPF_ANY);
+	return 0;
 }
 
 /* Writes tr's entry to the targets map. Userspace never re-creates an entry the kernel removed (the process exited
@@ -236,6 +254,10 @@ static int discover(struct process_tracker *t, struct target_process *tr, int fi
 				t->stats.discovery_max_ns = took;
 		}
 		set_python_name(tr);
+		/* Threads that blocked before now were recorded without Python frames: they get them. */
+		if (t->bpf && sampler_bpf__late_python(t->bpf, tr->pid) && t->opts->verbose)
+			fprintf(stderr, "pyflame-bpf: PID %d: cannot read the stacks of its blocked threads\n",
+				(int)tr->pid);
 		/* Its libraries are mapped by now: open them while the process lives. */
 		snapshot_maps(t, tr, NULL);
 		if (t->opts->verbose)

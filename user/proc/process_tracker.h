@@ -16,7 +16,7 @@
 #include "user_symbols.h"
 
 struct lifecycle;
-struct sampler;
+struct sampler_bpf;
 struct py_symbols;
 
 struct process_tracker_stats {
@@ -39,6 +39,8 @@ struct process_tracker {
 	const struct pf_options *opts;
 	struct lifecycle *skel;
 	int targets_fd;
+	int named_fd;		 /* the sampler's code_named map */
+	struct sampler_bpf *bpf; /* the sampler, for the late pass over threads blocked before discovery */
 	struct profile *profile;
 	struct py_symbols *py;
 	struct user_symbols *usyms;
@@ -56,7 +58,7 @@ struct process_tracker {
 void process_tracker__init(struct process_tracker *t, const struct pf_options *opts, struct profile *profile,
 			   struct py_symbols *py, struct user_symbols *usyms);
 /* Loads the lifecycle programs on the sampler's `targets` map and ring buffer, attaches them. 0 or -errno (said). */
-int process_tracker__attach(struct process_tracker *t, struct sampler *sampler);
+int process_tracker__attach(struct process_tracker *t, struct sampler_bpf *bpf);
 /* A process named by -p (is_command 0) or the command (1, not exec'd yet): made a target, its interpreter found. */
 int process_tracker__add_named(struct process_tracker *t, pid_t pid, int is_command);
 /* The processes in scope now: the named ones' descendants (--children), every process (--all), the cgroup's. */
@@ -65,6 +67,8 @@ int process_tracker__scan(struct process_tracker *t);
 void process_tracker__started(struct process_tracker *t, double start);
 /* A process event, in stream order. */
 int process_tracker__event(struct process_tracker *t, const struct pf_proc_event *ev);
+/* A code object's copy (struct pf_code_record), in stream order: its process names it, the sampler is told. */
+int process_tracker__code_copy(struct process_tracker *t, const struct pf_code_record *r);
 /* Sees each sample before it is counted: a process the run has not heard of (its event was lost) is taken on.
  * Returns the target the sample is of (gone, when taken while it exited), NULL when the run does not know it. */
 struct target_process *process_tracker__sample(struct process_tracker *t, const struct pf_sample *s);

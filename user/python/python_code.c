@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "mem_segments.h"
 #include "proc_mem.h"
 #include "python_code.h"
 #include "python_linetable.h"
@@ -37,6 +38,17 @@ static uint32_t get_u32(const uint8_t *b, int off)
 	return v;
 }
 
+/* The target's memory: the process's own, or while naming from a sampler's copy, the copy's. */
+static int mem_read(const struct py_process *py, uint64_t addr, void *buf, size_t size)
+{
+	return py->mem ? mem_segments__read(py->mem, addr, buf, size) : proc_mem__read(py->pid, addr, buf, size);
+}
+
+static int mem_read_u64(const struct py_process *py, uint64_t addr, uint64_t *out)
+{
+	return mem_read(py, addr, out, sizeof(*out));
+}
+
 /* Does a field of size bytes at offset off lie inside a block of block bytes read at once? */
 static bool inside(int off, int size, int block)
 {
@@ -53,6 +65,9 @@ static int check_type(struct py_process *py, uint64_t type, const char *name, ui
 
 	if (*known)
 		return type == *known ? 0 : -EINVAL;
+	/* A copy holds the objects, not their types: the sampler took them from a live frame's code object. */
+	if (py->mem)
+		return 0;
 	if (n > sizeof(buf) || proc_mem__read_u64(py->pid, type + py->off.type_name, &tp_name) ||
 	    proc_mem__read(py->pid, tp_name, buf, n) || memcmp(buf, name, n))
 		return -EINVAL;
@@ -73,7 +88,7 @@ static int read_bytes(struct py_process *py, uint64_t addr, size_t max, int cut,
 	/* 2.7's str is its bytes type. */
 	if (o->bytes_data > (int)sizeof(hdr) || o->bytes_size + 8 > o->bytes_data)
 		return -EINVAL;
-	err = proc_mem__read(py->pid, addr, hdr, o->bytes_data);
+	err = mem_read(py, addr, hdr, o->bytes_data);
 	if (err)
 		return err;
 	if (o->str_is_bytes ? check_type(py, get_u64(hdr, o->object_type), "str", &py->str_type)
@@ -87,7 +102,7 @@ static int read_bytes(struct py_process *py, uint64_t addr, size_t max, int cut,
 	data = malloc(n + 1);
 	if (!data)
 		return -ENOMEM;
-	err = n ? proc_mem__read(py->pid, addr + o->bytes_data, data, n) : 0;
+	err = n ? mem_read(py, addr + o->bytes_data, data, n) : 0;
 	if (err) {
 		free(data);
 		return err;
@@ -125,7 +140,7 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	    !inside(o->unicode_length, 8, o->unicode_compact_data) ||
 	    !inside(o->object_type, 8, o->unicode_compact_data))
 		return -EINVAL;
-	err = proc_mem__read(py->pid, addr, hdr, o->unicode_compact_data);
+	err = mem_read(py, addr, hdr, o->unicode_compact_data);
 	if (err)
 		return err;
 	if (check_type(py, get_u64(hdr, o->object_type), "str", &py->str_type))
@@ -143,9 +158,7 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	raw = malloc(size + 1);
 	if (!raw)
 		return -ENOMEM;
-	err = size
-		  ? proc_mem__read(py->pid, addr + (ascii ? o->unicode_ascii_data : o->unicode_compact_data), raw, size)
-		  : 0;
+	err = size ? mem_read(py, addr + (ascii ? o->unicode_ascii_data : o->unicode_compact_data), raw, size) : 0;
 	if (err) {
 		free(raw);
 		return err;
@@ -187,7 +200,7 @@ static int read_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
 
 	if (!size)
 		return -EINVAL;
-	return proc_mem__read(py->pid, addr, hdr, size);
+	return mem_read(py, addr, hdr, size);
 }
 
 /* A tag of the immutable bytes alone (3.12+: co_version, unique), compared at each drain's re-check. */
@@ -206,7 +219,7 @@ static int tag_from(struct py_process *py, const uint32_t *words, uint32_t *tag)
 	int err;
 
 	memcpy(&name, &words[PF_CODE_TAG_BYTES / 4 - 2], sizeof(name));
-	err = proc_mem__read_u64(py->pid, name + py->off.layout.str_hash, &hash);
+	err = mem_read_u64(py, name + py->off.layout.str_hash, &hash);
 	if (!err)
 		*tag = pf_code_tag(words, hash);
 	return err;
@@ -215,7 +228,7 @@ static int tag_from(struct py_process *py, const uint32_t *words, uint32_t *tag)
 int py_code__tag_now(struct py_process *py, uint64_t addr, uint32_t *tag)
 {
 	uint32_t words[PF_CODE_TAG_BYTES / 4];
-	int err = proc_mem__read(py->pid, addr + py->off.layout.code_tag, words, sizeof(words));
+	int err = mem_read(py, addr + py->off.layout.code_tag, words, sizeof(words));
 
 	return err ?: tag_from(py, words, tag);
 }
@@ -356,6 +369,38 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	}
 	*out = c;
 	return 0;
+}
+
+int py_code__read_copy(struct py_code **out, struct py_process *py, const struct mem_segments *copy, uint64_t addr)
+{
+	int err;
+
+	py->mem = copy;
+	err = py_code__read(out, py, addr);
+	py->mem = NULL;
+	return err;
+}
+
+int py_code__same(const struct py_code *a, const struct py_code *b)
+{
+	return !memcmp(a->fingerprint, b->fingerprint, sizeof(a->fingerprint)) && a->words_tag == b->words_tag &&
+	       !strcmp(a->name, b->name) && !strcmp(a->file, b->file);
+}
+
+void py_code__copy_layout(struct py_offsets *o)
+{
+	struct pf_code_copy *c = &o->layout.copy;
+
+	c->header = (__u16)header_size(o);
+	c->name = (__s16)(o->code_qualname >= 0 ? o->code_qualname : o->code_name);
+	c->file = (__s16)o->code_filename;
+	c->lines = (__s16)o->code_linetable;
+	c->str_head = (__s16)(o->str_is_bytes ? o->bytes_data : o->unicode_compact_data);
+	c->str_state = (__s16)(o->str_is_bytes ? -1 : o->unicode_state);
+	c->str_len = (__s16)(o->str_is_bytes ? o->bytes_size : o->unicode_length);
+	c->str_ascii = (__s16)o->unicode_ascii_data;
+	c->bytes_head = (__s16)o->bytes_data;
+	c->bytes_len = (__s16)o->bytes_size;
 }
 
 int py_code__line(const struct py_code *c, const struct py_process *py, int32_t instr)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "mem_segments.h"
 #include "python_process.h"
 
 #define PY_CODE_FINGERPRINT 5
@@ -22,6 +23,12 @@ struct py_code {
 
 /* Reads the code object at addr; -EINVAL when it is not a code object, -errno when unreadable. */
 int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr);
+/* The same, from the sampler's copy of it (struct pf_code_record) rather than from the process. */
+int py_code__read_copy(struct py_code **out, struct py_process *py, const struct mem_segments *copy, uint64_t addr);
+/* Whether a and b were read from the same code object (the same fields, name and file). */
+int py_code__same(const struct py_code *a, const struct py_code *b);
+/* Completes o's BPF layout with what the sampler copies of a code object (o->layout.copy). */
+void py_code__copy_layout(struct py_offsets *o);
 /*
  * Is the object at addr still the code object c was read from? One read of its header and of the start of its
  * name: 1 yes, 0 another object now lives there (its address was reused), -errno unreadable (process gone).

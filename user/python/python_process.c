@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "proc_maps.h"
 #include "proc_mem.h"
+#include "python_code.h"
 #include "python_process.h"
 #include "why.h"
 
@@ -259,6 +260,7 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 		return err;
 	py->off.layout.code_tag = (__s16)code_tag_offset(&py->off);
 	py->off.layout.str_hash = 24; /* PyASCIIObject.hash (3.x), PyStringObject.ob_shash (2.7): after the var head */
+	py_code__copy_layout(&py->off);
 	if (py->off.runtime_interp_head >= 0) {
 		if (!runtime)
 			return why__say(why, why_size, -ENOTSUP, "CPython %s without _PyRuntime", py->version);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "elf_cache.h"
+#include "mem_segments.h"
 #include "python_offsets.h"
 
 struct py_process {
@@ -21,10 +22,11 @@ struct py_process {
 	uint64_t bytes_type;	       /* &PyBytes_Type (3.x line tables) */
 	unsigned dev_major, dev_minor; /* the interpreter's file (executable or libpython) */
 	uint64_t inode;
-	char *stdlib_dir;	/* ".../lib/python3.12/" */
-	char *script_dir;	/* absolute directory of the main script, with '/', or NULL */
-	int code_reused;	/* a code address was seen reused: its frames need tags */
-	char *script_dir_given; /* the same as given on the command line when relative (co_filename < 3.9) */
+	char *stdlib_dir;		/* ".../lib/python3.12/" */
+	char *script_dir;		/* absolute directory of the main script, with '/', or NULL */
+	int code_reused;		/* a code address was seen reused: its frames need tags */
+	char *script_dir_given;		/* the same as given on the command line when relative (co_filename < 3.9) */
+	const struct mem_segments *mem; /* while naming from a sampler's copy: reads come from it, not the process */
 };
 
 /* Finds pid's interpreter; 0, or -ENOENT (not Python), -ENOTSUP (a Python we cannot read), -ESRCH (gone), -EAGAIN

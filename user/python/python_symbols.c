@@ -13,6 +13,7 @@
  * every index key that points at it: a process's by-address and tag keys, and its forked children's. */
 struct code_entry {
 	struct py_code *code; /* NULL: unreadable (retried at the next drain) */
+	int err;	      /* then why: -ESRCH, the process was gone */
 	uint64_t addr;
 	uint64_t checked_epoch;	 /* drain in which the fingerprint was last confirmed */
 	unsigned refs;		 /* index keys that point at it */
@@ -193,6 +194,7 @@ static struct code_entry *entry_new(struct py_symbols *py, struct py_process *pr
 	e->checked_epoch = py->epoch;
 	pf_hashmap__init(&e->lines);
 	*err = py_code__read(&e->code, proc, addr);
+	e->err = *err;
 	if (*err)
 		py->stats.read_errors++;
 	else
@@ -293,7 +295,7 @@ static struct code_entry *code_entry(struct py_symbols *py, struct target_proces
 	if (e && !e->code) {
 		/* Unreadable last time: retry once per drain, in place. */
 		e->checked_epoch = py->epoch;
-		if (!py_code__read(&e->code, proc, addr)) {
+		if (!(e->err = py_code__read(&e->code, proc, addr))) {
 			py->stats.code_objects++;
 			py->stats.read_errors--;
 			entry_index(pt, addr, e); /* indexed already: this adds its tag key */
@@ -375,6 +377,56 @@ static struct code_entry *tagged_entry(struct py_symbols *py, struct target_proc
 	return e;
 }
 
+int py_symbols__code_copy(struct py_symbols *py, struct target_process *t, const struct pf_code_record *r)
+{
+	struct py_target *pt = t ? t->py : NULL;
+	struct mem_segments copy;
+	struct code_entry *e, *now;
+	struct py_code *c;
+	int err;
+
+	if (!pt)
+		return -ENOENT;
+	err = mem_segments__parse(&copy, r + 1, r->size);
+	err = err ?: py_code__read_copy(&c, &pt->proc, &copy, r->key.code);
+	if (err) {
+		py->stats.copy_errors++;
+		return err;
+	}
+	now = index_get(pt, r->key.tag, r->key.code);
+	if (now && now->code && py_code__same(now->code, c)) {
+		py_code__free(c);
+		return 0;
+	}
+	if (now && !now->code) {
+		/* Read too late before: the copy names it, in place. */
+		now->code = c;
+		now->err = 0;
+		now->checked_epoch = py->epoch;
+		py->stats.read_errors--;
+		py->stats.code_objects++;
+		py->stats.code_copied++;
+		return entry_index(pt, r->key.code, now) ? 0 : -ENOMEM;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		py_code__free(c);
+		return -ENOMEM;
+	}
+	e->code = c;
+	e->addr = r->key.code;
+	e->checked_epoch = py->epoch;
+	pf_hashmap__init(&e->lines);
+	if (now) {
+		/* Another code object than the one known there: the address was re-used. */
+		py->stats.code_reused++;
+		pt->proc.code_reused = 1;
+	}
+	py->stats.code_objects++;
+	py->stats.code_copied++;
+	return entry_index(pt, r->key.code, e) ? 0 : -ENOMEM;
+}
+
 int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct target_process *t,
 			  const struct pf_py_frame *f, int tagged)
 {
@@ -397,7 +449,8 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct targe
 	if (!e)
 		return -ENOMEM;
 	if (!e->code)
-		return profile__frame(p, FRAME_MARKER, "[unreadable Python code]");
+		return profile__frame(p, FRAME_MARKER,
+				      e->err == -ESRCH ? "[exited before naming]" : "[unreadable Python code]");
 	/* Cached per instruction, so a line table is decoded once per (code object, instruction), not per sample. */
 	instr = py->opts.function ? INT64_MIN : f->instr;
 	hit = pf_hashmap__get(&e->lines, &instr, sizeof(instr));

@@ -47,6 +47,12 @@ int py_symbols__in_interpreter(const struct target_process *t, const struct proc
  */
 int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct target_process *t,
 			  const struct pf_py_frame *f, int tagged);
+/*
+ * The sampler's copy of a code object, sent before the first samples that show it: named from the copy, so that
+ * it keeps its name when the process exits before the samples are read. 0 when it is named (from the copy or
+ * before), else -errno.
+ */
+int py_symbols__code_copy(struct py_symbols *py, struct target_process *t, const struct pf_code_record *r);
 /* Whether untagged samples of t have shown a code address re-used by another object (then tag its frames). */
 int py_symbols__code_reused(const struct target_process *t);
 /* Called before each drain: code objects are re-checked once per drain, so a reused address gets its new name. */
@@ -61,6 +67,8 @@ struct py_symbols_stats {
 	uint64_t read_errors;	   /* code objects that could not be read */
 	uint64_t code_from_parent; /* code objects of forked children that exited before they were read, named from
 				    * the parent */
+	uint64_t code_copied;	   /* of the code objects named, those named from the sampler's copy */
+	uint64_t copy_errors;	   /* copies that could not be read (malformed, or too long a name) */
 };
 void py_symbols__stats(const struct py_symbols *py, struct py_symbols_stats *out);
 

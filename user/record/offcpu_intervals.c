@@ -54,6 +54,41 @@ int offcpu_intervals__start(struct offcpu_intervals *oi, const struct pf_sample 
 	return 0;
 }
 
+int offcpu_intervals__late_python(struct offcpu_intervals *oi, const struct pf_sample *late, size_t size)
+{
+	struct offcpu_interval *iv = pf_hashmap__get(&oi->open, &late->tid, sizeof(late->tid));
+	size_t frames = (size_t)late->py_nframes * sizeof(late->frames[0]), kips, old_frames, merged_size;
+	struct pf_sample *old, *merged;
+
+	if (size < sizeof(*late) + frames)
+		return -EINVAL;
+	/* Ended already (it woke before the pass read it), or another interval: nothing to complete. */
+	if (!iv || iv->rec->time_ns != late->time_ns || (iv->rec->flags & PF_SAMPLE_PYTHON))
+		return 0;
+	old = iv->rec;
+	old_frames = (size_t)old->py_nframes * sizeof(old->frames[0]);
+	kips = old->flags & PF_SAMPLE_KIPS ? (size_t)old->kips_n * sizeof(uint64_t) : 0;
+	merged_size = sizeof(*old) + frames + kips;
+	merged = malloc(merged_size);
+	if (!merged)
+		return -ENOMEM;
+	/* The start's kernel side and times, with the Python frames read late; its user stack was a native walk of an
+	 * interpreter without frame pointers, not to be shown as the Python process's native leaf. */
+	*merged = *old;
+	merged->flags |= late->flags & (PF_SAMPLE_PYTHON | PF_SAMPLE_CODE_TAGS | PF_SAMPLE_PY_TRUNC |
+					PF_SAMPLE_PY_ERROR | PF_SAMPLE_NO_TSTATE);
+	merged->ustack_id = PF_NO_USTACK;
+	merged->user_ip = 0;
+	merged->py_nframes = late->py_nframes;
+	memcpy(merged->frames, late->frames, frames);
+	memcpy((uint8_t *)merged->frames + frames, (const uint8_t *)old->frames + old_frames, kips);
+	free(old);
+	iv->rec = merged;
+	iv->size = merged_size;
+	oi->late_python++;
+	return 0;
+}
+
 int offcpu_intervals__end(struct offcpu_intervals *oi, const struct pf_sample *end, struct offcpu_interval *done)
 {
 	struct offcpu_interval *iv = pf_hashmap__get(&oi->open, &end->tid, sizeof(end->tid));

@@ -18,6 +18,9 @@ static inline unsigned int record__kind(const void *data, size_t size)
 		return kind;
 	if (kind == PF_REC_PROC_EVENT && size == sizeof(struct pf_proc_event))
 		return kind;
+	if (kind == PF_REC_CODE && size >= sizeof(struct pf_code_record) &&
+	    ((const struct pf_code_record *)data)->size <= size - sizeof(struct pf_code_record))
+		return kind;
 	return 0;
 }
 

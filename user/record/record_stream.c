@@ -35,6 +35,8 @@ int record_stream__consume(void *ctx, const void *data, size_t size)
 
 	if (kind == PF_REC_PROC_EVENT)
 		return process_tracker__event(rs->tracker, data);
+	if (kind == PF_REC_CODE)
+		return process_tracker__code_copy(rs->tracker, data);
 	if (kind == PF_REC_SAMPLE)
 		tp = process_tracker__sample(rs->tracker, data);
 	err = collector__add(rs->collector, tp, data, size);
@@ -64,12 +66,17 @@ int record_stream__handle(void *ctx, void *data, size_t size)
 	int sample = record__kind(data, size) == PF_REC_SAMPLE;
 	struct offcpu_interval iv;
 
+	/* A copy names its code object now, in stream order: the samples that show it may be held for later. */
+	if (record__kind(data, size) == PF_REC_CODE)
+		return record_stream__consume(rs, data, size);
 	/* An off-CPU interval counts once it has ended, in the window of its end. */
 	if (sample && (rec->flags & PF_SAMPLE_OFF_END)) {
 		if (offcpu_intervals__end(&rs->intervals, rec, &iv)) {
 			add_record(rs, iv.rec, iv.size);
 			offcpu_interval__free(&iv);
 		}
+	} else if (sample && (rec->flags & PF_SAMPLE_PY_LATE)) {
+		record_error(rs, offcpu_intervals__late_python(&rs->intervals, rec, size));
 	} else if (sample && (rec->flags & PF_SAMPLE_OFFCPU)) {
 		record_error(rs, offcpu_intervals__start(&rs->intervals, rec, size));
 	} else {

@@ -140,9 +140,16 @@ static void print_python(const struct session *s)
 			"pyflame-bpf: Python: %" PRIu64 " samples with Python frames, %" PRIu64
 			" without a thread state, %" PRIu64 " cut by a failed read, %" PRIu64
 			" truncated at --max-depth; %" PRIu64 " code objects named (%" PRIu64
-			" re-used addresses, %" PRIu64 " freed before naming, %" PRIu64 " unreadable)\n",
+			" from the sampler's copies, %" PRIu64 " re-used addresses, %" PRIu64
+			" freed before naming, %" PRIu64 " unreadable)\n",
 			s->collector.counts.py_samples, st[PF_STAT_PY_NO_TSTATE], st[PF_STAT_PY_READ_ERR],
-			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_reused, py.code_gone, py.read_errors);
+			st[PF_STAT_PY_TRUNCATED], py.code_objects, py.code_copied, py.code_reused, py.code_gone,
+			py.read_errors);
+	if (s->opts->verbose && (st[PF_STAT_CODE_COPIES] || st[PF_STAT_CODE_COPY_ERR] || py.copy_errors))
+		fprintf(stderr,
+			"pyflame-bpf: code copies: %" PRIu64 " made by the sampler at first sight, %" PRIu64
+			" not made (tried again), %" PRIu64 " unreadable here\n",
+			st[PF_STAT_CODE_COPIES], st[PF_STAT_CODE_COPY_ERR], py.copy_errors);
 	if (s->opts->verbose && st[PF_STAT_PY_FRAMES])
 		fprintf(
 		    stderr,

@@ -66,6 +66,7 @@ static int configure(struct sampler *skel, const struct pf_options *o)
 	if (o->sampling.mode == MODE_CPU) {
 		err = err ?: bpf_program__set_autoload(skel->progs.pf_switch, false);
 		err = err ?: bpf_program__set_autoload(skel->progs.pf_start_pass, false);
+		err = err ?: bpf_program__set_autoload(skel->progs.pf_late_python, false);
 	}
 	skel->rodata->measure_cost = bpf_stats_enabled();
 	if (o->verbose) /* verifier statistics (instructions processed, states) in libbpf's log */
@@ -135,6 +136,11 @@ int sampler_bpf__attach(struct sampler_bpf *b, const struct pf_options *o, uint6
 		return err;
 	b->attached = 1;
 	return 0;
+}
+
+int sampler_bpf__late_python(struct sampler_bpf *b, pid_t pid)
+{
+	return b->skel ? sched_events__late_python(&b->sched, b->skel, pid) : 0;
 }
 
 void sampler_bpf__detach(struct sampler_bpf *b)

@@ -8,10 +8,12 @@
 #include "sampler.skel.h"
 #include "sched_events.h"
 
-/* Runs the start pass: an iterator over every task, which writes its records to the ring buffer. */
-static int start_pass(struct sampler *skel)
+/* Runs a pass: an iterator over tasks (every task, or pid's threads), which writes its records to the ring buffer. */
+static int run_pass(struct bpf_program *prog, pid_t pid)
 {
-	struct bpf_link *link = bpf_program__attach_iter(skel->progs.pf_start_pass, NULL);
+	union bpf_iter_link_info info = { .task.pid = (__u32)pid };
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
+	struct bpf_link *link = bpf_program__attach_iter(prog, pid ? &opts : NULL);
 	char buf[64];
 	int fd, err = 0;
 	ssize_t n;
@@ -44,12 +46,20 @@ int sched_events__attach(struct sched_events *se, struct sampler *skel)
 		fprintf(stderr, "pyflame-bpf: cannot attach to the sched_switch tracepoint: %s\n", strerror(-err));
 		return err;
 	}
-	err = start_pass(skel);
+	err = run_pass(skel->progs.pf_start_pass, 0);
 	if (err) {
 		fprintf(stderr, "pyflame-bpf: cannot record the threads already off CPU: %s\n", strerror(-err));
 		sched_events__detach(se);
 	}
 	return err;
+}
+
+int sched_events__late_python(struct sched_events *se, struct sampler *skel, pid_t pid)
+{
+	if (!se->link)
+		return 0; /* not attached (yet): the start pass reads every Python stack itself */
+	skel->bss->late_tgid = (__u32)pid;
+	return run_pass(skel->progs.pf_late_python, pid);
 }
 
 void sched_events__detach(struct sched_events *se)

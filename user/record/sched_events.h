@@ -2,6 +2,8 @@
 #ifndef SCHED_EVENTS_H
 #define SCHED_EVENTS_H
 
+#include <sys/types.h>
+
 struct sampler;
 struct bpf_link;
 
@@ -14,6 +16,9 @@ struct sched_events {
  * start at the sampler's start_ns, which must be set). 0, or -errno with one message printed.
  */
 int sched_events__attach(struct sched_events *se, struct sampler *skel);
+/* pid's interpreter was just found: its threads blocked since before then get their Python stacks (the late pass).
+ * 0 or -errno. */
+int sched_events__late_python(struct sched_events *se, struct sampler *skel, pid_t pid);
 /* Safe to call twice. */
 void sched_events__detach(struct sched_events *se);
 

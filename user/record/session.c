@@ -80,7 +80,7 @@ int session__start(struct session *s)
 	err = err ?: setup_collection(s);
 	err = err ?: sampler_bpf__open_ring(&s->bpf, record_stream__handle, &s->stream);
 	/* Attached before any target is registered: no fork or exec of a target goes unseen. */
-	err = err ?: process_tracker__attach(&s->tracker, s->bpf.skel);
+	err = err ?: process_tracker__attach(&s->tracker, &s->bpf);
 	err = err ?: register_targets(s);
 	if (err)
 		return err;

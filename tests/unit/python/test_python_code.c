@@ -154,3 +154,138 @@ Test(python_code, string_reader_refuses_a_layout_whose_header_fields_lie_outside
 	cr_expect_eq(py_string__read(&py, (uintptr_t)fake.name, &s), -EINVAL);
 	cr_expect_null(s);
 }
+
+/* The record the sampler would send for fake.code, made by the rules of o->layout.copy as bpf/sampler.bpf.c applies
+ * them: the header, then each object whole by its own length field. */
+struct copy_buf {
+	_Alignas(8) uint8_t bytes[PF_CODE_RECORD_MAX];
+	size_t len;
+};
+
+static void copy_segment(struct copy_buf *b, const void *addr, size_t len)
+{
+	struct pf_mem_segment seg = { (uintptr_t)addr, (uint32_t)len, 0 };
+
+	cr_assert_leq(b->len + sizeof(seg) + len + 7, sizeof(b->bytes));
+	memcpy(b->bytes + b->len, &seg, sizeof(seg));
+	memcpy(b->bytes + b->len + sizeof(seg), addr, len);
+	b->len += sizeof(seg) + ((len + 7) & ~(size_t)7);
+}
+
+static void copy_object(struct copy_buf *b, const uint8_t *obj, int is_name)
+{
+	const struct pf_code_copy *c = &py.off.layout.copy;
+	size_t head = is_name ? c->str_head : c->bytes_head, len;
+	int64_t n;
+
+	if (is_name && c->str_state >= 0) {
+		uint32_t state;
+
+		memcpy(&state, obj + c->str_state, sizeof(state));
+		memcpy(&n, obj + c->str_len, sizeof(n));
+		len = ((state >> 6) & 1 ? (size_t)c->str_ascii : head) + (size_t)n * ((state >> 2) & 7);
+	} else {
+		memcpy(&n, obj + (is_name ? c->str_len : c->bytes_len), sizeof(n));
+		len = head + (size_t)n;
+	}
+	copy_segment(b, obj, len < head ? head : len);
+}
+
+static void copy_of_fake(struct copy_buf *b, int with_lines)
+{
+	b->len = 0;
+	copy_segment(b, fake.code, py.off.layout.copy.header);
+	copy_object(b, fake.name, 1);
+	copy_object(b, fake.file, 1);
+	if (with_lines)
+		copy_object(b, fake.linetable, 0);
+}
+
+/* As py_process__discover() completes the layout, and with a PID no process has: every read must come from the
+ * copy. */
+static void copy_setup(void)
+{
+	setup();
+	py_code__copy_layout(&py.off);
+	py.pid = 0x3fffffff;
+}
+
+Test(python_code, copy_layout_covers_every_field_the_reader_reads)
+{
+	const struct pf_code_copy *c = &py.off.layout.copy;
+
+	py_code__copy_layout(&py.off);
+	cr_expect_geq(c->header, py.off.code_size);
+	cr_expect_leq(c->header, PF_CODE_HEADER_MAX);
+	cr_expect_eq(c->name, py.off.code_qualname);
+	cr_expect_eq(c->file, py.off.code_filename);
+	cr_expect_eq(c->lines, py.off.code_linetable);
+	cr_expect_eq(c->str_head, py.off.unicode_compact_data);
+	cr_expect_eq(c->bytes_head, py.off.bytes_data);
+}
+
+/* fake.code named from the copy the sampler would send of it now (in b and m, the caller's). */
+static int read_fake_copy(struct copy_buf *b, struct mem_segments *m, int with_lines, struct py_code **c)
+{
+	copy_of_fake(b, with_lines);
+	cr_assert_eq(mem_segments__parse(m, b->bytes, b->len), 0);
+	return py_code__read_copy(c, &py, m, (uintptr_t)fake.code);
+}
+
+Test(python_code, read_copy_names_a_code_object_whose_process_is_gone, .init = copy_setup)
+{
+	struct copy_buf b;
+	struct mem_segments m;
+	struct py_code *c = NULL;
+
+	cr_assert_neq(py_code__read(&c, &py, (uintptr_t)fake.code), 0, "the live read must fail: no such process");
+	cr_assert_eq(read_fake_copy(&b, &m, 1, &c), 0);
+	cr_expect_eq(m.n, 4);
+	cr_expect_str_eq(c->name, "handle");
+	cr_expect_str_eq(c->file, "app.py");
+	cr_expect_eq(c->firstlineno, 7);
+	cr_expect_null(py.mem, "the copy is used for that read only");
+	py_code__free(c);
+}
+
+Test(python_code, read_copy_without_a_line_table_still_names_it, .init = copy_setup)
+{
+	struct copy_buf b;
+	struct mem_segments m;
+	struct py_code *c = NULL;
+
+	cr_assert_eq(read_fake_copy(&b, &m, 0, &c), 0);
+	cr_expect_str_eq(c->name, "handle");
+	cr_expect_eq(c->linetable_len, 0);
+	py_code__free(c);
+}
+
+Test(python_code, read_copy_with_a_name_cut_short_names_nothing, .init = copy_setup)
+{
+	struct copy_buf b;
+	struct mem_segments m;
+	struct py_code *c = NULL;
+
+	copy_of_fake(&b, 1);
+	cr_assert_eq(mem_segments__parse(&m, b.bytes, b.len), 0);
+	m.seg[1].len -= 3; /* the name's segment ends before its last characters */
+	cr_expect_neq(py_code__read_copy(&c, &py, &m, (uintptr_t)fake.code), 0);
+	cr_expect_null(c);
+}
+
+Test(python_code, same_tells_the_same_object_from_another_at_its_address, .init = copy_setup)
+{
+	struct copy_buf b;
+	struct mem_segments m;
+	struct py_code *a = NULL, *c = NULL;
+
+	cr_assert_eq(read_fake_copy(&b, &m, 1, &a), 0);
+	cr_assert_eq(read_fake_copy(&b, &m, 1, &c), 0);
+	cr_expect(py_code__same(a, c));
+	py_code__free(c);
+	put_u32(fake.code, py.off.code_firstlineno, 9);
+	cr_assert_eq(read_fake_copy(&b, &m, 1, &c), 0);
+	cr_expect_not(py_code__same(a, c));
+	py_code__free(a);
+	py_code__free(c);
+}
