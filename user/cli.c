@@ -28,6 +28,7 @@ enum {
 	OPT_COMPRESS,
 	OPT_TITLE,
 	OPT_INVERTED,
+	OPT_INCLUSIVE,
 	OPT_INTERVAL,
 	OPT_MODE,
 	OPT_MIN_BLOCK,
@@ -107,6 +108,9 @@ static const struct option_doc options[] = {
 	  "report/diff: the saved counts are samples or us (default: the file's header line, else samples)" },
 	{ { "title", required_argument, NULL, OPT_TITLE }, "TEXT", "title of the picture (svg)" },
 	{ { "inverted", no_argument, NULL, OPT_INVERTED }, NULL, "icicle graph: roots at the top (svg)" },
+	{ { "inclusive", no_argument, NULL, OPT_INCLUSIVE },
+	  NULL,
+	  "diff svg: colour a frame by the change of its total, callees included (default: of its own samples)" },
 	{ { "compress", no_argument, NULL, OPT_COMPRESS },
 	  NULL,
 	  "zstd-compress the output (implied by a .zst suffix)" },
@@ -480,6 +484,7 @@ static int parse_output_option(struct pf_options *o, int c, const char *arg)
 		return 0;
 	case OPT_TITLE: o->out.title = arg; return 0;
 	case OPT_INVERTED: o->out.inverted = 1; return 0;
+	case OPT_INCLUSIVE: o->out.inclusive = 1; return 0;
 	case OPT_INTERVAL:
 		o->out.interval = strtod(arg, &end);
 		if (*end || end == arg || !isfinite(o->out.interval) || o->out.interval < 0.1 || o->out.interval > 1e6)

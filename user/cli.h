@@ -51,6 +51,7 @@ struct pf_output_options {
 	int compress;	    /* zstd: --compress or a .zst suffix */
 	const char *title;  /* a picture's title */
 	int inverted;	    /* icicle graph */
+	int inclusive;	    /* diff SVG: colour by each frame's total change, not its own samples' */
 	int per_process;
 	int threads;
 	int no_kernel;

@@ -98,6 +98,7 @@ static int snapshot(const struct pf_options *o, struct session *s, struct output
 	}
 	profile_output__subtitle(o, s->profile.total, session__elapsed(s), " (snapshot while recording)", subtitle,
 				 sizeof(subtitle));
+	s->profile.duration_ns = (uint64_t)(session__elapsed(s) * 1e9);
 	err = profile_output__write(NULL, &s->profile, &vo, o, subtitle, out, &lines);
 	err = err ?: output__open(out, o->out.output, o->out.compress);
 	if (!err && !o->quiet)

@@ -212,7 +212,7 @@ class Recording:
             self.proc.wait()
 
 
-FOLDED_HEADER = re.compile(r"^# pyflame-bpf measure=(cpu|wall|off-cpu) unit=(samples|us)$")
+FOLDED_HEADER = re.compile(r"^# pyflame-bpf measure=(cpu|wall|off-cpu) unit=(samples|us)(?: time=\d+ns)?(?: duration=\d+ns)?$")
 
 
 def folded_unit(text):

@@ -25,8 +25,8 @@ def test_zst_suffix_and_compress_flag_write_zstd_that_zstd_reads():
     try:
         out = os.path.join(d, "chain.folded.zst")
         with Target([CHAIN]) as t:
-            profile(["-p", str(t.pid), "-d", "1", "-q", "-o", out])
-            piped = subprocess.run([PYFLAME, "-p", str(t.pid), "-d", "1", "-q", "--compress"],
+            profile(["-p", str(t.pid), "-d", "1.5", "-q", "-o", out])
+            piped = subprocess.run([PYFLAME, "-p", str(t.pid), "-d", "1.5", "-q", "--compress"],
                                    stdout=subprocess.PIPE, check=True).stdout
         with open(out, "rb") as f:
             check(f.read(4) == b"\x28\xb5\x2f\xfd", "%s does not start with the zstd magic number" % out)
@@ -183,15 +183,55 @@ def frame_fills(svg_text):
                 re.finditer(r"<title>(.+?) \(\d+ samples?[^<]*</title><rect [^>]*fill=\"(rgb\([0-9,]+\))\"", frames))
 
 
+def titles(svg_text):
+    """{frame name: its tooltip} for the drawn frames of an SVG flame graph."""
+    import re
+    return dict((m.group(1), m.group(2)) for m in re.finditer(r"<title>(.+?) \((\d+ samples?[^<]*)\)</title><rect",
+                                                              svg_text))
+
+
+def saved_pair(d, before_text, after_text):
+    """Two saved profiles in d: (before, after) paths."""
+    paths = os.path.join(d, "before.folded"), os.path.join(d, "after.folded")
+    for path, text in zip(paths, (before_text, after_text)):
+        with open(path, "w") as f:
+            f.write(text)
+    return paths
+
+
+@test
+def test_diff_compares_exact_shares_and_colours_self_change_unless_inclusive():
+    d = tempfile.mkdtemp(prefix="pyflame-diff-shares-")
+    try:
+        # Totals of 3 and 7: a scale of 7/3 rounded per stack made the root look changed (2+2+2 != 7).
+        before, after = saved_pair(d, "main;a;b 1\nmain;a;c 1\nmain;x 1\n", "main;a;b 2\nmain;a;c 3\nmain;x 2\n")
+        white = "rgb(255,255,255)"
+        for extra, a_white in (([], True), (["--inclusive"], False)):
+            svg = os.path.join(d, "diff.svg")
+            profile(["diff", before, after, "-o", svg] + extra)
+            with open(svg) as f:
+                text = f.read()
+            fills, tips = frame_fills(text), titles(text)
+            print("  %s: all %s; a %s; c %s" % (" ".join(extra) or "self", tips.get("all"), fills.get("a"),
+                                                fills.get("c")), flush=True)
+            check("before 3 (100.00%): +0.00%, self +0.00%" in tips.get("all", ""), "root changed: %r" % tips)
+            check(fills.get("all") == white and fills.get("main") == white, "root or main coloured: %r" % fills)
+            # a has no samples of its own: white by self change, red by its total's (2/3 -> 5/7).
+            check((fills.get("a") == white) == a_white, "%s: a is %r" % (extra, fills.get("a")))
+            check(fills.get("c", "").startswith("rgb(255,") and fills["c"] != white, "c not red: %r" % fills)
+            check(fills.get("x", "").endswith(",255)") and fills["x"] != white, "x not blue: %r" % fills)
+            check("+4.76%" in tips.get("a", ""), "a's change (5/7 - 2/3): %r" % tips.get("a"))
+    finally:
+        shutil.rmtree(d)
+
+
 @test
 def test_diff_colours_what_changed_and_nothing_for_the_same_profile():
     d = tempfile.mkdtemp(prefix="pyflame-diff-")
     try:
-        before, after = os.path.join(d, "before.folded"), os.path.join(d, "after.folded")
-        with open(before, "w") as f:
-            f.write("main;a;b 30\nmain;a;c 10\nmain;d 60\n")
-        with open(after, "w") as f:
-            f.write("main;a;b 60\nmain;a;c 10\nmain;d 30\nmain;e 100\n")  # twice the samples: normalised away
+        # Twice the samples after: normalised away.
+        before, after = saved_pair(d, "main;a;b 30\nmain;a;c 10\nmain;d 60\n",
+                                   "main;a;b 60\nmain;a;c 10\nmain;d 30\nmain;e 100\n")
         lines = profile(["diff", before, after, "--format", "folded"]).out.splitlines()
         check(lines[0] == "# pyflame-bpf measure=cpu unit=samples", "header line: %r" % lines[:1])
         lines = lines[1:]

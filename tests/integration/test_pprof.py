@@ -1,10 +1,12 @@
 """pprof output: real recordings written as gzip profile.proto, read back by an independent consumer (`go tool pprof`)."""
+import calendar
 import collections
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import time
 
 from lib import PYFLAME, TARGETS, Skip, Target, check, parse_folded, profile, test
 
@@ -120,6 +122,37 @@ def test_pprof_recording_is_read_by_go_pprof_with_the_chain_and_every_sample():
         chained = sum(n for n, frames in traces if has_chain(frames))
         check(chained >= 0.85 * total, "main->level_one->level_two->spin in %d of %d samples:\n%s" %
               (chained, total, "\n".join(" ".join(f) for _, f in traces[:10])))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@test
+def test_pprof_names_its_program_and_carries_when_and_how_long_recorded_or_reported():
+    tmp = tempfile.mkdtemp(prefix="pyflame-pprof-time-")
+    try:
+        pprof = GoPprof(tmp)
+        out, folded, back = (os.path.join(tmp, n) for n in ("chain.pb.gz", "chain.folded", "back.pb.gz"))
+        with Target([CHAIN]) as t:
+            before = time.time()
+            profile(["-p", str(t.pid), "-d", "1.5", "-o", out])
+            profile(["-p", str(t.pid), "-d", "1.5", "-o", folded])
+        profile(["report", folded, "-o", back])
+        for path, program in ((out, "chain"), (back, None)):
+            p = subprocess.run([pprof.go, "tool", "pprof", "-raw", path], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env=pprof.env, timeout=120)
+            text, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+            check(p.returncode == 0 and "Main binary filename not available" not in err, "%s: %s" % (path, err))
+            m = re.search(r"^Time: (\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)\.\d+ \+0000 UTC$", text, re.M)
+            check(m, "%s: no Time in -raw: %s" % (path, text[:300]))
+            stamp = calendar.timegm(tuple(int(x) for x in m.groups()))
+            check(before - 2 <= stamp <= time.time(), "%s: recorded at %s, the test ran at %s" % (path, stamp, before))
+            d = re.search(r"^Duration: ([\d.]+)$", text, re.M)
+            check(d and 1.4 <= float(d.group(1)) <= 2.5, "%s: duration %r" % (path, d and d.group(1)))
+            if program:
+                check(re.search(r"^1: 0x0/0x0/0x0 %s\s+\[FN\]\[FL\]\[LN\]$" % program, text, re.M),
+                      "%s: no mapping of %s: %s" % (path, program, text[text.find("Mappings"):][:300]))
+            print("  %s: Time %s, Duration %s%s" % (os.path.basename(path), m.group(0)[6:], d.group(1),
+                                                     ", mapping " + program if program else ""), flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

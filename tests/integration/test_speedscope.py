@@ -5,9 +5,11 @@ import shutil
 import subprocess
 import tempfile
 
-from lib import BUILD, PYFLAME, TARGETS, Skip, Target, check, parse_folded, profile, test
+import lib
+from lib import BUILD, PY_TARGETS, PYFLAME, TARGETS, Skip, Target, check, parse_folded, profile, test
 
 CHAIN = os.path.join(TARGETS, "chain")
+LAST_INSTANT = os.path.join(PY_TARGETS, "last_instant.py")
 CHAIN_PATH = ("main", "level_one", "level_two", "spin")
 NPM_PREFIX = os.path.join(BUILD, "npm")
 SCHEMA = os.path.join(NPM_PREFIX, "node_modules", "speedscope", "dist", "release", "file-format-schema.json")
@@ -67,6 +69,9 @@ def load_valid(path):
     nframes = len(doc["shared"]["frames"])
     check(doc["profiles"], "no profiles in %s" % path)
     for prof in doc["profiles"]:
+        if prof["type"] == "evented":
+            check_events(prof, nframes)
+            continue
         check(prof["type"] == "sampled" and prof["startValue"] == 0, "%s: %r" % (prof["name"], prof["type"]))
         check(len(prof["samples"]) == len(prof["weights"]), "%s: %d samples, %d weights" %
               (prof["name"], len(prof["samples"]), len(prof["weights"])))
@@ -76,6 +81,38 @@ def load_valid(path):
         check(abs(prof["endValue"] - total) <= 1e-9 * max(1, total), "%s: endValue %r, weights sum to %r" %
               (prof["name"], prof["endValue"], total))
     return doc
+
+
+def check_events(prof, nframes):
+    """What speedscope's evented importer needs and its schema does not say: times that never go back, inside
+    [startValue, endValue], each close matching the innermost open frame, nothing left open."""
+    check(prof["unit"] == "nanoseconds", "%s: unit %r" % (prof["name"], prof["unit"]))
+    at, open_ = prof["startValue"], []
+    for e in prof["events"]:
+        check(isinstance(e["frame"], int) and 0 <= e["frame"] < nframes, "frame index out of range: %r" % e)
+        check(e["at"] >= at, "%s: time goes back at %r" % (prof["name"], e))
+        at = e["at"]
+        if e["type"] == "O":
+            open_.append(e["frame"])
+        else:
+            check(open_ and open_.pop() == e["frame"], "%s: %r closes a frame that is not innermost" % (prof["name"], e))
+    check(not open_ and at <= prof["endValue"], "%s: left open %r, last event at %d of %d" %
+          (prof["name"], open_, at, prof["endValue"]))
+
+
+def evented_stacks(doc, prof):
+    """[(frame names root first, ns)]: each stretch between two events of an evented profile, with the frames open."""
+    names = [f["name"] for f in doc["shared"]["frames"]]
+    out, open_, prev = [], [], None
+    for e in prof["events"]:
+        if open_ and e["at"] > prev:
+            out.append(([names[i] for i in open_], e["at"] - prev))
+        if e["type"] == "O":
+            open_.append(e["frame"])
+        else:
+            open_.pop()
+        prev = e["at"]
+    return out
 
 
 def stacks_of(doc):
@@ -92,7 +129,7 @@ def under_chain(frames):
 
 
 @test
-def test_speedscope_recording_passes_the_schema_in_seconds_and_agrees_with_folded():
+def test_speedscope_recording_is_a_timeline_that_passes_the_schema_and_agrees_with_folded():
     tmp = tempfile.mkdtemp(prefix="pyflame-speedscope-")
     try:
         out = os.path.join(tmp, "chain.speedscope.json")
@@ -101,24 +138,63 @@ def test_speedscope_recording_passes_the_schema_in_seconds_and_agrees_with_folde
             run = profile(["-p", str(t.pid), "-d", "2", "-F", "499", "-o", out])
             folded = profile(["-p", str(t.pid), "-d", "2", "-F", "499"])
         doc = load_valid(out)
-        check(len(doc["profiles"]) == 1, "one target, no roots: %d profiles" % len(doc["profiles"]))
+        check(len(doc["profiles"]) == 1, "one thread: %d profiles" % len(doc["profiles"]))
         prof = doc["profiles"][0]
-        check(prof["unit"] == "seconds", "unit %r" % prof["unit"])
-        stacks = stacks_of(doc)
-        for _, frames, w in stacks:
-            n = w * 499
-            check(abs(n - round(n)) < 1e-6 and round(n) >= 1, "weight %r is not a whole number of 1/499 s" % w)
-        samples = prof["endValue"] * 499
+        check(prof["type"] == "evented" and prof["name"] == "chain (%d) / thread chain (%d)" % (t.pid, t.pid),
+              "a recording's thread on its timeline: %r %r" % (prof["type"], prof["name"]))
+        span = (prof["endValue"] - prof["startValue"]) / 1e9
+        check(1.5 <= span <= 2.2, "the timeline spans %.2f s of a 2 s recording" % span)
+        stacks = evented_stacks(doc, prof)
+        busy = sum(ns for _, ns in stacks)
+        samples = busy / 1e9 * 499
         check(samples > 200, "too few samples: %.0f; %r" % (samples, run))
         check(abs(samples - folded.total()) <= 0.25 * folded.total(),
               "%.0f samples in speedscope, %d in a folded run of the same length" % (samples, folded.total()))
-        share = sum(w for _, frames, w in stacks if under_chain(frames)) / prof["endValue"]
+        share = sum(ns for frames, ns in stacks if under_chain(frames)) / float(busy)
         folded_share = folded.count(under_chain) / float(folded.total() or 1)
         check(share >= 0.9, "spin under the chain in %.1f%% of the weight" % (100 * share))
         check(abs(share - folded_share) < 0.1,
               "spin: %.1f%% of the speedscope weight, %.1f%% of a folded run" % (100 * share, 100 * folded_share))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@test
+def test_speedscope_timeline_shows_each_thread_in_the_order_it_ran():
+    pythons = lib.pythons()
+    if not pythons:
+        raise Skip("no CPython installed")
+    minor, exe = pythons[-1]
+    tmp = tempfile.mkdtemp(prefix="pyflame-speedscope-order-")
+    try:
+        out = os.path.join(tmp, "order.json")
+        speedscope_tools()
+        # Foo.run spins 0.5 s, then Bar.run 0.03 s, on the main thread; under wall mode the same, asleep.
+        for mode in ("cpu", "wall"):
+            profile(["--mode", mode, "-F", "499", "-o", out, "--", exe, LAST_INSTANT, mode])
+            doc = load_valid(out)
+            names = [f["name"] for f in doc["shared"]["frames"]]
+            main = [p for p in doc["profiles"] if p["type"] == "evented" and "/ thread" in p["name"]]
+            check(main, "%s: no evented profile: %r" % (mode, [p["name"] for p in doc["profiles"]]))
+            opened = {}
+            for p in main:
+                for e in p["events"]:
+                    if e["type"] == "O":
+                        opened.setdefault(names[e["frame"]].split(" (")[0], []).append(e["at"])
+            foo, bar = opened.get("Foo.run", opened.get("run")), opened.get("Bar.run")
+            if not at_least(minor, (3, 11)):
+                foo, bar = None, None  # both are `run` before co_qualname: the order test needs 3.11+
+            if foo and bar:
+                check(max(foo) < min(bar), "%s: Foo.run opened at %r, after Bar.run at %r" % (mode, foo[-3:], bar[:3]))
+            print("  %s %s: %d threads on the timeline, Foo.run %s, Bar.run %s" %
+                  (minor, mode, len(main), foo and len(foo), bar and len(bar)), flush=True)
+            check(foo and bar or not at_least(minor, (3, 11)), "%s: Foo.run %r, Bar.run %r" % (mode, foo, bar))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def at_least(minor, version):
+    return tuple(int(x) for x in minor.split(".")) >= version
 
 
 @test

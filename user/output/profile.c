@@ -26,6 +26,7 @@ void profile__free(struct profile *p)
 	for (size_t i = 0; i < p->nstacks; i++)
 		free(p->stacks[i]);
 	free(p->stacks);
+	free(p->events);
 	while (pf_hashmap__next(&p->processes, &it, &e)) {
 		struct profile_process *proc = e->value;
 
@@ -80,6 +81,7 @@ static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, s
 		return NULL;
 	s->tgid = key[0];
 	s->tid = key[1];
+	s->id = (uint32_t)p->nstacks;
 	s->nframes = nframes;
 	memcpy(s->frames, key + 2, nframes * sizeof(uint32_t));
 	if (pf_hashmap__set(&p->stack_index, key, key_len, s)) {
@@ -92,6 +94,12 @@ static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, s
 
 int profile__add(struct profile *p, struct profile_process *proc, uint32_t tid, const uint32_t *frames,
 		 uint32_t nframes, uint64_t count)
+{
+	return profile__add_timed(p, proc, tid, frames, nframes, count, 0, 0);
+}
+
+int profile__add_timed(struct profile *p, struct profile_process *proc, uint32_t tid, const uint32_t *frames,
+		       uint32_t nframes, uint64_t count, uint64_t start_ns, uint64_t duration_ns)
 {
 	size_t key_len = (2 + (size_t)nframes) * sizeof(uint32_t);
 	struct profile_stack *s;
@@ -116,6 +124,11 @@ int profile__add(struct profile *p, struct profile_process *proc, uint32_t tid, 
 	free(key);
 	if (!s)
 		return -ENOMEM;
+	if (p->timeline && duration_ns) {
+		if (array__grow((void **)&p->events, &p->events_cap, p->nevents + 1, sizeof(*p->events)))
+			return -ENOMEM;
+		p->events[p->nevents++] = (struct profile_event){ start_ns, duration_ns, s->id, 0 };
+	}
 	s->count += count;
 	p->total += count;
 	return 0;
@@ -195,4 +208,5 @@ void profile__mark(struct profile *p)
 	for (size_t i = 0; i < p->nstacks; i++)
 		p->stacks[i]->mark = p->stacks[i]->count;
 	p->total_mark = p->total;
+	p->nevents = 0; /* a window's timeline is its own */
 }

@@ -29,6 +29,7 @@ struct profile_frame {
 struct profile_stack {
 	uint32_t tgid; /* the process's key: its PID, or a key of its own for a later process with that PID */
 	uint32_t tid;
+	uint32_t id; /* its index in profile.stacks */
 	uint64_t count;
 	uint64_t mark; /* count at the last profile__mark(): a window's samples are count - mark */
 	uint32_t nframes;
@@ -53,6 +54,14 @@ struct profile_thread {
 	char comm[16];
 };
 
+/* One sample or off-CPU interval in time, kept when the profile keeps a timeline (speedscope's evented profiles). */
+struct profile_event {
+	uint64_t start_ns; /* CLOCK_MONOTONIC */
+	uint64_t duration_ns;
+	uint32_t stack; /* its stack's id */
+	uint32_t pad;
+};
+
 /* Keys of later records of a PID: above any PID (PID_MAX_LIMIT is 2^22). */
 #define PROFILE_FIRST_KEY (1u << 31)
 
@@ -69,6 +78,11 @@ struct profile {
 	uint64_t total;
 	uint64_t total_mark; /* total at the last profile__mark() */
 	enum profile_measure measure;
+	uint64_t time_ns;	      /* when the samples written next began, ns since the epoch; 0 unknown */
+	uint64_t duration_ns;	      /* over how long they were taken; 0 unknown */
+	int timeline;		      /* keep each sample's time (events): set before the first sample */
+	struct profile_event *events; /* since the last profile__mark(), in the order they were added */
+	size_t nevents, events_cap;
 };
 
 void profile__init(struct profile *p);
@@ -79,6 +93,10 @@ int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name
  * -EOVERFLOW when the profile's total would pass UINT64_MAX. */
 int profile__add(struct profile *p, struct profile_process *proc, uint32_t tid, const uint32_t *frames,
 		 uint32_t nframes, uint64_t count);
+/* The same, for a sample or interval taken at start_ns for duration_ns: an event too when the profile keeps a
+ * timeline. */
+int profile__add_timed(struct profile *p, struct profile_process *proc, uint32_t tid, const uint32_t *frames,
+		       uint32_t nframes, uint64_t count, uint64_t start_ns, uint64_t duration_ns);
 /* The first record of PID tgid (its key is the PID), created on first use. */
 struct profile_process *profile__process(struct profile *p, uint32_t tgid);
 /* Thread tid of the record whose key is given, created on first use. */

@@ -10,7 +10,9 @@
 int profile_output__write(const struct profile *before, const struct profile *p, const struct view_options *vo,
 			  const struct pf_options *o, const char *subtitle, struct output *out, size_t *lines)
 {
-	struct svg_options svg = { .title = o->out.title, .subtitle = subtitle, .inverted = o->out.inverted };
+	struct svg_options svg = {
+		.title = o->out.title, .subtitle = subtitle, .inverted = o->out.inverted, .inclusive = o->out.inclusive
+	};
 	struct profile_view view;
 	int err = before ? profile_view__diff(&view, before, p, vo) : profile_view__build(&view, p, vo);
 

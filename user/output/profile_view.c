@@ -101,8 +101,9 @@ static int64_t stack_ids(struct builder *b, const struct profile *p, const struc
 	return err ? err : (int64_t)(b->ids_len - start);
 }
 
-/* Adds the stack just appended to the pool, or merges it into an identical one (and drops the copy). */
-static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count, uint64_t base)
+/* Adds the stack just appended to the pool, or merges it into an identical one (and drops the copy); *at gets its
+ * index (before the sort). */
+static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count, uint64_t base, uint32_t *at)
 {
 	struct profile_view *v = b->v;
 	size_t key_len = n * sizeof(uint32_t);
@@ -112,8 +113,9 @@ static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count
 		struct view_stack *s = &v->stacks[(uintptr_t)hit - 1];
 
 		s->count += count; /* a part of the profile's total: cannot pass UINT64_MAX */
-		s->base = base > UINT64_MAX - s->base ? UINT64_MAX : s->base + base; /* rounded up: it can */
+		s->base = base > UINT64_MAX - s->base ? UINT64_MAX : s->base + base;
 		b->ids_len = start;
+		*at = (uint32_t)((uintptr_t)hit - 1);
 		return 0;
 	}
 	if (array__grow((void **)&v->stacks, &b->stacks_cap, v->nstacks + 1, sizeof(*v->stacks)) ||
@@ -125,7 +127,8 @@ static int stack_add(struct builder *b, size_t start, uint32_t n, uint64_t count
 	v->stacks[v->nstacks].count = count;
 	v->stacks[v->nstacks].base = base;
 	v->stacks[v->nstacks].nframes = n;
-	v->nstacks++;
+	v->stacks[v->nstacks].seq = (uint32_t)v->nstacks;
+	*at = (uint32_t)v->nstacks++;
 	return 0;
 }
 
@@ -147,23 +150,35 @@ static int stack_cmp(const void *a, const void *b)
 	return x->nframes < y->nframes ? -1 : x->nframes > y->nframes;
 }
 
-/* count * scale, rounded: at most UINT64_MAX (a total near 2^64 rounds up to 2^64 as a double). */
-static uint64_t scaled(uint64_t count, double scale)
+uint64_t profile_view__base_scaled(const struct profile_view *v, uint64_t base)
 {
-	double x = (double)count * scale + 0.5;
+	double x = v->base_total ? (double)base * (double)v->total / (double)v->base_total + 0.5 : 0;
 
 	return x >= 18446744073709549568.0 /* the largest double below 2^64 */ ? UINT64_MAX : (uint64_t)x;
 }
 
-/* Adds every stack of p, counted as count (or as base, scaled by base_scale, when as_base). */
-static int add_profile(struct builder *b, const struct profile *p, const struct view_options *o, int as_base,
-		       double base_scale)
+double profile_view__change(const struct profile_view *v, uint64_t count, uint64_t base)
+{
+	/* count * base_total - base * total, exactly: equal shares give 0, not a rounding's residue. */
+	__int128 d = (__int128)count * v->base_total - (__int128)base * v->total;
+	double whole = (double)v->total * (double)v->base_total;
+
+	if (!v->base_total) /* nothing before: every sample is new */
+		return v->total ? (double)count / (double)v->total : 0;
+	if (!v->total)
+		return -(double)base / (double)v->base_total;
+	return d ? (double)d / whole : 0;
+}
+
+/* Adds every stack of p, counted as count (or as base, when as_base). */
+static int add_profile(struct builder *b, const struct profile *p, const struct view_options *o, int as_base)
 {
 	int err = 0;
 
 	for (size_t i = 0; !err && i < p->nstacks; i++) {
 		size_t start = b->ids_len;
 		uint64_t c = p->stacks[i]->count - (o->since_mark ? p->stacks[i]->mark : 0);
+		uint32_t at;
 		int64_t n;
 
 		if (!c)
@@ -171,12 +186,48 @@ static int add_profile(struct builder *b, const struct profile *p, const struct 
 		n = stack_ids(b, p, p->stacks[i], o);
 		if (n < 0)
 			return (int)n;
-		err = as_base ? stack_add(b, start, (uint32_t)n, 0, scaled(c, base_scale))
-			      : stack_add(b, start, (uint32_t)n, c, 0);
+		err =
+		    as_base ? stack_add(b, start, (uint32_t)n, 0, c, &at) : stack_add(b, start, (uint32_t)n, c, 0, &at);
 		if (!as_base)
+			b->v->view_of[i] = at;
+		if (as_base)
+			b->v->base_total += c;
+		else
 			b->v->total += c;
 	}
 	return err;
+}
+
+/* The name of the process (record) with the most samples: what pprof calls the main binary. */
+static const char *busiest_program(const struct profile *p)
+{
+	const struct profile_process *best = NULL;
+	struct pf_hashmap_entry *e;
+	size_t it = 0;
+
+	while (pf_hashmap__next(&p->processes, &it, &e)) {
+		const struct profile_process *pp = e->value;
+
+		if (pp->comm[0] && (!best || pp->samples > best->samples))
+			best = pp;
+	}
+	return best ? best->comm : NULL;
+}
+
+/* view_of pointed at stacks in their order of appearance: now at where the sort put them. */
+static int renumber(struct profile_view *v)
+{
+	uint32_t *pos = malloc((v->nstacks + 1) * sizeof(*pos));
+
+	if (!pos)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->nstacks; i++)
+		pos[v->stacks[i].seq] = (uint32_t)i;
+	for (size_t i = 0; i < v->source->nstacks; i++)
+		if (v->view_of[i] != VIEW_NONE)
+			v->view_of[i] = pos[v->view_of[i]];
+	free(pos);
+	return 0;
 }
 
 static int build(struct profile_view *v, const struct profile *before, const struct profile *after,
@@ -189,10 +240,19 @@ static int build(struct profile_view *v, const struct profile *before, const str
 	v->measure = after->measure;
 	pf_hashmap__init(&b.frame_index);
 	pf_hashmap__init(&b.stack_index);
-	err = add_profile(&b, after, o, 0, 0);
+	v->time_ns = after->time_ns;
+	v->duration_ns = after->duration_ns;
+	v->program = busiest_program(after);
+	v->source = after;
+	v->view_of = malloc((after->nstacks + 1) * sizeof(*v->view_of));
+	if (!v->view_of)
+		return -ENOMEM;
+	for (size_t i = 0; i < after->nstacks; i++)
+		v->view_of[i] = VIEW_NONE;
+	err = add_profile(&b, after, o, 0);
 	if (!err && before) {
 		v->diff = 1;
-		err = add_profile(&b, before, o, 1, before->total ? (double)after->total / (double)before->total : 0);
+		err = add_profile(&b, before, o, 1);
 	}
 	if (!err) {
 		for (size_t i = 0; i < v->nstacks; i++)
@@ -200,6 +260,7 @@ static int build(struct profile_view *v, const struct profile *before, const str
 		sort_view = v;
 		if (v->nstacks)
 			qsort(v->stacks, v->nstacks, sizeof(*v->stacks), stack_cmp);
+		err = renumber(v);
 	}
 	free(b.offsets);
 	pf_hashmap__free(&b.frame_index);
@@ -227,5 +288,6 @@ void profile_view__free(struct profile_view *v)
 	free(v->frames);
 	free(v->stacks);
 	free(v->ids);
+	free(v->view_of);
 	memset(v, 0, sizeof(*v));
 }

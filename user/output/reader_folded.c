@@ -115,6 +115,20 @@ static int parse_count(const char *s, unsigned long long *count)
 	return !*end && errno != ERANGE;
 }
 
+/* A `KEY=Nns` field of the header (time, duration), 0 when absent or not a number of ns. */
+static uint64_t header_ns(const char *line, const char *key)
+{
+	const char *f = strstr(line, key);
+	char *end;
+	uint64_t v;
+
+	if (!f || f[strlen(key)] < '0' || f[strlen(key)] > '9')
+		return 0;
+	errno = 0;
+	v = strtoull(f + strlen(key), &end, 10);
+	return !errno && !strncmp(end, "ns", 2) && (end[2] == ' ' || !end[2]) ? v : 0;
+}
+
 /* The first line, when it is our header: its measure (an unknown one is refused: its counts would be misread). 1 = a
  * header, 0 = a stack line, -EINVAL (said). A comment line of another tool's is a stack line, as before. */
 static int parse_header(struct profile *p, const char *line, const char *path)
@@ -131,6 +145,8 @@ static int parse_header(struct profile *p, const char *line, const char *path)
 
 		if (!strncmp(m + 9, name, n) && (m[9 + n] == ' ' || !m[9 + n])) {
 			p->measure = measures[i];
+			p->time_ns = header_ns(line, " time=");
+			p->duration_ns = header_ns(line, " duration=");
 			return 1;
 		}
 	}

@@ -68,8 +68,15 @@ int folded__write(const struct profile_view *v, FILE *out, size_t *written)
 	/* The unit, for `report` and `diff` to read back. flamegraph.pl skips a line that does not end in
 	 * whitespace and a count (it counts it as ignored), and so does any reader of `STACK COUNT` lines; the line
 	 * ends in a word for that reason. */
-	if (fprintf(out, FOLDED_HEADER "measure=%s unit=%s\n", folded__measure_name(v->measure),
+	if (fprintf(out, FOLDED_HEADER "measure=%s unit=%s", folded__measure_name(v->measure),
 		    v->measure == MEASURE_CPU ? "samples" : "us") < 0)
+		return -EIO;
+	/* When and over how long, for a pprof written from it later (ns, since the epoch). */
+	if (v->time_ns && fprintf(out, " time=%" PRIu64 "ns", v->time_ns) < 0)
+		return -EIO;
+	if (v->duration_ns && fprintf(out, " duration=%" PRIu64 "ns", v->duration_ns) < 0)
+		return -EIO;
+	if (fputc('\n', out) == EOF)
 		return -EIO;
 	for (size_t i = 0; i < v->nstacks; i++) {
 		const struct view_stack *s = &v->stacks[i];
@@ -78,7 +85,7 @@ int folded__write(const struct profile_view *v, FILE *out, size_t *written)
 		for (uint32_t j = 0; !err && j < s->nframes; j++)
 			err = put_frame(out, &v->frames[s->frames[j]], j == 0);
 		/* A diff: `STACK BEFORE AFTER`, as flamegraph.pl's differential mode reads it (BEFORE normalised). */
-		if (!err && v->diff && fprintf(out, " %" PRIu64, s->base) < 0)
+		if (!err && v->diff && fprintf(out, " %" PRIu64, profile_view__base_scaled(v, s->base)) < 0)
 			err = -EIO;
 		if (err || fprintf(out, " %" PRIu64 "\n", s->count) < 0)
 			return err ? err : -EIO;

@@ -14,9 +14,12 @@
 enum {
 	PROFILE_SAMPLE_TYPE = 1,
 	PROFILE_SAMPLE = 2,
+	PROFILE_MAPPING = 3,
 	PROFILE_LOCATION = 4,
 	PROFILE_FUNCTION = 5,
 	PROFILE_STRING_TABLE = 6,
+	PROFILE_TIME_NANOS = 9,
+	PROFILE_DURATION_NANOS = 10,
 	PROFILE_PERIOD_TYPE = 11,
 	PROFILE_PERIOD = 12,
 	VALUE_TYPE_TYPE = 1,
@@ -24,7 +27,13 @@ enum {
 	SAMPLE_LOCATION_ID = 1,
 	SAMPLE_VALUE = 2,
 	LOCATION_ID = 1,
+	LOCATION_MAPPING_ID = 2,
 	LOCATION_LINE = 4,
+	MAPPING_ID = 1,
+	MAPPING_FILENAME = 5,
+	MAPPING_HAS_FUNCTIONS = 7,
+	MAPPING_HAS_FILENAMES = 8,
+	MAPPING_HAS_LINE_NUMBERS = 9,
 	LINE_FUNCTION_ID = 1,
 	LINE_LINE = 2,
 	FUNCTION_ID = 1,
@@ -135,8 +144,29 @@ static int add_location(struct pprof_builder *b, const struct view_frame *f, uin
 		pb_buf__put_int(&b->line, LINE_LINE, line);
 	pb_buf__reset(&b->msg);
 	pb_buf__put_uint(&b->msg, LOCATION_ID, id);
+	pb_buf__put_uint(&b->msg, LOCATION_MAPPING_ID, 1);
 	pb_buf__put_message(&b->msg, LOCATION_LINE, &b->line);
 	return pb_buf__put_message(&b->locations, PROFILE_LOCATION, &b->msg);
+}
+
+/*
+ * The one Mapping every location is in: the program sampled (the process with the most samples), already named
+ * (functions, files, lines), so pprof neither asks for the main binary nor tries to symbolize addresses.
+ */
+static int put_mapping(struct pprof_builder *b, struct pb_buf *out, const struct profile_view *v)
+{
+	const char *program = v->program ? v->program : "pyflame-bpf";
+	int64_t name = intern(b, program, strlen(program));
+
+	if (name < 0)
+		return -ENOMEM;
+	pb_buf__reset(&b->msg);
+	pb_buf__put_uint(&b->msg, MAPPING_ID, 1);
+	pb_buf__put_int(&b->msg, MAPPING_FILENAME, name);
+	pb_buf__put_uint(&b->msg, MAPPING_HAS_FUNCTIONS, 1);
+	pb_buf__put_uint(&b->msg, MAPPING_HAS_FILENAMES, 1);
+	pb_buf__put_uint(&b->msg, MAPPING_HAS_LINE_NUMBERS, 1);
+	return pb_buf__put_message(out, PROFILE_MAPPING, &b->msg);
 }
 
 /* x > 0 to the nearest integer, without libm (the program does not link it). */
@@ -272,6 +302,7 @@ int pprof__write(const struct profile_view *v, double nanos_per_sample, FILE *ou
 	put_value_type(&profile, &b.msg, PROFILE_SAMPLE_TYPE, samples, count);
 	put_value_type(&profile, &b.msg, PROFILE_SAMPLE_TYPE, cpu, nanoseconds);
 	err = put_samples(&profile, &b.msg, v, nanos_per_sample);
+	err = err ?: put_mapping(&b, &profile, v);
 	if (err)
 		goto cleanup;
 	pb_buf__put_raw(&profile, b.locations.data, b.locations.len);
@@ -279,6 +310,11 @@ int pprof__write(const struct profile_view *v, double nanos_per_sample, FILE *ou
 	pb_buf__put_raw(&profile, b.string_table.data, b.string_table.len);
 	put_value_type(&profile, &b.msg, PROFILE_PERIOD_TYPE, cpu, nanoseconds);
 	pb_buf__put_uint(&profile, PROFILE_PERIOD, round_nanos(nanos_per_sample));
+	/* When and for how long the samples were taken (unknown for a saved profile without them: left out). */
+	if (v->time_ns)
+		pb_buf__put_uint(&profile, PROFILE_TIME_NANOS, v->time_ns);
+	if (v->duration_ns)
+		pb_buf__put_uint(&profile, PROFILE_DURATION_NANOS, v->duration_ns);
 	err = profile.err ?: b.locations.err ?: b.functions_buf.err ?: b.string_table.err;
 	if (err)
 		goto cleanup;

@@ -7,7 +7,9 @@
 #include <string.h>
 #include "python_frame_name.h"
 #include "utf8.h"
+#include "array.h"
 #include "hashmap.h"
+#include "timeline.h"
 #include "writer_speedscope.h"
 
 #define SCHEMA_URL "https://www.speedscope.app/file-format-schema.json"
@@ -236,8 +238,95 @@ static void profile_json(FILE *out, const struct profile_view *v, const struct g
 	fputs("]}", out);
 }
 
+/* An evented profile's name: its process and thread as their root frames name them. */
+static void thread_name(FILE *out, const struct profile *p, const struct timeline_thread *th)
+{
+	const struct profile_process *proc = profile__process_by_key(p, th->key);
+	const struct profile_thread *t = profile__find_thread(p, th->key, th->tid);
+	char buf[96];
+
+	fputc('"', out);
+	snprintf(buf, sizeof(buf), "%s (%u) / thread ", proc && proc->comm[0] ? proc->comm : "?",
+		 proc ? proc->tgid : th->key);
+	json_chars(out, buf, strlen(buf));
+	snprintf(buf, sizeof(buf), "%s (%u)", t && t->comm[0] ? t->comm : "?", th->tid);
+	json_chars(out, buf, strlen(buf));
+	fputc('"', out);
+}
+
+static void frame_event(FILE *out, char type, uint32_t frame, uint64_t at, int *first)
+{
+	fprintf(out, "%s{\"type\":\"%c\",\"frame\":%" PRIu32 ",\"at\":%" PRIu64 "}", *first ? "\n  " : ",\n  ", type,
+		frame, at);
+	*first = 0;
+}
+
+/*
+ * One thread's samples as frames opened and closed in time (ns from the timeline's start): each sample holds its
+ * stack for its duration; one that overlaps the previous, or follows it within half a sample (timer jitter), starts
+ * where that one ended; a longer gap (the thread did not run, or was not sampled) closes every frame; frames two
+ * samples in a row share stay open across them.
+ */
+static int evented_json(FILE *out, const struct profile_view *v, const struct timeline *tl,
+			const struct timeline_thread *th, const uint32_t *ids)
+{
+	const struct profile *p = v->source;
+	uint32_t *open = NULL;
+	size_t nopen = 0, cap = 0;
+	uint64_t end = 0, last = 0, t0 = tl->start_ns, prev_len = 0;
+	int first = 1, started = 0;
+
+	for (size_t i = 0; i < th->n; i++) {
+		const struct profile_event *e = &p->events[th->events[i]];
+
+		if (e->start_ns + e->duration_ns > last)
+			last = e->start_ns + e->duration_ns;
+	}
+	fputs("{\"type\":\"evented\",\"name\":", out);
+	thread_name(out, p, th);
+	fprintf(out, ",\"unit\":\"nanoseconds\",\"startValue\":%" PRIu64 ",\"endValue\":%" PRIu64 ",\n \"events\":[",
+		th->n ? p->events[th->events[0]].start_ns - t0 : 0, last ? last - t0 : 0);
+	for (size_t i = 0; i < th->n; i++) {
+		const struct profile_event *e = &p->events[th->events[i]];
+		const struct view_stack *s = &v->stacks[v->view_of[e->stack]];
+		uint32_t nroots = roots_of(v, s), n = s->nframes - nroots, common = 0;
+		const uint32_t *frames = s->frames + nroots;
+		uint64_t a = e->start_ns, b = a + e->duration_ns;
+
+		/* Timer jitter: a sample a little early or late still follows the one before it. */
+		if (started && (a < end || a - end <= (prev_len < e->duration_ns ? prev_len : e->duration_ns) / 2))
+			a = end;
+		if (b <= a)
+			continue; /* wholly inside the previous sample */
+		if (started && a > end)
+			while (nopen)
+				frame_event(out, 'C', ids[open[--nopen]], end - t0, &first);
+		while (common < nopen && common < n && open[common] == frames[common])
+			common++;
+		while (nopen > common)
+			frame_event(out, 'C', ids[open[--nopen]], a - t0, &first);
+		if (array__grow((void **)&open, &cap, n + 1, sizeof(*open))) {
+			free(open);
+			return -ENOMEM;
+		}
+		for (; nopen < n; nopen++) {
+			open[nopen] = frames[nopen];
+			frame_event(out, 'O', ids[open[nopen]], a - t0, &first);
+		}
+		end = b;
+		prev_len = e->duration_ns;
+		started = 1;
+	}
+	while (nopen)
+		frame_event(out, 'C', ids[open[--nopen]], end - t0, &first);
+	fputs("]}", out);
+	free(open);
+	return 0;
+}
+
 int speedscope__write(const struct profile_view *v, const char *name, double seconds_per_sample, FILE *out)
 {
+	struct timeline tl;
 	struct groups g;
 	uint32_t *ids, nshared;
 	int err;
@@ -249,8 +338,10 @@ int speedscope__write(const struct profile_view *v, const char *name, double sec
 	ids = shared_ids(v, &nshared);
 	if (!ids)
 		return -ENOMEM;
-	err = groups__build(&g, v);
+	err = timeline__build(&tl, v);
+	err = err ?: groups__build(&g, v);
 	if (err) {
+		timeline__free(&tl);
 		free(ids);
 		return err;
 	}
@@ -264,12 +355,18 @@ int speedscope__write(const struct profile_view *v, const char *name, double sec
 		frame_json(out, &v->frames[i]);
 	}
 	fputs("]},\n\"profiles\":[", out);
-	for (size_t k = 0; k < g.n; k++) {
+	/* A recording's samples carry their times: one timeline per thread. A saved profile has only counts. */
+	for (size_t k = 0; !err && k < tl.n; k++) {
+		fputs(k ? ",\n" : "\n", out);
+		err = evented_json(out, v, &tl, &tl.threads[k], ids);
+	}
+	for (size_t k = 0; !tl.n && k < g.n; k++) {
 		fputs(k ? ",\n" : "\n", out);
 		profile_json(out, v, &g, k, ids, name, seconds_per_sample);
 	}
 	fputs("]}\n", out);
+	timeline__free(&tl);
 	groups__free(&g);
 	free(ids);
-	return ferror(out) ? -EIO : 0;
+	return err ?: ferror(out) ? -EIO : 0;
 }

@@ -30,11 +30,12 @@
 #define NO_FRAME UINT32_MAX
 
 struct node {
-	uint64_t x;	/* samples drawn left of this frame */
-	uint64_t total; /* samples in this frame and everything it called */
-	uint64_t base;	/* diff views: the same, in the profile compared against (normalised) */
-	uint32_t frame; /* index into view.frames, NO_FRAME for the root ("all") */
-	uint32_t depth; /* 0 for the root */
+	uint64_t x;		  /* samples drawn left of this frame */
+	uint64_t total;		  /* samples in this frame and everything it called */
+	uint64_t base;		  /* diff views: the same, in the profile compared against (as counted there) */
+	uint64_t self, self_base; /* samples (and diff views' base) of stacks that end in this frame */
+	uint32_t frame;		  /* index into view.frames, NO_FRAME for the root ("all") */
+	uint32_t depth;		  /* 0 for the root */
 };
 
 /* Frames in pre-order (a frame, then its callees). Stacks arrive sorted root first, so each stack only extends or cuts
@@ -227,6 +228,8 @@ static int tree__open(struct tree *t, uint32_t frame, uint32_t depth)
 	nd->x = depth ? t->next[depth] : 0;
 	nd->total = 0;
 	nd->base = 0;
+	nd->self = 0;
+	nd->self_base = 0;
 	nd->frame = frame;
 	nd->depth = depth;
 	t->path[depth] = t->n++;
@@ -274,6 +277,10 @@ static int tree__build(struct tree *t, const struct profile_view *v)
 		for (uint32_t d = 0; !err && d <= open; d++) {
 			t->nodes[t->path[d]].total += s->count;
 			t->nodes[t->path[d]].base += s->base;
+		}
+		if (!err) {
+			t->nodes[t->path[open]].self += s->count;
+			t->nodes[t->path[open]].self_base += s->base;
 		}
 		prev = s;
 	}
@@ -427,7 +434,8 @@ struct svg_writer {
 	uint32_t max_depth; /* deepest drawn frame */
 	char *name;	    /* scratch: a frame's displayed name */
 	size_t name_cap;
-	double max_change; /* diff views: the largest |samples - base| of a drawn frame */
+	int inclusive;	   /* diff views: colour by the change of a frame's total, not of its own samples */
+	double max_change; /* diff views: the largest |change| of a drawn frame, as coloured */
 };
 
 /* Microseconds as a reader wants them: 1.25 s, 340 ms, 12 us. */
@@ -441,10 +449,19 @@ static void put_time(FILE *out, const char *prefix, uint64_t us)
 		fprintf(out, "%s%" PRIu64 " us", prefix, us);
 }
 
-/* Diff views: red for a frame that takes more samples than before, blue for fewer, paler the smaller the change. */
+/* Diff views: the change a frame is coloured by, a share of the whole profile: of its own samples (as flamegraph.pl
+ * colours a differential graph), or with --inclusive of its total. */
+static double colour_change(const struct svg_writer *w, const struct node *nd)
+{
+	return w->inclusive ? profile_view__change(w->v, nd->total, nd->base)
+			    : profile_view__change(w->v, nd->self, nd->self_base);
+}
+
+/* Diff views: red for a frame that takes a larger share than before, blue for a smaller one, paler the smaller the
+ * change; white when the shares are equal. */
 static void change_colour(const struct svg_writer *w, const struct node *nd, unsigned rgb[3])
 {
-	double change = (double)nd->total - (double)nd->base;
+	double change = colour_change(w, nd);
 	double k = w->max_change > 0 ? fabs(change) / w->max_change : 0;
 	unsigned fade;
 
@@ -506,8 +523,10 @@ static int put_frame(struct svg_writer *w, const struct node *nd)
 		put_time(w->out, " (", nd->total);
 	fprintf(w->out, ", %.2f%%", w->v->total ? 100.0 * (double)nd->total / (double)w->v->total : 0.0);
 	if (w->v->diff)
-		fprintf(w->out, "; before %" PRIu64 ", %+.2f%%", nd->base,
-			w->v->total ? 100.0 * ((double)nd->total - (double)nd->base) / (double)w->v->total : 0.0);
+		fprintf(w->out, "; before %" PRIu64 " (%.2f%%): %+.2f%%, self %+.2f%%", nd->base,
+			w->v->base_total ? 100.0 * (double)nd->base / (double)w->v->base_total : 0.0,
+			100.0 * profile_view__change(w->v, nd->total, nd->base),
+			100.0 * profile_view__change(w->v, nd->self, nd->self_base));
 	fputs(")</title>", w->out);
 	fprintf(w->out, "<rect x=\"%.3f\" y=\"%.1f\" width=\"%.3f\" height=\"%d\" fill=\"rgb(%u,%u,%u)\"/>", x, y,
 		width, RECT_H, rgb[0], rgb[1], rgb[2]);
@@ -524,14 +543,14 @@ static void put_legend(struct svg_writer *w, double y)
 	if (w->v->diff) {
 		fprintf(w->out,
 			"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(255,55,55)\"/>"
-			"<text x=\"%.1f\" y=\"%.1f\">more samples than before</text>\n",
+			"<text x=\"%.1f\" y=\"%.1f\">larger share than before</text>\n",
 			x, y - 10, x + 16, y);
 		x += 16 + 24 * CHAR_W + 18;
-		fprintf(
-		    w->out,
-		    "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(55,55,255)\"/>"
-		    "<text x=\"%.1f\" y=\"%.1f\">fewer (widths: after; before normalised to the same total)</text>\n",
-		    x, y - 10, x + 16, y);
+		fprintf(w->out,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"rgb(55,55,255)\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\">smaller (widths: after; colours: change of %s share of the "
+			"total)</text>\n",
+			x, y - 10, x + 16, y, w->inclusive ? "each frame's" : "each frame's own");
 		fputs("</g>\n", w->out);
 		return;
 	}
@@ -589,6 +608,7 @@ int svg__write(const struct profile_view *v, const struct svg_options *o, FILE *
 	if (w.width < MIN_WIDTH)
 		w.width = MIN_WIDTH;
 	w.inverted = o && o->inverted;
+	w.inclusive = o && o->inclusive;
 	w.scale = v->total ? (w.width - 2.0 * PAD) / (double)v->total : 0;
 	t.min_samples = v->total ? min_px / w.scale : 0;
 	err = tree__build(&t, v);
@@ -597,7 +617,7 @@ int svg__write(const struct profile_view *v, const struct svg_options *o, FILE *
 	if (err)
 		goto cleanup;
 	for (size_t i = 1; i < t.n; i++) {
-		double change = fabs((double)t.nodes[i].total - (double)t.nodes[i].base);
+		double change = v->diff ? fabs(colour_change(&w, &t.nodes[i])) : 0;
 
 		if ((!keep || keep[i]) && t.nodes[i].depth > w.max_depth)
 			w.max_depth = t.nodes[i].depth;

@@ -10,6 +10,7 @@ struct svg_options {
 	const char *title;    /* NULL: "Flame Graph" */
 	const char *subtitle; /* e.g. "12345 samples, 99 Hz, 30 s" or NULL */
 	int inverted;	      /* icicle graph: root at the top */
+	int inclusive;	      /* diff: colour by the change of each frame's total, not of its own samples */
 	double min_width_px;  /* default 0.1 when <= 0 */
 	int width_px;	      /* default 1200 when <= 0 */
 };

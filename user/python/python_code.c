@@ -62,14 +62,18 @@ static int check_type(struct py_process *py, uint64_t type, const char *name, ui
 	char buf[8];
 	size_t n = strlen(name) + 1;
 	uint64_t tp_name;
+	int err;
 
 	if (*known)
 		return type == *known ? 0 : -EINVAL;
-	/* A copy holds the objects, not their types: the sampler took them from a live frame's code object. */
-	if (py->mem)
-		return 0;
-	if (n > sizeof(buf) || proc_mem__read_u64(py->pid, type + py->off.type_name, &tp_name) ||
-	    proc_mem__read(py->pid, tp_name, buf, n) || memcmp(buf, name, n))
+	/* A copy holds the objects, not their types: those are read from the process (static, they live as long as
+	 * it does). Once it is gone, the copy is trusted: the sampler took it from a live frame's code object. */
+	if (n > sizeof(buf))
+		return -EINVAL;
+	err = proc_mem__read_u64(py->pid, type + py->off.type_name, &tp_name);
+	if (err)
+		return py->mem && err == -ESRCH ? 0 : -EINVAL;
+	if (proc_mem__read(py->pid, tp_name, buf, n) || memcmp(buf, name, n))
 		return -EINVAL;
 	*known = type;
 	return 0;

@@ -12,14 +12,14 @@
 struct py_process {
 	pid_t pid;
 	struct py_offsets off;
-	char version[16];	       /* "3.12" */
-	uint64_t interp_head_addr;     /* address of the PyInterpreterState* head */
-	uint64_t none_addr;	       /* &_Py_NoneStruct */
-	uint64_t gil_addr;	       /* the main interpreter's struct _gil_runtime_state, 0 if unknown */
-	uint64_t shim_code;	       /* 3.13+: &_Py_InitCleanup, the interpreter's own `__init__` shim frame, or 0 */
-	uint64_t code_type;	       /* &PyCode_Type, learnt from the first code object that checks out */
-	uint64_t str_type;	       /* &PyUnicode_Type (2.7: &PyString_Type), learnt the same way */
-	uint64_t bytes_type;	       /* &PyBytes_Type (3.x line tables) */
+	char version[16];	   /* "3.12" */
+	uint64_t interp_head_addr; /* address of the PyInterpreterState* head */
+	uint64_t none_addr;	   /* &_Py_NoneStruct */
+	uint64_t gil_addr;	   /* the main interpreter's struct _gil_runtime_state, 0 if unknown */
+	uint64_t shim_code;	   /* 3.13+: &_Py_InitCleanup, the interpreter's own `__init__` shim frame, or 0 */
+	uint64_t code_type;	   /* &PyCode_Type, from its exported symbol or the first code object that checks out */
+	uint64_t str_type;	   /* &PyUnicode_Type (2.7: &PyString_Type), found the same way */
+	uint64_t bytes_type;	   /* &PyBytes_Type (3.x line tables) */
 	unsigned dev_major, dev_minor; /* the interpreter's file (executable or libpython) */
 	uint64_t inode;
 	char *stdlib_dir;		/* ".../lib/python3.12/" */

@@ -457,5 +457,12 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 		err = err ?: add_native(c, tg, &n, s, python);
 		err = err ?: add_kernel(c, &n, s);
 	}
-	return err ?: profile__add(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight);
+	if (err)
+		return err;
+	/* In time: an interval from its start (its record comes at its end), a timer sample for one period. */
+	if (offcpu)
+		return profile__add_timed(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight,
+					  s->time_ns - s->weight_ns, s->weight_ns);
+	return profile__add_timed(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight, s->time_ns,
+				  c->filter.period_us * 1000);
 }

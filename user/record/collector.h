@@ -23,7 +23,7 @@ struct stack_source {
 /* What a record counts for and which ones are kept (--mode, --gil, --no-idle, --min-block). */
 struct collector_filter {
 	int time_weighted;     /* counts are microseconds (off and wall modes), not samples */
-	uint64_t period_us;    /* wall mode: the time one timer sample stands for */
+	uint64_t period_us;    /* the time one timer sample stands for (the weight of one in wall mode) */
 	int gil_only;	       /* --gil */
 	int no_idle;	       /* --no-idle */
 	uint64_t min_block_ns; /* --min-block */

@@ -151,6 +151,8 @@ static void write_window(struct interval_windows *w)
 		return;
 	}
 	profile_output__subtitle(o, samples, o->out.interval, "", subtitle, sizeof(subtitle));
+	w->profile->time_ns = (uint64_t)(w->start_wall * 1e9);
+	w->profile->duration_ns = (uint64_t)(o->out.interval * 1e9);
 	err = output__open(&out, path, o->out.compress);
 	if (!err) {
 		t = clock__cpu_s();

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "clock.h"
+#include "output_format.h"
 #include "python_symbols.h"
 #include "run_summary.h"
 #include "sampler.skel.h"
@@ -41,6 +42,8 @@ static int setup_collection(struct session *s)
 	s->collector.py = s->py;
 	s->collector.filter.time_weighted = o->sampling.mode != MODE_CPU;
 	s->collector.filter.period_us = (1000000 + o->sampling.frequency / 2) / o->sampling.frequency;
+	/* speedscope draws each thread's samples on a timeline: only then is each sample's time kept. */
+	s->profile.timeline = o->out.format == FORMAT_SPEEDSCOPE;
 	s->collector.filter.gil_only = o->sampling.gil;
 	s->collector.filter.no_idle = o->sampling.no_idle;
 	s->collector.filter.min_block_ns = o->sampling.min_block_ns;
@@ -85,6 +88,7 @@ int session__start(struct session *s)
 	if (err)
 		return err;
 	s->times.start_ns = clock__now_ns();
+	s->profile.time_ns = clock__realtime_ns();
 	s->times.start = (double)s->times.start_ns / 1e9;
 	err = sampler_bpf__attach(&s->bpf, o, s->times.start_ns);
 	if (err)
@@ -193,6 +197,7 @@ int session__stop(struct session *s)
 		sampler_bpf__detach(&s->bpf);
 		process_tracker__detach(&s->tracker);
 		s->times.elapsed = (double)(s->times.end_ns - s->times.start_ns) / 1e9;
+		s->profile.duration_ns = s->times.end_ns - s->times.start_ns;
 	}
 	if (s->bpf.rb)
 		drain(s);

@@ -143,3 +143,21 @@ Test(reader_folded, a_later_line_like_the_header_is_a_stack)
 	cr_expect_eq(prof.measure, MEASURE_CPU);
 	cr_expect_eq(prof.total, 8);
 }
+
+Test(reader_folded, header_gives_when_and_how_long_and_ignores_what_is_not_a_count_of_ns)
+{
+	static const char timed[] = "# pyflame-bpf measure=cpu unit=samples time=1796293398128724507ns "
+				    "duration=1500000000ns\nmain;work 5\n";
+	static const char bad[] = "# pyflame-bpf measure=cpu unit=samples time=17962x duration=15s\nmain;work 5\n";
+
+	cr_assert_eq(read_text(timed, sizeof(timed) - 1), 0);
+	cr_expect_eq(prof.time_ns, 1796293398128724507ULL);
+	cr_expect_eq(prof.duration_ns, 1500000000ULL);
+	cr_expect_eq(prof.total, 5);
+	profile__free(&prof);
+	profile__init(&prof);
+	cr_assert_eq(read_text(bad, sizeof(bad) - 1), 0);
+	cr_expect_eq(prof.time_ns, 0);
+	cr_expect_eq(prof.duration_ns, 0);
+	cr_expect_eq(prof.total, 5);
+}

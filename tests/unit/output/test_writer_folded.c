@@ -293,3 +293,20 @@ Test(writer_folded, header_line_says_the_unit_and_flamegraph_pl_skips_it)
 		profile__init(&prof);
 	}
 }
+
+Test(writer_folded, header_carries_when_and_how_long_and_still_is_no_stack_to_flamegraph_pl)
+{
+	static const char want[] =
+	    "# pyflame-bpf measure=cpu unit=samples time=1796293398128724507ns duration=1500000000ns";
+	char *text;
+	size_t head;
+
+	prof.time_ns = 1796293398128724507ULL;
+	prof.duration_ns = 1500000000ULL;
+	text = write_measure(MEASURE_CPU);
+	head = strcspn(text, "\n");
+	cr_expect_eq(head, strlen(want));
+	cr_expect_eq(strncmp(text, want, strlen(want)), 0, "header: %s", text);
+	cr_expect_not(flamegraph_pl_parses(text, head), "flamegraph.pl would read %s", text);
+	free(text);
+}

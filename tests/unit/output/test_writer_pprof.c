@@ -238,7 +238,7 @@ struct decoded {
 	} samples[MAXN];
 	size_t nsamples;
 	struct {
-		uint64_t id, function_id, line, nlines;
+		uint64_t id, mapping_id, function_id, line, nlines;
 	} locations[MAXN];
 	size_t nlocations;
 	struct {
@@ -246,6 +246,9 @@ struct decoded {
 	} functions[MAXN];
 	size_t nfunctions;
 	uint64_t period_type[2], period;
+	uint64_t time_nanos, duration_nanos;
+	size_t nmappings;
+	uint64_t mapping_id, mapping_filename, mapping_flags; /* flags: bit per has_functions/filenames/line_numbers */
 };
 
 static void read_packed(const struct field *f, uint64_t *out, uint64_t *n)
@@ -299,6 +302,8 @@ static void decode(const uint8_t *pb, size_t len, struct decoded *d)
 			while (next_field(&q, qend, &g)) {
 				if (g.num == 1) {
 					d->locations[d->nlocations].id = g.v;
+				} else if (g.num == 2) {
+					d->locations[d->nlocations].mapping_id = g.v;
 				} else if (g.num == 4) {
 					const uint8_t *r = g.data, *rend = g.data + g.len;
 
@@ -333,6 +338,19 @@ static void decode(const uint8_t *pb, size_t len, struct decoded *d)
 			d->strings[d->nstrings] = strndup((const char *)f.data, f.len);
 			d->nstrings++;
 			break;
+		case 3: /* mapping */
+			d->nmappings++;
+			while (next_field(&q, qend, &g)) {
+				if (g.num == 1)
+					d->mapping_id = g.v;
+				else if (g.num == 5)
+					d->mapping_filename = g.v;
+				else if (g.num >= 7 && g.num <= 9 && g.v)
+					d->mapping_flags |= 1u << (g.num - 7);
+			}
+			break;
+		case 9: d->time_nanos = f.v; break;
+		case 10: d->duration_nanos = f.v; break;
 		case 11: decode_value_type(&f, d->period_type); break;
 		case 12: d->period = f.v; break;
 		default: cr_assert_fail("unexpected Profile field %u", f.num);
@@ -623,4 +641,32 @@ Test(writer_pprof, a_non_positive_rate_is_refused)
 	fclose(f);
 	cr_expect_eq(len, 0);
 	free(out);
+}
+
+Test(writer_pprof, one_mapping_names_the_busiest_process_and_the_profile_carries_its_time_and_duration)
+{
+	struct profile_process *quiet = profile__process(&prof, 2);
+	uint32_t a[] = { frame(FRAME_PYTHON, "handle (views.py:17)") };
+	struct decoded d;
+	size_t len;
+	uint8_t *pb;
+
+	small_tree(); /* process 1 */
+	snprintf(profile__process(&prof, 1)->comm, 16, "python3.12");
+	snprintf(quiet->comm, 16, "sleepy");
+	cr_assert_eq(profile__add(&prof, quiet, 2, a, 1, 1), 0);
+	prof.time_ns = 1796293398128724507ULL;
+	prof.duration_ns = 30000000000ULL;
+	pb = render(1e9 / 99, &len);
+	decode(pb, len, &d);
+	cr_expect_eq(d.nmappings, 1);
+	cr_expect_eq(d.mapping_id, 1);
+	cr_expect_str_eq(str(&d, d.mapping_filename), "python3.12");
+	cr_expect_eq(d.mapping_flags, 7, "has_functions, has_filenames, has_line_numbers");
+	for (size_t i = 0; i < d.nlocations; i++)
+		cr_expect_eq(d.locations[i].mapping_id, 1);
+	cr_expect_eq(d.time_nanos, 1796293398128724507ULL);
+	cr_expect_eq(d.duration_nanos, 30000000000ULL);
+	decoded_free(&d);
+	free(pb);
 }

@@ -587,3 +587,61 @@ Test(writer_speedscope, a_failed_write_is_reported)
 	profile_view__free(&view);
 	fclose(f);
 }
+
+/* The events of the evented profile p as "O name@at" / "C name@at" words. */
+static void events_text(const struct json *doc, const struct json *p, char *buf, size_t size)
+{
+	const struct json *frames = need(need(doc, "shared", J_OBJ), "frames", J_ARR), *ev = need(p, "events", J_ARR);
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ev->n; i++) {
+		const struct json *e = ev->items[i];
+		const struct json *f = frames->items[(size_t)num_of(e, "frame")];
+
+		at += snprintf(buf + at, size - at, "%s%s %s@%.0f", i ? " " : "", str_of(e, "type"), str_of(f, "name"),
+			       num_of(e, "at"));
+		cr_assert_lt(at, size);
+	}
+}
+
+static void add_timed(uint32_t tid, const uint32_t *frames, uint32_t n, uint64_t start, uint64_t len)
+{
+	cr_assert_eq(profile__add_timed(&prof, profile__process(&prof, 1), tid, frames, n, 1, start, len), 0);
+}
+
+Test(writer_speedscope, a_timeline_is_one_evented_profile_per_thread_with_frames_opened_and_closed_in_order)
+{
+	uint32_t ab[] = { frame(FRAME_NATIVE, "a"), frame(FRAME_NATIVE, "b") },
+		 ac[] = { ab[0], frame(FRAME_NATIVE, "c") };
+	char buf[512], *text;
+	struct json *doc;
+	const struct json *profiles, *p;
+
+	prof.timeline = 1;
+	name_process(1, "app");
+	name_thread(1, 1, "main");
+	name_thread(2, 1, "worker");
+	/* Thread 1: a;c after a;b, 1 ns late (jitter: it follows on, ending at its own end), then a gap, a;b again.
+	 * Added out of order, as an interval's record comes at its end. */
+	add_timed(1, ac, 2, 1000 + 11, 10);
+	add_timed(1, ab, 2, 1000, 10);
+	add_timed(1, ab, 2, 1000 + 100, 10);
+	add_timed(2, ab, 2, 1000 + 5, 10);
+	text = render(NULL, "t", 0);
+	doc = parse(text);
+	profiles = need(doc, "profiles", J_ARR);
+	cr_assert_eq(profiles->n, 2);
+	p = profile_named(doc, "app (1) / thread main (1)");
+	cr_assert_str_eq(str_of(p, "type"), "evented");
+	cr_expect_str_eq(str_of(p, "unit"), "nanoseconds");
+	cr_expect_eq(num_of(p, "startValue"), 0);
+	cr_expect_eq(num_of(p, "endValue"), 110);
+	events_text(doc, p, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "O a@0 O b@0 C b@10 O c@10 C c@21 C a@21 O a@100 O b@100 C b@110 C a@110");
+	p = profile_named(doc, "app (1) / thread worker (2)");
+	events_text(doc, p, buf, sizeof(buf));
+	cr_expect_str_eq(buf, "O a@5 O b@5 C b@15 C a@15");
+	json_free(doc);
+	free(text);
+}

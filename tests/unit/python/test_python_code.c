@@ -289,3 +289,16 @@ Test(python_code, same_tells_the_same_object_from_another_at_its_address, .init 
 	py_code__free(a);
 	py_code__free(c);
 }
+
+Test(python_code, read_copy_of_an_object_that_is_no_code_object_is_refused_while_its_process_lives, .init = copy_setup)
+{
+	static const char not_code[] = "dict";
+	struct copy_buf b;
+	struct mem_segments m;
+	struct py_code *c = NULL;
+
+	py.pid = getpid(); /* alive: the type is checked in its memory */
+	put_u64(fake.type, py.off.type_name, (uintptr_t)not_code);
+	cr_expect_eq(read_fake_copy(&b, &m, 1, &c), -EINVAL);
+	cr_expect_null(c);
+}
