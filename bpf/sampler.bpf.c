@@ -900,38 +900,17 @@ int BPF_PROG(pf_switch, bool preempt, struct task_struct *prev, struct task_stru
 }
 
 /*
- * Start of run (userspace reads this iterator once the scheduler program is attached): every target thread off
- * CPU now gets the start record of an interval beginning at the recording's start (or its creation). Sleepable,
- * to read other tasks' memory; the kernel stack goes inline since stack ids are only for the current task.
+ * Completes and sends the record of another task begun in the scratch (a pass's): its user IP, its Python stack,
+ * its kernel stack inline (stack ids are only for the current task). 1 if it went out.
  */
-SEC("iter.s/task")
-int pf_start_pass(struct bpf_iter__task *ctx)
+static __always_inline int record_other_task(struct scratch *s, struct task_struct *task,
+					     const struct pf_target *target, __u32 sent_stat)
 {
-	struct task_struct *task = ctx->task;
-	const struct pf_target *target;
-	struct task_entry *e;
-	__u64 since, off, regs_ip = 0;
-	__u32 tgid, flags, n = 0;
-	struct pt_regs *regs;
-	struct scratch *s;
+	struct pt_regs *regs = user_regs(task);
+	__u64 off, regs_ip = 0;
+	__u32 n = 0;
 	long len;
 
-	if (!task || !start_ns)
-		return 0;
-	tgid = task->tgid;
-	if (!tgid || task->on_cpu || (task->flags & PF_EXITING))
-		return 0;
-	target = bpf_map_lookup_elem(&targets, &tgid);
-	if (!target)
-		return 0;
-	e = bpf_task_storage_get(&task_state, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	s = scratch_get(SCRATCH_PASS);
-	if (!e || e->off_at_ns || !s)
-		return 0; /* already switched out since the attach: its start is recorded */
-	since = task->start_time > start_ns ? task->start_time : start_ns;
-	flags = PF_SAMPLE_OFFCPU | (task->__state == TASK_RUNNING ? PF_SAMPLE_PREEMPTED : 0) | wait_flags(target, task);
-	record_begin(s, task, tgid, task->pid, since, 0, flags);
-	regs = user_regs(task);
 	if (regs)
 		regs_ip = BPF_CORE_READ(regs, ip);
 	SAMPLE(s)->user_ip = regs_ip;
@@ -953,8 +932,41 @@ int pf_start_pass(struct bpf_iter__task *ctx)
 		len = 0;
 		stat_inc(PF_STAT_KSTACK_ERR);
 	}
+	return record_send(s, n, len, sent_stat);
+}
+
+/*
+ * Start of run (userspace reads this iterator once the scheduler program is attached): every target thread off
+ * CPU now gets the start record of an interval beginning at the recording's start (or its creation). Sleepable,
+ * to read other tasks' memory; the kernel stack goes inline since stack ids are only for the current task.
+ */
+SEC("iter.s/task")
+int pf_start_pass(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	const struct pf_target *target;
+	struct task_entry *e;
+	__u32 tgid, flags;
+	struct scratch *s;
+	__u64 since;
+
+	if (!task || !start_ns)
+		return 0;
+	tgid = task->tgid;
+	if (!tgid || task->on_cpu || (task->flags & PF_EXITING))
+		return 0;
+	target = bpf_map_lookup_elem(&targets, &tgid);
+	if (!target)
+		return 0;
+	e = bpf_task_storage_get(&task_state, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	s = scratch_get(SCRATCH_PASS);
+	if (!e || e->off_at_ns || !s)
+		return 0; /* already switched out since the attach: its start is recorded */
+	since = task->start_time > start_ns ? task->start_time : start_ns;
+	flags = PF_SAMPLE_OFFCPU | (task->__state == TASK_RUNNING ? PF_SAMPLE_PREEMPTED : 0) | wait_flags(target, task);
+	record_begin(s, task, tgid, task->pid, since, 0, flags);
 	stat_inc(PF_STAT_OFF_OPEN);
-	if (record_send(s, n, len, PF_STAT_OFF_BLOCKS)) {
+	if (record_other_task(s, task, target, PF_STAT_OFF_BLOCKS)) {
 		e->off_at_ns = since;
 		e->off_native = !(target->flags & PF_TARGET_PYTHON);
 	}
@@ -964,6 +976,19 @@ int pf_start_pass(struct bpf_iter__task *ctx)
 /* Set by userspace before each late pass: the process whose interpreter was just found. */
 __u32 late_tgid;
 
+/* A pass over one process's threads (tgid want): the target entry of a task to read, or NULL to skip it. */
+static __always_inline const struct pf_target *pass_target(struct task_struct *task, __u32 want)
+{
+	__u32 tgid;
+
+	if (!task || !want)
+		return NULL;
+	tgid = task->tgid;
+	if (tgid != want || (task->flags & PF_EXITING))
+		return NULL;
+	return bpf_map_lookup_elem(&targets, &tgid);
+}
+
 /*
  * Late pass (userspace runs it when it finds a process's interpreter): each of its threads still off CPU since
  * before then gets its Python stack now, unchanged while it was blocked, sent for the interval's start record.
@@ -972,28 +997,56 @@ SEC("iter.s/task")
 int pf_late_python(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	const struct pf_target *target;
+	const struct pf_target *target = pass_target(task, late_tgid);
 	struct task_entry *e;
 	struct scratch *s;
-	__u32 tgid, n;
+	__u32 n;
 
-	if (!task || !late_tgid)
+	if (!target || !(target->flags & PF_TARGET_PYTHON) || task->on_cpu)
 		return 0;
-	tgid = task->tgid;
-	if (tgid != late_tgid || task->on_cpu || (task->flags & PF_EXITING))
-		return 0;
-	target = bpf_map_lookup_elem(&targets, &tgid);
 	e = bpf_task_storage_get(&task_state, task, 0, 0);
 	s = scratch_get(SCRATCH_PASS);
-	if (!target || !(target->flags & PF_TARGET_PYTHON) || !e || !e->off_at_ns || !e->off_native || !s)
+	if (!e || !e->off_at_ns || !e->off_native || !s)
 		return 0;
-	record_begin(s, task, tgid, task->pid, e->off_at_ns, 0,
+	record_begin(s, task, late_tgid, task->pid, e->off_at_ns, 0,
 		     PF_SAMPLE_OFFCPU | PF_SAMPLE_PY_LATE | PF_SAMPLE_PYTHON);
 	if (target->flags & PF_TARGET_CODE_TAGS)
 		SAMPLE(s)->flags |= PF_SAMPLE_CODE_TAGS;
 	n = walk_python(s, &target->py, task, target->flags & PF_TARGET_CODE_TAGS, PF_MAX_PY_FRAMES, 1);
 	if (n && record_send(s, n, 0, PF_STAT_OFF_LATE))
 		e->off_native = 0;
+	return 0;
+}
+
+/* Set by userspace before each dump pass: the process whose threads are dumped. */
+__u32 dump_tgid;
+
+/*
+ * `dump`: every thread of the process now, running or not, with its stacks and what it waits for. Reads the
+ * threads' memory without stopping them; weight_ns carries the system call a blocked thread is in, plus one.
+ */
+SEC("iter.s/task")
+int pf_dump(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	const struct pf_target *target = pass_target(task, dump_tgid);
+	struct scratch *s = scratch_get(SCRATCH_PASS);
+	__u32 flags = PF_SAMPLE_DUMP;
+	struct pt_regs *regs;
+	__s64 nr = -1;
+
+	if (!target || !s)
+		return 0;
+	if (task->on_cpu || task->__state == TASK_RUNNING) {
+		flags |= PF_SAMPLE_RUNNING;
+	} else {
+		flags |= wait_flags(target, task);
+		regs = user_regs(task);
+		if (regs)
+			nr = BPF_CORE_READ(regs, orig_ax);
+	}
+	record_begin(s, task, dump_tgid, task->pid, bpf_ktime_get_ns(), nr >= 0 ? (__u64)nr + 1 : 0, flags);
+	record_other_task(s, task, target, PF_STAT_SAMPLES);
 	return 0;
 }
 

@@ -171,9 +171,11 @@ static inline __u32 pf_code_tag(const __u32 *words, __u64 name_hash)
 #define PF_SAMPLE_KIPS (1u << 11)	/* kernel stack inline after the frames (kips_n addresses, leaf first) */
 #define PF_SAMPLE_OFF_END (1u << 12)	/* no stacks: thread tid ran again at time_ns, weight_ns after its start */
 #define PF_SAMPLE_EVENT_WAIT (1u << 13) /* off-CPU: in epoll, or select/poll on descriptors (an event loop's wait) */
-#define PF_SAMPLE_PY_LATE                                                                                              \
-	(1u << 14) /* off-CPU: the Python frames (only) of thread tid's open interval since time_ns,                   \
-		    * read once its interpreter was found: they complete the interval's start */
+/* off-CPU: the Python frames (only) of thread tid's open interval since time_ns, read once its interpreter was
+ * found: they complete the interval's start */
+#define PF_SAMPLE_PY_LATE (1u << 14)
+#define PF_SAMPLE_DUMP (1u << 15)    /* `dump`: thread tid now; weight_ns is its system call number + 1, 0 if none */
+#define PF_SAMPLE_RUNNING (1u << 16) /* `dump`: the thread is on a CPU or runnable */
 
 #define PF_NO_USTACK (-2) /* ustack_id of a Python process's sample: see user_ip */
 

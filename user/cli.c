@@ -29,6 +29,7 @@ enum {
 	OPT_TITLE,
 	OPT_INVERTED,
 	OPT_INCLUSIVE,
+	OPT_JSON,
 	OPT_INTERVAL,
 	OPT_MODE,
 	OPT_MIN_BLOCK,
@@ -108,6 +109,7 @@ static const struct option_doc options[] = {
 	  "report/diff: the saved counts are samples or us (default: the file's header line, else samples)" },
 	{ { "title", required_argument, NULL, OPT_TITLE }, "TEXT", "title of the picture (svg)" },
 	{ { "inverted", no_argument, NULL, OPT_INVERTED }, NULL, "icicle graph: roots at the top (svg)" },
+	{ { "json", no_argument, NULL, OPT_JSON }, NULL, "dump: one JSON document instead of text" },
 	{ { "inclusive", no_argument, NULL, OPT_INCLUSIVE },
 	  NULL,
 	  "diff svg: colour a frame by the change of its total, callees included (default: of its own samples)" },
@@ -152,9 +154,11 @@ static void usage(FILE *f)
 		   "folded for\n"
 		   "                                                       `STACK BEFORE AFTER` lines (BEFORE scaled "
 		   "to AFTER's total)\n"
+		   "       pyflame-bpf dump -p PID[,PID...] [--children] [--json]   every thread's stacks now, "
+		   "without stopping it\n"
 		   "Samples the CPU stacks (Python, native, kernel) of running processes with BPF and writes folded "
 		   "stacks.\n"
-		   "`record` may be written first, as with py-spy; py-spy's top and dump are not here.\n\n");
+		   "`record` may be written first, as with py-spy; py-spy's top is not here.\n\n");
 	for (size_t i = 0; i < NOPTS; i++) {
 		const struct option_doc *d = &options[i];
 		char flag[64];
@@ -333,15 +337,17 @@ static int parse_subcommand(struct pf_options *o, int *argc, char ***argv)
 {
 	char **a = *argv;
 
-	if (*argc > 1 && (!strcmp(a[1], "top") || !strcmp(a[1], "dump"))) {
-		fprintf(
-		    stderr,
-		    "pyflame-bpf: there is no '%s' subcommand (py-spy has one); pyflame-bpf has record (the default), "
-		    "report and diff (see --help)\n",
-		    a[1]);
+	if (*argc > 1 && !strcmp(a[1], "top")) {
+		fprintf(stderr,
+			"pyflame-bpf: there is no 'top' subcommand (py-spy has one); pyflame-bpf has record (the "
+			"default), dump, report and diff (see --help)\n");
 		return -EINVAL;
 	}
-	if (*argc > 1 && !strcmp(a[1], "record")) {
+	if (*argc > 1 && !strcmp(a[1], "dump")) {
+		o->dump = 1;
+		(*argc)--;
+		(*argv)++;
+	} else if (*argc > 1 && !strcmp(a[1], "record")) {
 		(*argc)--;
 		(*argv)++;
 	} else if (*argc > 1 && !strcmp(a[1], "diff")) {
@@ -485,6 +491,7 @@ static int parse_output_option(struct pf_options *o, int c, const char *arg)
 	case OPT_TITLE: o->out.title = arg; return 0;
 	case OPT_INVERTED: o->out.inverted = 1; return 0;
 	case OPT_INCLUSIVE: o->out.inclusive = 1; return 0;
+	case OPT_JSON: o->json = 1; return 0;
 	case OPT_INTERVAL:
 		o->out.interval = strtod(arg, &end);
 		if (*end || end == arg || !isfinite(o->out.interval) || o->out.interval < 0.1 || o->out.interval > 1e6)
@@ -588,6 +595,13 @@ static int check_combinations(const struct pf_options *o, const struct given *gi
 		/* Their writers draw one profile: AFTER alone would pass for the diff, BEFORE silently dropped. */
 		why = "diff writes svg or folded (STACK BEFORE AFTER); for pprof or speedscope, report each profile "
 		      "(go tool pprof -diff_base BEFORE.pb.gz AFTER.pb.gz compares two)";
+	else if (o->dump && (o->scope.command || o->scope.all || o->scope.cgroup || !o->scope.npids))
+		why = "dump reads the processes -p names (and with --children their descendants): no command, --all or "
+		      "--cgroup (see --help)";
+	else if (o->dump && (o->sampling.duration > 0 || o->out.interval > 0 || given->mode))
+		why = "dump takes one look now: no -d, --interval or --mode (see --help)";
+	else if (!o->dump && o->json)
+		why = "--json is dump's (see --help)";
 	else if (!o->report && o->out.unit)
 		why = "--unit says what a saved profile's counts are: only with report or diff (see --help)";
 	else if (o->report && (o->scope.npids || o->scope.command || o->scope.all || o->scope.cgroup))
@@ -619,7 +633,8 @@ int cli__parse(struct pf_options *o, int argc, char **argv)
 	err = err ?: parse_options(o, argc, argv, &given);
 	if (err)
 		return err;
-	if (o->out.output || o->out.format == FORMAT_AUTO) {
+	/* A dump is text (or --json) wherever it goes. */
+	if (!o->dump && (o->out.output || o->out.format == FORMAT_AUTO)) {
 		int zst, by_name = output_format__from_path(o->out.output, &zst);
 
 		if (o->out.format == FORMAT_AUTO && by_name == FORMAT_AUTO) {

@@ -71,6 +71,8 @@ enum report_unit {
 struct pf_options {
 	const char *report;    /* `report FILE`: convert a saved profile instead of recording */
 	const char *diff_base; /* `diff BEFORE AFTER`: report is AFTER, compared against this */
+	int dump;	       /* `dump`: every thread's stacks now, instead of recording */
+	int json;	       /* dump: one JSON document */
 	struct pf_scope_options scope;
 	struct pf_sampling_options sampling;
 	struct pf_output_options out;

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "dump.h"
 #include "clock.h"
 #include "output.h"
 #include "profile_output.h"
@@ -176,7 +177,7 @@ int main(int argc, char **argv)
 		cli__free(&opts);
 		return 2;
 	}
-	err = opts.report ? report(&opts, &out) : record(&opts, &out);
+	err = opts.report ? report(&opts, &out) : opts.dump ? dump__run(&opts, &out) : record(&opts, &out);
 	cli__free(&opts);
 	return err;
 }

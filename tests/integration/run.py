@@ -26,6 +26,7 @@ import test_hostile  # noqa: E402,F401
 import test_faults  # noqa: E402,F401
 import test_scale  # noqa: E402,F401
 import test_fleet  # noqa: E402,F401
+import test_dump  # noqa: E402,F401
 import test_install  # noqa: E402,F401
 
 

@@ -449,15 +449,24 @@ Test(cli, record_subcommand_takes_a_command_after_double_dash)
 	cr_expect_eq(opts.sampling.frequency, 49);
 }
 
-Test(cli, py_spy_subcommands_we_lack_are_refused_in_one_line, .init = cr_redirect_stderr)
+Test(cli, py_spy_top_is_refused_in_one_line, .init = cr_redirect_stderr)
 {
 	cr_expect_eq(PARSE(&opts, "top", "--pid", self), -EINVAL);
-	cr_expect_eq(PARSE(&opts, "dump", "--pid", self), -EINVAL);
 	fflush(stderr);
-	cr_expect_stderr_eq_str("pyflame-bpf: there is no 'top' subcommand (py-spy has one); pyflame-bpf has record "
-				"(the default), report and diff (see --help)\n"
-				"pyflame-bpf: there is no 'dump' subcommand (py-spy has one); pyflame-bpf has record "
-				"(the default), report and diff (see --help)\n");
+	cr_expect_stderr_eq_str(
+	    "pyflame-bpf: there is no 'top' subcommand (py-spy has one); pyflame-bpf has record (the "
+	    "default), dump, report and diff (see --help)\n");
+}
+
+Test(cli, dump_takes_pids_and_json_and_refuses_what_a_recording_takes, .init = cr_redirect_stderr)
+{
+	cr_assert_eq(PARSE(&opts, "dump", "--pid", self, "--json"), 0);
+	cr_expect(opts.dump && opts.json);
+	cr_expect_eq(opts.scope.npids, 1);
+	cr_expect_eq(PARSE(&opts, "dump", "--pid", self, "-d", "5"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "dump", "--pid", self, "--mode", "wall"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "dump", "--", "true"), -EINVAL);
+	cr_expect_eq(PARSE(&opts, "--pid", self, "--json"), -EINVAL);
 }
 
 Test(cli, rate_is_frequency)

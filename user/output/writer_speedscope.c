@@ -9,6 +9,7 @@
 #include "utf8.h"
 #include "array.h"
 #include "hashmap.h"
+#include "json.h"
 #include "timeline.h"
 #include "writer_speedscope.h"
 
@@ -108,38 +109,6 @@ cleanup:
 	return err;
 }
 
-/* Writes len bytes of s (stopping at a NUL) as the inside of a JSON string: valid UTF-8 as is, `"` and `\` escaped,
- * control characters as \uXXXX, every byte that is not valid UTF-8 as U+FFFD. */
-static void json_chars(FILE *out, const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-
-	while (p < end && *p) {
-		uint32_t cp;
-		size_t n = utf8__next(p, &cp);
-
-		/* A sequence running past len (a cut name) is invalid here, not read beyond the slice. */
-		if (n > (size_t)(end - p))
-			n = 1, cp = 0xfffd;
-		if (cp == '"' || cp == '\\')
-			fprintf(out, "\\%c", (char)cp);
-		else if (cp < 0x20 || cp == 0x7f)
-			fprintf(out, "\\u%04x", (unsigned)cp);
-		else if (cp == 0xfffd && n == 1) /* an invalid byte; a real U+FFFD is 3 bytes long */
-			fputs("\xef\xbf\xbd", out);
-		else
-			fwrite(p, 1, n, out);
-		p += n;
-	}
-}
-
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	json_chars(out, s, strlen(s));
-	fputc('"', out);
-}
-
 static void frame_json(FILE *out, const struct view_frame *f)
 {
 	const char *file;
@@ -147,11 +116,11 @@ static void frame_json(FILE *out, const struct view_frame *f)
 	long line;
 
 	fputs("{\"name\":\"", out);
-	json_chars(out, f->name, strlen(f->name));
+	json__chars(out, f->name, strlen(f->name));
 	fputs(f->kind == VIEW_KERNEL ? "_[k]\"" : "\"", out); /* flamegraph.pl's kernel suffix, as folded output has */
 	if (f->kind == VIEW_PYTHON && py_frame_name__split(f->name, &func_len, &file, &file_len, &line)) {
 		fputs(",\"file\":\"", out);
-		json_chars(out, file, file_len);
+		json__chars(out, file, file_len);
 		fputc('"', out);
 		if (line > 0)
 			fprintf(out, ",\"line\":%ld", line);
@@ -187,7 +156,7 @@ static void profile_name(FILE *out, const struct profile_view *v, const struct v
 	uint32_t nroots = s ? roots_of(v, s) : 0;
 
 	if (!nroots) {
-		json_string(out, name);
+		json__string(out, name);
 		return;
 	}
 	fputc('"', out);
@@ -196,7 +165,7 @@ static void profile_name(FILE *out, const struct profile_view *v, const struct v
 
 		if (j)
 			fputs(" / ", out);
-		json_chars(out, root, strlen(root));
+		json__chars(out, root, strlen(root));
 	}
 	fputc('"', out);
 }
@@ -248,9 +217,9 @@ static void thread_name(FILE *out, const struct profile *p, const struct timelin
 	fputc('"', out);
 	snprintf(buf, sizeof(buf), "%s (%u) / thread ", proc && proc->comm[0] ? proc->comm : "?",
 		 proc ? proc->tgid : th->key);
-	json_chars(out, buf, strlen(buf));
+	json__chars(out, buf, strlen(buf));
 	snprintf(buf, sizeof(buf), "%s (%u)", t && t->comm[0] ? t->comm : "?", th->tid);
-	json_chars(out, buf, strlen(buf));
+	json__chars(out, buf, strlen(buf));
 	fputc('"', out);
 }
 
@@ -346,7 +315,7 @@ int speedscope__write(const struct profile_view *v, const char *name, double sec
 		return err;
 	}
 	fputs("{\"$schema\":\"" SCHEMA_URL "\",\n\"exporter\":\"pyflame-bpf\",\n\"name\":", out);
-	json_string(out, name);
+	json__string(out, name);
 	fputs(",\n\"activeProfileIndex\":0,\n\"shared\":{\"frames\":[", out);
 	for (size_t i = 0, n = 0; i < v->nframes; i++) {
 		if (ids[i] == NOT_SHARED)

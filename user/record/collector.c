@@ -250,7 +250,8 @@ static int add_native(struct collector *c, struct target_process *t, size_t *n, 
 	struct frame_ids *u;
 	int err = 0;
 
-	if (python)
+	/* A dump has only each thread's user IP: the leaf, named as a Python process's. */
+	if (python || ((s->flags & PF_SAMPLE_DUMP) && s->user_ip))
 		return add_python_leaf(c, t, n, s);
 	if (s->ustack_id < 0)
 		return marker(c, n, "[no user stack]");
@@ -308,7 +309,7 @@ static int add_kernel(struct collector *c, size_t *n, const struct pf_sample *s)
 		for (uint32_t i = 0; k && !err && i < k->n; i++)
 			err = push(c, n, k->ids[i]);
 	}
-	if (!err && (s->flags & PF_SAMPLE_OFFCPU))
+	if (!err && (s->flags & (PF_SAMPLE_OFFCPU | PF_SAMPLE_DUMP)))
 		trim_switch_internals(c, from, n);
 	return err;
 }

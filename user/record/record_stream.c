@@ -69,6 +69,8 @@ int record_stream__handle(void *ctx, void *data, size_t size)
 	/* A copy names its code object now, in stream order: the samples that show it may be held for later. */
 	if (record__kind(data, size) == PF_REC_CODE)
 		return record_stream__consume(rs, data, size);
+	if (sample && (rec->flags & PF_SAMPLE_DUMP) && rs->on_dump)
+		rs->on_dump(rs->dump_ctx, rec);
 	/* An off-CPU interval counts once it has ended, in the window of its end. */
 	if (sample && (rec->flags & PF_SAMPLE_OFF_END)) {
 		if (offcpu_intervals__end(&rs->intervals, rec, &iv)) {

@@ -18,6 +18,9 @@ struct record_stream {
 	int err;			   /* the first error while collecting (printed when it happened) */
 	double first_counted;	  /* CLOCK_MONOTONIC seconds when the first sample was counted, 0 before (-v) */
 	uint64_t first_sample_ns; /* that sample's kernel timestamp */
+	/* `dump`: sees each thread's record before it is counted (what the thread waits for is not in the profile) */
+	void (*on_dump)(void *ctx, const struct pf_sample *rec);
+	void *dump_ctx;
 };
 
 void record_stream__init(struct record_stream *rs, struct process_tracker *tracker, struct collector *collector,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "sampler.skel.h"
 #include "sampler_bpf.h"
+#include "task_pass.h"
 
 static int verbose_libbpf;
 
@@ -62,7 +63,11 @@ static int configure(struct sampler *skel, const struct pf_options *o)
 
 	skel->rodata->max_py_depth = o->sampling.max_depth;
 	skel->rodata->read_gil = o->sampling.gil;
-	/* Only what the mode needs is loaded: cpu mode does not depend on the scheduler hooks. */
+	/* Only what the mode needs is loaded: cpu mode does not depend on the scheduler hooks, a dump samples nothing.
+	 */
+	err = err ?: bpf_program__set_autoload(skel->progs.pf_dump, o->dump);
+	if (o->dump)
+		err = err ?: bpf_program__set_autoload(skel->progs.pf_sample, false);
 	if (o->sampling.mode == MODE_CPU) {
 		err = err ?: bpf_program__set_autoload(skel->progs.pf_switch, false);
 		err = err ?: bpf_program__set_autoload(skel->progs.pf_start_pass, false);
@@ -136,6 +141,12 @@ int sampler_bpf__attach(struct sampler_bpf *b, const struct pf_options *o, uint6
 		return err;
 	b->attached = 1;
 	return 0;
+}
+
+int sampler_bpf__dump(struct sampler_bpf *b, pid_t pid)
+{
+	b->skel->bss->dump_tgid = (__u32)pid;
+	return task_pass__run(b->skel->progs.pf_dump, pid);
 }
 
 int sampler_bpf__late_python(struct sampler_bpf *b, pid_t pid)

@@ -36,6 +36,8 @@ int sampler_bpf__open_ring(struct sampler_bpf *b, ring_buffer_sample_fn fn, void
 /* Attaches what the mode samples with: the scheduler program from start_ns (off, wall), cpu-clock (cpu, wall). */
 int sampler_bpf__attach(struct sampler_bpf *b, const struct pf_options *o, uint64_t start_ns);
 /* Detaches every event (the last drain then sees every record); safe to call twice. */
+/* `dump`: a record of each of pid's threads now, into the ring buffer. 0 or -errno. */
+int sampler_bpf__dump(struct sampler_bpf *b, pid_t pid);
 /* pid's interpreter was just found: Python stacks for its threads blocked since before (--mode off/wall). */
 int sampler_bpf__late_python(struct sampler_bpf *b, pid_t pid);
 void sampler_bpf__detach(struct sampler_bpf *b);

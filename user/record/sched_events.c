@@ -7,33 +7,7 @@
 #include <unistd.h>
 #include "sampler.skel.h"
 #include "sched_events.h"
-
-/* Runs a pass: an iterator over tasks (every task, or pid's threads), which writes its records to the ring buffer. */
-static int run_pass(struct bpf_program *prog, pid_t pid)
-{
-	union bpf_iter_link_info info = { .task.pid = (__u32)pid };
-	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
-	struct bpf_link *link = bpf_program__attach_iter(prog, pid ? &opts : NULL);
-	char buf[64];
-	int fd, err = 0;
-	ssize_t n;
-
-	if (!link)
-		return -errno;
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		;
-	if (n < 0)
-		err = -errno;
-	close(fd);
-out:
-	bpf_link__destroy(link);
-	return err;
-}
+#include "task_pass.h"
 
 int sched_events__attach(struct sched_events *se, struct sampler *skel)
 {
@@ -46,7 +20,7 @@ int sched_events__attach(struct sched_events *se, struct sampler *skel)
 		fprintf(stderr, "pyflame-bpf: cannot attach to the sched_switch tracepoint: %s\n", strerror(-err));
 		return err;
 	}
-	err = run_pass(skel->progs.pf_start_pass, 0);
+	err = task_pass__run(skel->progs.pf_start_pass, 0);
 	if (err) {
 		fprintf(stderr, "pyflame-bpf: cannot record the threads already off CPU: %s\n", strerror(-err));
 		sched_events__detach(se);
@@ -59,7 +33,7 @@ int sched_events__late_python(struct sched_events *se, struct sampler *skel, pid
 	if (!se->link)
 		return 0; /* not attached (yet): the start pass reads every Python stack itself */
 	skel->bss->late_tgid = (__u32)pid;
-	return run_pass(skel->progs.pf_late_python, pid);
+	return task_pass__run(skel->progs.pf_late_python, pid);
 }
 
 void sched_events__detach(struct sched_events *se)

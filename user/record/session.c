@@ -74,6 +74,17 @@ static int register_targets(struct session *s)
 	return process_tracker__scan(&s->tracker);
 }
 
+static int load_kernel_symbols(struct session *s)
+{
+	int err = kallsyms__load(&s->ksyms, "/proc/kallsyms");
+
+	if (err)
+		fprintf(stderr, "pyflame-bpf: kernel symbols unavailable (%s): kernel frames shown as addresses\n",
+			strerror(-err));
+	s->collector.ksyms = err ? NULL : &s->ksyms;
+	return 0;
+}
+
 int session__start(struct session *s)
 {
 	const struct pf_options *o = s->opts;
@@ -87,6 +98,8 @@ int session__start(struct session *s)
 	err = err ?: register_targets(s);
 	if (err)
 		return err;
+	if (o->dump)
+		return load_kernel_symbols(s); /* no sampling: the dump's passes come next */
 	s->times.start_ns = clock__now_ns();
 	s->profile.time_ns = clock__realtime_ns();
 	s->times.start = (double)s->times.start_ns / 1e9;
@@ -102,12 +115,7 @@ int session__start(struct session *s)
 		return err;
 	/* Kernel symbols are first needed at the first drain: reading /proc/kallsyms (~100k lines, tens of ms)
 	 * while the sampler already runs keeps it out of the start-up. */
-	err = kallsyms__load(&s->ksyms, "/proc/kallsyms");
-	if (err)
-		fprintf(stderr, "pyflame-bpf: kernel symbols unavailable (%s): kernel frames shown as addresses\n",
-			strerror(-err));
-	s->collector.ksyms = err ? NULL : &s->ksyms;
-	return 0;
+	return load_kernel_symbols(s);
 }
 
 static void drain(struct session *s)
