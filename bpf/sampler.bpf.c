@@ -935,46 +935,59 @@ static __always_inline int record_other_task(struct scratch *s, struct task_stru
 	return record_send(s, n, len, sent_stat);
 }
 
+/* Set by userspace before a late pass: the process whose interpreter was just found (0: the start pass). */
+__u32 late_tgid;
+
 /*
- * Start of run (userspace reads this iterator once the scheduler program is attached): every target thread off
- * CPU now gets the start record of an interval beginning at the recording's start (or its creation). Sleepable,
- * to read other tasks' memory; the kernel stack goes inline since stack ids are only for the current task.
+ * The start pass (userspace reads this iterator once the scheduler program is attached): every target thread off
+ * CPU now gets the start record of an interval beginning at the recording's start (or its creation).
+ * The late pass (late_tgid set, once that process's interpreter is found): each of its threads still off CPU since
+ * before then, recorded without Python frames, gets its Python stack now (unchanged while it was blocked) for the
+ * interval's start record. One program for both: verifying the walk costs start-up time per program.
+ * Sleepable, to read other tasks' memory; the kernel stack goes inline since stack ids are only for the current task.
  */
 SEC("iter.s/task")
 int pf_start_pass(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	const struct pf_target *target;
+	__u32 tgid, flags, late = late_tgid;
 	struct task_entry *e;
-	__u32 tgid, flags;
 	struct scratch *s;
 	__u64 since;
 
 	if (!task || !start_ns)
 		return 0;
 	tgid = task->tgid;
-	if (!tgid || task->on_cpu || (task->flags & PF_EXITING))
+	if (!tgid || task->on_cpu || (task->flags & PF_EXITING) || (late && tgid != late))
 		return 0;
 	target = bpf_map_lookup_elem(&targets, &tgid);
-	if (!target)
+	if (!target || (late && !(target->flags & PF_TARGET_PYTHON)))
 		return 0;
 	e = bpf_task_storage_get(&task_state, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	s = scratch_get(SCRATCH_PASS);
-	if (!e || e->off_at_ns || !s)
-		return 0; /* already switched out since the attach: its start is recorded */
-	since = task->start_time > start_ns ? task->start_time : start_ns;
-	flags = PF_SAMPLE_OFFCPU | (task->__state == TASK_RUNNING ? PF_SAMPLE_PREEMPTED : 0) | wait_flags(target, task);
+	if (!e || !s)
+		return 0;
+	if (late) {
+		if (!e->off_at_ns || !e->off_native)
+			return 0; /* running, or its start has Python frames */
+		since = e->off_at_ns;
+		flags = PF_SAMPLE_OFFCPU | PF_SAMPLE_PY_LATE;
+	} else {
+		if (e->off_at_ns)
+			return 0; /* already switched out since the attach: its start is recorded */
+		since = task->start_time > start_ns ? task->start_time : start_ns;
+		flags = PF_SAMPLE_OFFCPU | (task->__state == TASK_RUNNING ? PF_SAMPLE_PREEMPTED : 0) |
+			wait_flags(target, task);
+		stat_inc(PF_STAT_OFF_OPEN);
+	}
 	record_begin(s, task, tgid, task->pid, since, 0, flags);
-	stat_inc(PF_STAT_OFF_OPEN);
-	if (record_other_task(s, task, target, PF_STAT_OFF_BLOCKS)) {
+	if (record_other_task(s, task, target, late ? PF_STAT_OFF_LATE : PF_STAT_OFF_BLOCKS)) {
 		e->off_at_ns = since;
 		e->off_native = !(target->flags & PF_TARGET_PYTHON);
 	}
 	return 0;
 }
-
-/* Set by userspace before each late pass: the process whose interpreter was just found. */
-__u32 late_tgid;
 
 /* A pass over one process's threads (tgid want): the target entry of a task to read, or NULL to skip it. */
 static __always_inline const struct pf_target *pass_target(struct task_struct *task, __u32 want)
@@ -987,35 +1000,6 @@ static __always_inline const struct pf_target *pass_target(struct task_struct *t
 	if (tgid != want || (task->flags & PF_EXITING))
 		return NULL;
 	return bpf_map_lookup_elem(&targets, &tgid);
-}
-
-/*
- * Late pass (userspace runs it when it finds a process's interpreter): each of its threads still off CPU since
- * before then gets its Python stack now, unchanged while it was blocked, sent for the interval's start record.
- */
-SEC("iter.s/task")
-int pf_late_python(struct bpf_iter__task *ctx)
-{
-	struct task_struct *task = ctx->task;
-	const struct pf_target *target = pass_target(task, late_tgid);
-	struct task_entry *e;
-	struct scratch *s;
-	__u32 n;
-
-	if (!target || !(target->flags & PF_TARGET_PYTHON) || task->on_cpu)
-		return 0;
-	e = bpf_task_storage_get(&task_state, task, 0, 0);
-	s = scratch_get(SCRATCH_PASS);
-	if (!e || !e->off_at_ns || !e->off_native || !s)
-		return 0;
-	record_begin(s, task, late_tgid, task->pid, e->off_at_ns, 0,
-		     PF_SAMPLE_OFFCPU | PF_SAMPLE_PY_LATE | PF_SAMPLE_PYTHON);
-	if (target->flags & PF_TARGET_CODE_TAGS)
-		SAMPLE(s)->flags |= PF_SAMPLE_CODE_TAGS;
-	n = walk_python(s, &target->py, task, target->flags & PF_TARGET_CODE_TAGS, PF_MAX_PY_FRAMES, 1);
-	if (n && record_send(s, n, 0, PF_STAT_OFF_LATE))
-		e->off_native = 0;
-	return 0;
 }
 
 /* Set by userspace before each dump pass: the process whose threads are dumped. */

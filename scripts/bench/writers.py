@@ -50,7 +50,8 @@ def run(ctx):
         out = ctx.path("stacks-%d.folded" % i)
         recs.append(record(ctx, py, ctx.pick(2.5, 5), out))
         with open(out, encoding="utf-8") as f:
-            lines += f.read().splitlines()
+            # Stack lines only: the header line (what the counts are, when) is written once, first, below.
+            lines += [l for l in f.read().splitlines() if not l.startswith("# pyflame-bpf ")]
         if len(lines) >= max(SIZES):
             break
     recorded = len(lines)
@@ -65,7 +66,7 @@ def run(ctx):
     for size in SIZES:
         src = ctx.path("in-%d.folded" % size)
         with open(src, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines[:size]) + "\n")
+            f.write("# pyflame-bpf measure=cpu unit=samples\n" + "\n".join(lines[:size]) + "\n")
         cells, entry = [size], {"stacks": size}
         for label, suffix in FORMATS:
             dst = ctx.path("out.%s" % suffix)

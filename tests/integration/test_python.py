@@ -490,7 +490,13 @@ def last_instant(mode, least):
     with Checks() as checks:
         for minor, exe in installed():
             with checks.of(minor):
-                run = profile(["--mode", mode, "-F", "999", "--", exe, LAST_INSTANT, mode], timeout=30)
+                argv = ["--mode", mode, "-F", "999", "--", exe, LAST_INSTANT, mode]
+                run = profile(argv, timeout=30)
+                if run.total() < 50:
+                    # Seen once for 3.14 under its chroot wrapper: one sample in all, the script never ran.
+                    print("  %s: %d in the whole profile (%s): once more" % (minor, run.total(), run.err[-200:]),
+                          flush=True)
+                    run = profile(argv, timeout=30)
                 stacks = [(parse_folded_py(f), c) for f, c in run.stacks]
                 unnamed = [py for py, _ in stacks if set(UNNAMED) & set(py)]
                 check(not unnamed, "%s: unnamed frames: %r" % (minor, unnamed[:3]))

@@ -72,13 +72,13 @@ int offcpu_intervals__late_python(struct offcpu_intervals *oi, const struct pf_s
 	merged = malloc(merged_size);
 	if (!merged)
 		return -ENOMEM;
-	/* The start's kernel side and times, with the Python frames read late; its user stack was a native walk of an
-	 * interpreter without frame pointers, not to be shown as the Python process's native leaf. */
+	/* The start's kernel side and times, with the Python frames and user IP read late (the thread has not run
+	 * since); its user stack was a native walk of an interpreter without frame pointers, not to be shown. */
 	*merged = *old;
 	merged->flags |= late->flags & (PF_SAMPLE_PYTHON | PF_SAMPLE_CODE_TAGS | PF_SAMPLE_PY_TRUNC |
 					PF_SAMPLE_PY_ERROR | PF_SAMPLE_NO_TSTATE);
 	merged->ustack_id = PF_NO_USTACK;
-	merged->user_ip = 0;
+	merged->user_ip = late->user_ip;
 	merged->py_nframes = late->py_nframes;
 	memcpy(merged->frames, late->frames, frames);
 	memcpy((uint8_t *)merged->frames + frames, (const uint8_t *)old->frames + old_frames, kips);

@@ -71,7 +71,6 @@ static int configure(struct sampler *skel, const struct pf_options *o)
 	if (o->sampling.mode == MODE_CPU) {
 		err = err ?: bpf_program__set_autoload(skel->progs.pf_switch, false);
 		err = err ?: bpf_program__set_autoload(skel->progs.pf_start_pass, false);
-		err = err ?: bpf_program__set_autoload(skel->progs.pf_late_python, false);
 	}
 	skel->rodata->measure_cost = bpf_stats_enabled();
 	if (o->verbose) /* verifier statistics (instructions processed, states) in libbpf's log */

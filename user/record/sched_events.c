@@ -32,8 +32,12 @@ int sched_events__late_python(struct sched_events *se, struct sampler *skel, pid
 {
 	if (!se->link)
 		return 0; /* not attached (yet): the start pass reads every Python stack itself */
+	int err;
+
 	skel->bss->late_tgid = (__u32)pid;
-	return task_pass__run(skel->progs.pf_late_python, pid);
+	err = task_pass__run(skel->progs.pf_start_pass, pid);
+	skel->bss->late_tgid = 0;
+	return err;
 }
 
 void sched_events__detach(struct sched_events *se)
