@@ -183,16 +183,26 @@ void py_symbols__begin_drain(struct py_symbols *py)
 }
 
 /* A new entry for the code object at addr of proc, read now (*err: the read's result). */
-static struct code_entry *entry_new(struct py_symbols *py, struct py_process *proc, uint64_t addr, int *err)
+/* An empty entry for addr, checked in this drain; NULL when out of memory. */
+static struct code_entry *entry_alloc(struct py_symbols *py, uint64_t addr)
 {
 	struct code_entry *e = calloc(1, sizeof(*e));
 
-	*err = -ENOMEM;
 	if (!e)
 		return NULL;
 	e->addr = addr;
 	e->checked_epoch = py->epoch;
 	pf_hashmap__init(&e->lines);
+	return e;
+}
+
+static struct code_entry *entry_new(struct py_symbols *py, struct py_process *proc, uint64_t addr, int *err)
+{
+	struct code_entry *e = entry_alloc(py, addr);
+
+	*err = -ENOMEM;
+	if (!e)
+		return NULL;
 	*err = py_code__read(&e->code, proc, addr);
 	e->err = *err;
 	if (*err)
@@ -282,6 +292,16 @@ static struct code_entry *inherited_entry(struct py_symbols *py, struct target_p
 	return entry_index(pt, addr, e);
 }
 
+/* An entry that was unreadable is named now (c: read again, or from a copy); indexed under its tag too. */
+static int entry_named_late(struct py_symbols *py, struct py_target *pt, struct code_entry *e, struct py_code *c)
+{
+	e->code = c;
+	e->err = 0;
+	py->stats.code_objects++;
+	py->stats.read_errors--;
+	return entry_index(pt, e->addr, e) ? 0 : -ENOMEM; /* indexed already: this adds its tag key */
+}
+
 /* Untagged samples: the entry at addr, re-checked once per drain, re-read when the address was re-used. */
 static struct code_entry *code_entry(struct py_symbols *py, struct target_process *t, uint64_t addr)
 {
@@ -293,13 +313,13 @@ static struct code_entry *code_entry(struct py_symbols *py, struct target_proces
 	if (e && e->checked_epoch == py->epoch)
 		return e;
 	if (e && !e->code) {
+		struct py_code *c;
+
 		/* Unreadable last time: retry once per drain, in place. */
 		e->checked_epoch = py->epoch;
-		if (!(e->err = py_code__read(&e->code, proc, addr))) {
-			py->stats.code_objects++;
-			py->stats.read_errors--;
-			entry_index(pt, addr, e); /* indexed already: this adds its tag key */
-		}
+		e->err = py_code__read(&c, proc, addr);
+		if (!e->err)
+			entry_named_late(py, pt, e, c);
 		return e;
 	}
 	if (e) {
@@ -400,23 +420,16 @@ int py_symbols__code_copy(struct py_symbols *py, struct target_process *t, const
 	}
 	if (now && !now->code) {
 		/* Read too late before: the copy names it, in place. */
-		now->code = c;
-		now->err = 0;
 		now->checked_epoch = py->epoch;
-		py->stats.read_errors--;
-		py->stats.code_objects++;
 		py->stats.code_copied++;
-		return entry_index(pt, r->key.code, now) ? 0 : -ENOMEM;
+		return entry_named_late(py, pt, now, c);
 	}
-	e = calloc(1, sizeof(*e));
+	e = entry_alloc(py, r->key.code);
 	if (!e) {
 		py_code__free(c);
 		return -ENOMEM;
 	}
 	e->code = c;
-	e->addr = r->key.code;
-	e->checked_epoch = py->epoch;
-	pf_hashmap__init(&e->lines);
 	if (now) {
 		/* Another code object than the one known there: the address was re-used. */
 		py->stats.code_reused++;
