@@ -15,10 +15,14 @@
 #define ENOMEM 12
 #define EEXIST 17
 
+/* A search that found no thread state is trusted 2 ms, then twice as long each time, up to tstate_retry_ns. */
+#define TSTATE_MISS_FIRST_NS 2000000ULL
+#define TSTATE_MISS_SHIFT_MAX 9
+
 /* Set by userspace before load. */
 const volatile __u32 max_py_depth = PF_DEFAULT_MAX_DEPTH; /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
 const volatile __u32 max_py_threads = 4096;		  /* thread states visited when searching a thread's state */
-const volatile __u64 tstate_retry_ns = 1000000000ULL;	  /* how long a "no thread state" answer is trusted */
+const volatile __u64 tstate_retry_ns = 1000000000ULL;	  /* the longest a "no thread state" answer is trusted */
 const volatile bool measure_cost = false; /* time each target sample (kernel.bpf_stats_enabled=1 asks for it) */
 const volatile __u32 read_gil = 0;	  /* mark on-CPU samples of threads holding the GIL (--gil) */
 
@@ -60,7 +64,7 @@ struct task_entry {
 	__u64 retry_at_ns; /* for tstate == 0: search again after this time */
 	__u64 off_at_ns;   /* start of its off-CPU interval, whose start record was sent; 0 while it runs */
 	__u32 off_native;  /* that start was recorded before its process was known as Python: no Python frames */
-	__u32 pad;
+	__u32 misses;	   /* searches in a row that found no state: the next waits 2 ms << misses, up to a second */
 };
 
 /* Task-local: no hashing per event, and the entry dies with its thread (no stale answer after TID reuse). */
@@ -314,6 +318,14 @@ static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_p
 		bpf_loop(max_py_threads, tstate_search_step, &t, 0);
 	cached->tstate = t.found;
 	cached->retry_at_ns = now + tstate_retry_ns;
+	if (t.found) {
+		cached->misses = 0;
+	} else {
+		/* A thread not yet bound to its state (interpreter start-up, a new thread's first instants) looks like
+		 * a native one: trusting the miss for a second would lose that second of Python frames. */
+		if (cached->misses < TSTATE_MISS_SHIFT_MAX)
+			cached->retry_at_ns = now + (TSTATE_MISS_FIRST_NS << cached->misses++);
+	}
 	return t.found;
 }
 
