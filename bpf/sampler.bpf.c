@@ -647,6 +647,7 @@ static __always_inline __u32 walk_python(struct scratch *s, const struct pf_py_p
 		stat_inc(PF_STAT_PY_NO_TSTATE);
 		return 0;
 	}
+	SAMPLE(s)->py_thread = BPF_CORE_READ(task, thread.fsbase); /* what the state's thread_id matched */
 	w.s = s;
 	w.task = task;
 	w.tags = tags;
@@ -722,6 +723,7 @@ static __always_inline void record_begin(struct scratch *s, struct task_struct *
 	SAMPLE(s)->cpu = bpf_get_smp_processor_id();
 	SAMPLE(s)->flags = flags;
 	SAMPLE(s)->user_ip = 0;
+	SAMPLE(s)->py_thread = 0;
 	SAMPLE(s)->py_nframes = 0;
 	SAMPLE(s)->kips_n = 0;
 	SAMPLE(s)->kstack_id = -EFAULT;

@@ -245,6 +245,8 @@ struct pf_sample {
 	__u16 py_nframes;
 	__u16 kips_n;		     /* with PF_SAMPLE_KIPS */
 	__u64 user_ip;		     /* the user-mode instruction pointer (Python processes only) */
+	__u64 py_thread;	     /* pthread_self() of a thread whose PyThreadState was found (its threading
+				      * ident: the key of its name), else 0 */
 	char comm[PF_TASK_COMM_LEN]; /* the thread's comm */
 	struct pf_py_frame frames[];
 };

@@ -15,8 +15,8 @@ script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$script_dir")
 out=${1:-$repo/user/python/python_debug_offsets_table.c}
 cc=${CC:-cc}
-[[ -n ${PYENV_ROOT:-} ]] || PYENV_ROOT=$(pyenv root 2>/dev/null || true)
-[[ -n ${SID_ROOT:-} ]] || SID_ROOT=$("$script_dir/sid-root.sh" || true)
+# shellcheck source=python-headers.sh
+. "$script_dir/python-headers.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -108,16 +108,8 @@ const struct py_debug_map py_debug_maps[] = {
 HEAD
 	for s in "${sources[@]}"; do
 		minor=${s%% *} inc=${s#* }
-		flags=(-DPy_BUILD_CORE -I"$inc" -I"$repo/user/python")
-		# Debian's pyconfig.h includes <TRIPLET/python3.X/pyconfig.h> from the multiarch include dir.
-		if [[ -n $SID_ROOT && $inc == "$SID_ROOT"/* ]]; then
-			for m in "$SID_ROOT"/usr/include/*-linux-gnu/python"$minor"; do
-				[[ -d $m ]] || continue
-				mkdir -p "$tmp/multiarch/$(basename "$(dirname "$m")")"
-				ln -sfn "$m" "$tmp/multiarch/$(basename "$(dirname "$m")")/python$minor"
-				flags+=(-I"$tmp/multiarch")
-			done
-		fi
+		python_header_flags "$minor" "$inc" "$tmp"
+		flags=("${header_flags[@]}" -I"$repo/user/python")
 		# Owners of frames that run no Python code, by name: an enum member cannot be tested with #ifdef.
 		owners=$(grep -h -A12 'enum _frameowner' "$inc"/internal/pycore_frame.h \
 			"$inc"/internal/pycore_interpframe_structs.h 2>/dev/null || true)

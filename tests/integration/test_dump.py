@@ -68,8 +68,9 @@ def test_dump_shows_each_thread_with_its_state_and_exact_python_stack_as_text_an
                     got = threads.get(fn)
                     check(got, "%s: no thread in %s:\n%s" % (minor, fn, text[:2000]))
                     header, frames = got
-                    m = re.match(r'^Thread \d+ "[^"]*" \((running|sleeping|waiting for the GIL)(?: in (\S+))?\)$',
-                                 header)
+                    # Each thread is named after its function: the name Python gave it, not the comm.
+                    m = re.match(r'^Thread \d+ "%s thread" \((running|sleeping|waiting for the GIL)(?: in (\S+))?\)$'
+                                 % fn, header)
                     check(m and m.group(1) in states and (calls is None or m.group(2) in calls),
                           "%s: %s: %r, wanted %s in %s" % (minor, fn, header, states, calls))
                     want_leaf = re.compile(r"^(?:\w+\.)?%s \(dump_threads\.py:(\d+)\)$" % fn)
@@ -79,7 +80,7 @@ def test_dump_shows_each_thread_with_its_state_and_exact_python_stack_as_text_an
                           "%s: %s's root %r" % (minor, fn, frames[-1]))
                     j = jthreads.get(fn)
                     # Another look, a moment later: a running thread may be on the other line.
-                    check(j and j["state"] in states and j["python"][0]["line"] in lines and
+                    check(j and j["name"] == fn + " thread" and j["state"] in states and j["python"][0]["line"] in lines and
                           j["python"][0]["file"] == "dump_threads.py" and (calls is None or j["syscall"] in calls),
                           "%s: --json %s: %r" % (minor, fn, j))
                     check(len(j["python"]) == len(frames), "%s: %s: %d frames in JSON, %d in text" %

@@ -345,7 +345,8 @@ def test_four_threads_under_their_roots():
 
 @test
 def test_thread_names_set_by_python_3_14_and_later_show_under_threads():
-    # 3.14+ set the OS thread name from threading.Thread.name, cut to 15 bytes: --threads shows it as the comm.
+    # 3.14+ set the OS thread name (the comm) from threading.Thread.name, cut to 15 bytes: --threads shows the name
+    # Python gave the thread, whole.
     pythons = [(m, exe) for m, exe in installed() if at_least(m, (3, 14))]
     if not pythons:
         raise Skip("no CPython 3.14+ (%s)" % "; ".join(lib.missing_python_why(m) for m in lib.SID_VERSIONS))
@@ -353,7 +354,7 @@ def test_thread_names_set_by_python_3_14_and_later_show_under_threads():
         run = g.record(["-d", "2", "-F", "499", "--threads"])
         labels = g.label_of()
     stacks = by_pid(run, threads=True)
-    want = {"api-handler-1", "api-handler-2", "a-very-long-thr"}
+    want = {"api-handler-1", "api-handler-2", "a-very-long-thread-name"}
     with Checks() as checks:
         for pid, minor in sorted(labels.items()):
             with checks.of(minor):

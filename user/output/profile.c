@@ -34,8 +34,12 @@ void profile__free(struct profile *p)
 		free(proc);
 	}
 	it = 0;
-	while (pf_hashmap__next(&p->threads, &it, &e))
-		free(e->value);
+	while (pf_hashmap__next(&p->threads, &it, &e)) {
+		struct profile_thread *t = e->value;
+
+		free(t->name);
+		free(t);
+	}
 	pf_hashmap__free(&p->frame_index);
 	pf_hashmap__free(&p->stack_index);
 	pf_hashmap__free(&p->processes);
@@ -189,6 +193,25 @@ struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t
 		return NULL;
 	}
 	return t;
+}
+
+const char *profile_thread__label(const struct profile_thread *t)
+{
+	return !t ? "?" : t->name ? t->name : t->comm[0] ? t->comm : "?";
+}
+
+int profile_thread__set_name(struct profile_thread *t, const char *name)
+{
+	char *copy;
+
+	if (!name || (t->name && !strcmp(t->name, name)))
+		return 0;
+	copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	free(t->name);
+	t->name = copy;
+	return 0;
 }
 
 const struct profile_process *profile__process_by_key(const struct profile *p, uint32_t key)

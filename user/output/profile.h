@@ -52,7 +52,13 @@ struct profile_thread {
 	uint32_t tid;
 	uint32_t tgid; /* its process's key */
 	char comm[16];
+	char *name; /* the name Python gave it (threading), NULL: none */
 };
+
+/* The name a thread is shown by: Python's, else its comm ("?" when neither is known). */
+const char *profile_thread__label(const struct profile_thread *t);
+/* Sets the Python name (NULL keeps the one it had); 0 or -ENOMEM. */
+int profile_thread__set_name(struct profile_thread *t, const char *name);
 
 /* One sample or off-CPU interval in time, kept when the profile keeps a timeline (speedscope's evented profiles). */
 struct profile_event {

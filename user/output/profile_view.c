@@ -84,10 +84,15 @@ static int64_t stack_ids(struct builder *b, const struct profile *p, const struc
 		err = push(b, frame_id(b, VIEW_ROOT, root));
 	}
 	if (!err && o->threads) {
-		const struct profile_thread *t = profile__find_thread(p, s->tgid, s->tid);
+		const char *name = profile_thread__label(profile__find_thread(p, s->tgid, s->tid));
+		size_t len = strlen(name) + 32; /* a Python name is as long as the program made it */
+		char *text = malloc(len);
 
-		snprintf(root, sizeof(root), "thread %s (%u)", t && t->comm[0] ? t->comm : "?", s->tid);
-		err = push(b, frame_id(b, VIEW_ROOT, root));
+		if (!text)
+			return -ENOMEM;
+		snprintf(text, len, "thread %s (%u)", name, s->tid);
+		err = push(b, frame_id(b, VIEW_ROOT, text));
+		free(text);
 	}
 	for (uint32_t i = 0; !err && i < s->nframes; i++) {
 		const struct profile_frame *f = &p->frames[s->frames[i]];

@@ -211,7 +211,7 @@ int dump__write(const struct profile *p, struct dump_thread *threads, size_t n, 
 		const struct profile_thread *th = proc ? profile__find_thread(p, proc->key, t->tid) : NULL;
 		uint32_t key[2] = { proc ? proc->key : t->pid, t->tid };
 		struct shown sh = { .s = pf_hashmap__get(&stacks, key, sizeof(key)),
-				    .name = th && th->comm[0] ? th->comm : "?" };
+				    .name = profile_thread__label(th) };
 
 		sh.py = python_end(p, sh.s);
 		state_text(sh.call, sizeof(sh.call), p, sh.s, t, &sh.state);

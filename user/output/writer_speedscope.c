@@ -218,7 +218,8 @@ static void thread_name(FILE *out, const struct profile *p, const struct timelin
 	snprintf(buf, sizeof(buf), "%s (%u) / thread ", proc && proc->comm[0] ? proc->comm : "?",
 		 proc ? proc->tgid : th->key);
 	json__chars(out, buf, strlen(buf));
-	snprintf(buf, sizeof(buf), "%s (%u)", t && t->comm[0] ? t->comm : "?", th->tid);
+	json__chars(out, profile_thread__label(t), strlen(profile_thread__label(t)));
+	snprintf(buf, sizeof(buf), " (%u)", th->tid);
 	json__chars(out, buf, strlen(buf));
 	fputc('"', out);
 }

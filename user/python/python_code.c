@@ -41,7 +41,7 @@ static uint32_t get_u32(const uint8_t *b, int off)
 /* The target's memory: the process's own, or while naming from a sampler's copy, the copy's. */
 static int mem_read(const struct py_process *py, uint64_t addr, void *buf, size_t size)
 {
-	return py->mem ? mem_segments__read(py->mem, addr, buf, size) : proc_mem__read(py->pid, addr, buf, size);
+	return py_process__read(py, addr, buf, size);
 }
 
 static int mem_read_u64(const struct py_process *py, uint64_t addr, uint64_t *out)

@@ -258,6 +258,7 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 	err = read_layout(py, runtime, version, why, why_size);
 	if (err)
 		return err;
+	py->objs = py_objects__find(version);
 	py->off.layout.code_tag = (__s16)code_tag_offset(&py->off);
 	py->off.layout.str_hash = 24; /* PyASCIIObject.hash (3.x), PyStringObject.ob_shash (2.7): after the var head */
 	py_code__copy_layout(&py->off);
@@ -353,6 +354,11 @@ int py_process__links_libpython(pid_t pid, struct elf_cache *elves)
 	}
 	proc_maps__free(&maps);
 	return links;
+}
+
+int py_process__read(const struct py_process *py, uint64_t addr, void *buf, size_t size)
+{
+	return py->mem ? mem_segments__read(py->mem, addr, buf, size) : proc_mem__read(py->pid, addr, buf, size);
 }
 
 void py_process__free(struct py_process *py)

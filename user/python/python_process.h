@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include "elf_cache.h"
 #include "mem_segments.h"
+#include "python_objects.h"
 #include "python_offsets.h"
 
 struct py_process {
@@ -27,12 +28,15 @@ struct py_process {
 	int code_reused;		/* a code address was seen reused: its frames need tags */
 	char *script_dir_given;		/* the same as given on the command line when relative (co_filename < 3.9) */
 	const struct mem_segments *mem; /* while naming from a sampler's copy: reads come from it, not the process */
+	const struct py_objects *objs;	/* where its objects keep their parts (thread names), NULL if unknown */
 };
 
 /* Finds pid's interpreter; 0, or -ENOENT (not Python), -ENOTSUP (a Python we cannot read), -ESRCH (gone), -EAGAIN
  * (mid-exec: it maps nothing yet, look again); why says it. */
 int py_process__discover(struct py_process *py, pid_t pid, struct elf_cache *elves, char *why, size_t why_size);
 void py_process__free(struct py_process *py);
+/* Reads the target's memory: the process's own, or while naming from a sampler's copy, the copy's. */
+int py_process__read(const struct py_process *py, uint64_t addr, void *buf, size_t size);
 /* Whether pid's executable links a libpython (DT_NEEDED): its interpreter shows up once ld.so mapped it. */
 int py_process__links_libpython(pid_t pid, struct elf_cache *elves);
 /* A file name as shown: relative to its sys.path root (site-packages, the stdlib, the script's directory). */

@@ -8,6 +8,7 @@
 #include "python_frame_name.h"
 #include "python_process.h"
 #include "python_symbols.h"
+#include "python_threads.h"
 
 /* A code object as first read at an address; replaced (not changed) when the address turns out re-used. Shared by
  * every index key that points at it: a process's by-address and tag keys, and its forked children's. */
@@ -31,7 +32,8 @@ struct code_key {
  * exec's. */
 struct py_target {
 	struct py_process proc;
-	struct pf_hashmap codes; /* struct code_key -> struct code_entry */
+	struct pf_hashmap codes;    /* struct code_key -> struct code_entry */
+	struct py_threads *threads; /* its threads' Python names, made on first use */
 };
 
 struct py_symbols {
@@ -72,6 +74,7 @@ void py_target__free(struct py_target *pt)
 	while (pf_hashmap__next(&pt->codes, &it, &e))
 		entry_unref(e->value);
 	pf_hashmap__free(&pt->codes);
+	py_threads__free(pt->threads);
 	py_process__free(&pt->proc);
 	free(pt);
 }
@@ -162,6 +165,17 @@ int py_symbols__inherit(struct py_symbols *py, struct target_process *child, str
 int py_symbols__expects_libpython(struct py_symbols *py, pid_t pid)
 {
 	return py_process__links_libpython(pid, py->elves);
+}
+
+const char *py_symbols__thread_name(struct target_process *t, uint32_t tid, uint64_t ident, uint64_t now_ns)
+{
+	struct py_target *pt = t ? t->py : NULL;
+
+	if (!pt || !ident)
+		return NULL;
+	if (!pt->threads)
+		pt->threads = py_threads__new();
+	return pt->threads ? py_threads__name(pt->threads, &pt->proc, tid, ident, now_ns) : NULL;
 }
 
 const char *py_symbols__version(const struct target_process *t)

@@ -36,6 +36,8 @@ int py_symbols__discover(struct py_symbols *py, struct target_process *t, struct
 int py_symbols__inherit(struct py_symbols *py, struct target_process *child, struct pf_py_proc *out);
 /* Whether pid's executable links a libpython: an interpreter not found yet is due within milliseconds. */
 int py_symbols__expects_libpython(struct py_symbols *py, pid_t pid);
+/* The name Python gave thread tid of t (ident: the sample's py_thread), NULL when none (python_threads.h). */
+const char *py_symbols__thread_name(struct target_process *t, uint32_t tid, uint64_t ident, uint64_t now_ns);
 /* "3.12" for a target whose interpreter is known, else NULL. */
 const char *py_symbols__version(const struct target_process *t);
 /* Whether a mapping of t belongs to its interpreter (executable or libpython). */

@@ -433,6 +433,9 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 		return -ENOMEM;
 	memcpy(t->comm, s->comm, sizeof(t->comm));
 	t->comm[sizeof(t->comm) - 1] = '\0';
+	if (python && c->filter.thread_names &&
+	    profile_thread__set_name(t, py_symbols__thread_name(tg, s->tid, s->py_thread, s->time_ns)))
+		return -ENOMEM;
 	/* A process keeps the name it had when it started or exec'd (set from /proc or its event): an exec renames
 	 * the task before its event, and samples of that instant must not rename the program before it. */
 	if (s->tid == s->tgid && !proc->comm[0])

@@ -27,6 +27,7 @@ struct collector_filter {
 	int gil_only;	       /* --gil */
 	int no_idle;	       /* --no-idle */
 	uint64_t min_block_ns; /* --min-block */
+	int thread_names;      /* the output shows threads: read the names Python gave them */
 };
 
 /* What became of the records handed in, for the summary. */

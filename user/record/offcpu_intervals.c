@@ -79,6 +79,7 @@ int offcpu_intervals__late_python(struct offcpu_intervals *oi, const struct pf_s
 					PF_SAMPLE_PY_ERROR | PF_SAMPLE_NO_TSTATE);
 	merged->ustack_id = PF_NO_USTACK;
 	merged->user_ip = late->user_ip;
+	merged->py_thread = late->py_thread;
 	merged->py_nframes = late->py_nframes;
 	memcpy(merged->frames, late->frames, frames);
 	memcpy((uint8_t *)merged->frames + frames, (const uint8_t *)old->frames + old_frames, kips);

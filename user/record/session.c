@@ -47,6 +47,7 @@ static int setup_collection(struct session *s)
 	s->collector.filter.gil_only = o->sampling.gil;
 	s->collector.filter.no_idle = o->sampling.no_idle;
 	s->collector.filter.min_block_ns = o->sampling.min_block_ns;
+	s->collector.filter.thread_names = o->out.threads || o->dump || o->out.format == FORMAT_SPEEDSCOPE;
 	s->profile.measure = o->sampling.mode == MODE_WALL  ? MEASURE_WALL
 			     : o->sampling.mode == MODE_OFF ? MEASURE_OFF_CPU
 							    : MEASURE_CPU;

@@ -51,11 +51,12 @@ def main():
     if sys.argv[1:] == ["tick"]:
         threads = ((tick, ()), (holder, ()))
     for fn, args in threads:
-        t = threading.Thread(target=fn, args=args)
+        t = threading.Thread(target=fn, args=args, name="%s thread" % fn.__name__)
         t.daemon = True
         t.start()
     held.wait()
-    t = threading.Thread(target=waiter if sys.argv[1:] != ["tick"] else sleepy)
+    fn = waiter if sys.argv[1:] != ["tick"] else sleepy
+    t = threading.Thread(target=fn, name="%s thread" % fn.__name__)
     t.daemon = True
     t.start()
     time.sleep(0.2)

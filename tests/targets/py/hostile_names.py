@@ -5,7 +5,7 @@
 # constructor before (its arguments differ: 2.7 has no co_kwonlyargcount).
 # Every hostile function is compiled from one source under a file name
 # holding `;`, a newline and an escape sequence, and spins on the line marked
-# LINE:hot. A second thread renames its kernel thread (comm) the same way.
+# LINE:hot. A second thread renames its kernel thread (comm) the same way, and has a Python name like it.
 #
 # Usage: hostile_names.py [SECONDS] (default: forever).
 import sys
@@ -90,7 +90,10 @@ def named_thread(functions, deadline):
 def main():
     deadline = time.time() + float(sys.argv[1]) if len(sys.argv) > 1 else None
     functions = make_functions()
-    t = threading.Thread(target=named_thread, args=(functions, deadline))
+    # Its Python name, which the thread root shows, reads as its comm does: invalid UTF-8 (2.7 names are bytes) or
+    # U+FFFD, a newline, a ';', markup and a control character.
+    name = b"t;\n<b>\xff\xfe\x01" if sys.version_info[0] == 2 else u"t;\n<b>\ufffd\ufffd\x01"
+    t = threading.Thread(target=named_thread, args=(functions, deadline), name=name)
     t.daemon = True
     t.start()
     sys.stdout.write("ready\n")
