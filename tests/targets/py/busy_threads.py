@@ -72,14 +72,15 @@ def main():
         events = [threading.Event() for _ in range(n)]
         for i in range(n):
             nxt = events[(i + 1) % n]  # the last thread wakes the first for the next round
-            threads.append(threading.Thread(target=work_relay, args=(i, events[i], nxt, rounds, named)))
+            threads.append(threading.Thread(target=work_relay, args=(i, events[i], nxt, rounds, named),
+                                            name="w%d" % i))  # the same name for the kernel and for Python
     else:
         seconds, ms, cpus = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
         go = threading.Event()
         period = n * ms / 1000.0 / cpus
         for i in range(n):
-            threads.append(threading.Thread(target=work_duty,
-                                            args=(i, n, go, seconds, ms, period, named)))
+            threads.append(threading.Thread(target=work_duty, args=(i, n, go, seconds, ms, period, named),
+                                            name="w%d" % i))
     for t in threads:
         t.daemon = True
         t.start()

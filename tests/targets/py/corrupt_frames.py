@@ -142,7 +142,7 @@ def main():
     threads = []
     for mode in ("cycle", "unmapped", "garbage"):
         ready = threading.Event()
-        t = threading.Thread(target=run, args=(mode, ready))
+        t = threading.Thread(target=run, args=(mode, ready), name=mode)  # its root, by comm or Python name
         t.daemon = True
         t.start()
         while not ready.wait(0.1):
