@@ -34,9 +34,9 @@ CFLAGS ?= -O2 -g
 USER_DIRS := user $(patsubst %/,%,$(sort $(dir $(wildcard user/*/*.c user/*/*.h))))
 ALL_CFLAGS := $(CFLAGS) -Wall -Wextra -std=gnu11 -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BUILD) \
 	-MMD -MP
-LDLIBS := -lbpf -ldw -lelf -lz -lzstd
+LDLIBS := -lbpf -ldw -lelf -lz -lzstd -lm
 # The static binary: Debian's archives of the same libraries and of what libdw's decompressors need, and glibc's.
-STATIC_LDLIBS := -Wl,--start-group -lbpf -ldw -lelf -lzstd -lz -llzma -lbz2 -lpthread -Wl,--end-group
+STATIC_LDLIBS := -Wl,--start-group -lbpf -ldw -lelf -lzstd -lz -llzma -lbz2 -lpthread -lm -Wl,--end-group
 # Linked into the static binary only: libdw's debuginfod client would dlopen() libdebuginfod (see the file).
 STATIC_SRCS := user/native/debuginfod_static.c
 

@@ -462,6 +462,7 @@ static __always_inline long frame_walk_body(struct frame_walk *w, const int remo
 		instr = (__s32)(((__s64)(ip - code) - w->l.code_adaptive) >> 1); /* -1 before the first instruction */
 	}
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].code = code;
+	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].frame = w->frame;
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].instr = instr;
 	SAMPLE(s)->frames[w->n & (PF_MAX_PY_FRAMES - 1)].tag = w->tags ? code_tag(w, code, remote) : 0;
 	if (w->nnew < PF_CODE_COPIES_PER_EVENT &&

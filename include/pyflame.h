@@ -139,6 +139,7 @@ struct pf_target {
 /* One Python frame as streamed: enough for userspace to name it later. */
 struct pf_py_frame {
 	__u64 code;  /* address of the code object in the target */
+	__u64 frame; /* address of the frame (PyFrameObject, or _PyInterpreterFrame 3.11+): which call, with code */
 	__s32 instr; /* f_lasti (≤ 3.10) or code-unit index into co_code_adaptive (3.11+) */
 	__u32 tag;   /* with PF_SAMPLE_CODE_TAGS: pf_code_tag() of the code object, 0 if unreadable */
 };

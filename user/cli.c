@@ -43,6 +43,10 @@ enum {
 	OPT_IDLE,
 	OPT_NATIVE_ADDRESSES,
 	OPT_UNIT,
+	OPT_SLICE,
+	OPT_SLOWER_THAN,
+	OPT_SLICE_ROOT,
+	OPT_COMPARE,
 };
 
 struct option_doc {
@@ -90,6 +94,18 @@ static const struct option_doc options[] = {
 	{ { "gil", no_argument, NULL, OPT_GIL },
 	  NULL,
 	  "only samples of threads holding the GIL, plus [GIL wait] time in off/wall (CPython 3.7+)" },
+	{ { "slice", required_argument, NULL, OPT_SLICE },
+	  "FUNC",
+	  "only the slow invocations of FUNC (Handler.do_GET, views.checkout, `f (file.py)`); best with --mode wall" },
+	{ { "slower-than", required_argument, NULL, OPT_SLOWER_THAN },
+	  "pNN|TIME",
+	  "--slice: the invocations slower than this percentile of them or this long (default p90)" },
+	{ { "slice-root", no_argument, NULL, OPT_SLICE_ROOT },
+	  NULL,
+	  "--slice: keep the frames above FUNC (default: each stack starts at FUNC)" },
+	{ { "compare", no_argument, NULL, OPT_COMPARE },
+	  NULL,
+	  "--slice: a diff of the slow invocations (red) against the rest (blue), svg or folded" },
 	{ { "buffer-size", required_argument, NULL, OPT_BUFFER_SIZE },
 	  "BYTES",
 	  "ring buffer between kernel and userspace, K/M/G suffix, power of two (default " PF_STR(
@@ -316,9 +332,10 @@ static int check_pids_exist(const struct pf_options *o)
 
 /* Options whose meaning depends on others, noted while parsing and judged once all are read. */
 struct given {
-	int min_block; /* --min-block */
-	int mode;      /* --mode */
-	int idle;      /* --idle */
+	int slice_option; /* --slower-than, --slice-root or --compare */
+	int min_block;	  /* --min-block */
+	int mode;	  /* --mode */
+	int idle;	  /* --idle */
 };
 
 static void set_defaults(struct pf_options *o)
@@ -329,6 +346,7 @@ static void set_defaults(struct pf_options *o)
 	o->sampling.max_stacks = PF_DEFAULT_MAX_STACKS;
 	o->sampling.max_depth = PF_DEFAULT_MAX_DEPTH;
 	o->sampling.max_processes = PF_DEFAULT_MAX_PROCESSES;
+	o->slice.percentile = 90;
 }
 
 /* `diff BEFORE AFTER [OPTIONS]` and `report FILE [OPTIONS]`: the files first, then the same options table.
@@ -438,6 +456,25 @@ static int parse_sampling_option(struct pf_options *o, int c, const char *arg, s
 		return 0;
 	case OPT_NO_IDLE: o->sampling.no_idle = 1; return 0;
 	case OPT_GIL: o->sampling.gil = 1; return 0;
+	case OPT_SLICE:
+		if (!*arg)
+			return bad("--slice function", arg);
+		o->slice.func = arg;
+		return 0;
+	case OPT_SLOWER_THAN:
+		given->slice_option = 1;
+		if (arg[0] == 'p') {
+			o->slice.percentile = strtod(arg + 1, &end);
+			if (end == arg + 1 || *end || !(o->slice.percentile > 0 && o->slice.percentile < 100))
+				return bad("--slower-than percentile (p1-p99.9)", arg);
+			return 0;
+		}
+		if (parse_duration_ns(arg, &o->slice.slower_ns))
+			return bad("--slower-than (pNN or a time with ns, us, ms or s)", arg);
+		o->slice.percentile = -1;
+		return 0;
+	case OPT_SLICE_ROOT: o->slice.root = 1, given->slice_option = 1; return 0;
+	case OPT_COMPARE: o->slice.compare = 1, given->slice_option = 1; return 0;
 	case OPT_CODE_TAGS: o->sampling.code_tags = 1; return 0;
 	case OPT_BUFFER_SIZE:
 		if (parse_size(arg, &v) || v < 4096 || v > (1UL << 30) || (v & (v - 1)))
@@ -591,6 +628,14 @@ static int check_combinations(const struct pf_options *o, const struct given *gi
 		why = "--no-idle applies to off-CPU time: add --mode off or --mode wall";
 	else if (o->sampling.mode == MODE_CPU && given->min_block)
 		why = "--min-block applies to off-CPU time: add --mode off or --mode wall";
+	else if (!o->slice.func && given->slice_option)
+		why = "--slower-than, --slice-root and --compare shape --slice's profile: add --slice FUNC";
+	else if (o->slice.func && (o->report || o->dump || o->out.interval > 0))
+		why = "--slice finds invocations in a recording: not with report, diff, dump or --interval";
+	else if (o->slice.func && o->sampling.mode == MODE_OFF)
+		why = "--slice times invocations from on- and off-CPU records: --mode wall (or cpu), not off";
+	else if (o->slice.compare && (o->out.format == FORMAT_PPROF || o->out.format == FORMAT_SPEEDSCOPE))
+		why = "--compare writes a diff: svg or folded (STACK BEFORE AFTER), not pprof or speedscope";
 	else if (o->diff_base && (o->out.format == FORMAT_PPROF || o->out.format == FORMAT_SPEEDSCOPE))
 		/* Their writers draw one profile: AFTER alone would pass for the diff, BEFORE silently dropped. */
 		why = "diff writes svg or folded (STACK BEFORE AFTER); for pprof or speedscope, report each profile "

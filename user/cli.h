@@ -61,6 +61,15 @@ struct pf_output_options {
 	int unit;	      /* report/diff --unit: enum report_unit */
 };
 
+/* --slice: the profile of only the slow invocations of one function. */
+struct pf_slice_options {
+	const char *func;	      /* --slice FUNC; NULL: off */
+	double percentile;	      /* --slower-than pNN (default p90); < 0 when a duration is given */
+	unsigned long long slower_ns; /* --slower-than DURATION */
+	int root;		      /* --slice-root: keep the frames above FUNC */
+	int compare;		      /* --compare: the slow invocations against the rest, as a diff */
+};
+
 /* What a saved profile's counts are, when --unit says so over its header. */
 enum report_unit {
 	UNIT_FROM_FILE = 0,
@@ -76,6 +85,7 @@ struct pf_options {
 	struct pf_scope_options scope;
 	struct pf_sampling_options sampling;
 	struct pf_output_options out;
+	struct pf_slice_options slice;
 	int quiet;
 	int verbose;
 };

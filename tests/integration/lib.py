@@ -215,6 +215,15 @@ class Recording:
 FOLDED_HEADER = re.compile(r"^# pyflame-bpf measure=(cpu|wall|off-cpu) unit=(samples|us)(?: time=\d+ns)?(?: duration=\d+ns)?$")
 
 
+def rss_kb(pid):
+    """Resident memory of a live process in KB, None once it is exiting (no VmRSS line)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
 def folded_unit(text):
     """The unit our header line gives a folded profile (samples or us), or None without one."""
     m = FOLDED_HEADER.match(text.split("\n", 1)[0])

@@ -28,6 +28,7 @@ import test_scale  # noqa: E402,F401
 import test_fleet  # noqa: E402,F401
 import test_dump  # noqa: E402,F401
 import test_thread_names  # noqa: E402,F401
+import test_slice  # noqa: E402,F401
 import test_install  # noqa: E402,F401
 
 

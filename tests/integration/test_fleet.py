@@ -291,15 +291,6 @@ def test_a_stranger_that_gets_an_exited_targets_pid_is_not_profiled():
     check(re.search(r"PID %d \(chain\) exited after" % gone.pid, run.err), "exit not reported: %r" % run.err[-600:])
 
 
-def rss_kb(pid):
-    """Resident memory of a live process, None once it is exiting."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
-
-
 def our_targets_entries(pid):
     """Entries of the targets map of the pyflame-bpf process pid (found through its fds), or None."""
     bpftool = shutil.which("bpftool") or "/usr/sbin/bpftool"
@@ -357,7 +348,7 @@ def test_churn_of_50_processes_a_second_bounded_memory_every_sample_accounted():
     while rec.proc.poll() is None and time.time() - t0 < seconds + 60:
         time.sleep(0.5)
         try:
-            kb = rss_kb(rec.pid)
+            kb = lib.rss_kb(rec.pid)
             if kb:
                 rss.append((time.time() - t0, kb))
             if len(entries) < 4 and time.time() - t0 > seconds * 0.6:

@@ -39,11 +39,6 @@ def attached(pid):
     return False
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        return int(re.search(r"^VmRSS:\s+(\d+) kB$", f.read(), re.M).group(1))
-
-
 class Profiler:
     """pyflame-bpf started on targets; ended by them exiting; its peak RSS from wait4()."""
 
@@ -65,9 +60,11 @@ class Profiler:
 
     def sample_rss(self):
         try:
-            self.rss_samples.append(rss_kb(self.proc.pid))
-        except (OSError, AttributeError):
-            pass  # exited meanwhile
+            kb = lib.rss_kb(self.proc.pid)
+        except OSError:
+            kb = None
+        if kb is not None:  # else it exited meanwhile
+            self.rss_samples.append(kb)
 
     def wait(self):
         """(exit status, peak RSS in kB, folded text, stderr)."""

@@ -68,14 +68,6 @@ def test_a_non_ascii_thread_name_is_shown_whole():
     check_names("unicode", 2, lambda names: UNICODE_NAME in names)
 
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
 @test
 def test_200_short_lived_named_threads_in_a_row_each_tid_its_own_name_in_flat_memory():
     pythons = installed()
@@ -88,7 +80,7 @@ def test_200_short_lived_named_threads_in_a_row_each_tid_its_own_name_in_flat_me
         while rec.poll() is None:
             time.sleep(0.5)
             if rec.poll() is None:
-                rss.append((time.time() - t0, rss_kb(rec.pid)))
+                rss.append((time.time() - t0, lib.rss_kb(rec.pid)))
         _, err = rec.communicate()
         check(rec.returncode == 0, "exit %d: %s" % (rec.returncode, err.decode(errors="replace")[-800:]))
         with open(out_file.name, encoding="utf-8", errors="replace") as f:

@@ -135,6 +135,7 @@ int profile__add_timed(struct profile *p, struct profile_process *proc, uint32_t
 	}
 	s->count += count;
 	p->total += count;
+	p->last_stack = s->id;
 	return 0;
 }
 
@@ -174,6 +175,54 @@ struct profile_process *profile__new_process(struct profile *p, struct profile_p
 		return old;
 	}
 	return process_new(p, tgid, p->next_key++);
+}
+
+/* dst's record under src's key, made like it on first use. */
+static struct profile_process *adopt_process(struct profile *dst, const struct profile *src, uint32_t key)
+{
+	const struct profile_process *from = profile__process_by_key(src, key);
+	struct profile_process *proc = pf_hashmap__get(&dst->processes, &key, sizeof(key));
+
+	if (proc)
+		return proc;
+	proc = process_new(dst, from ? from->tgid : key, key);
+	if (!proc || !from)
+		return proc;
+	memcpy(proc->comm, from->comm, sizeof(proc->comm));
+	proc->start = from->start;
+	proc->exited_after = from->exited_after;
+	proc->python = from->python ? strdup(from->python) : NULL;
+	if (key >= dst->next_key)
+		dst->next_key = key + 1;
+	return from->python && !proc->python ? NULL : proc;
+}
+
+int profile__copy_stack(struct profile *dst, const struct profile *src, const struct profile_stack *s, uint32_t first,
+			uint64_t count)
+{
+	struct profile_process *proc = adopt_process(dst, src, s->tgid);
+	const struct profile_thread *from = profile__find_thread(src, s->tgid, s->tid);
+	struct profile_thread *t = proc ? profile__thread(dst, s->tid, s->tgid) : NULL;
+	uint32_t *ids = malloc(((size_t)s->nframes + 1) * sizeof(*ids));
+	uint32_t n = 0;
+	int err = !proc || !t || !ids ? -ENOMEM : 0;
+
+	if (!err && from) {
+		memcpy(t->comm, from->comm, sizeof(t->comm));
+		err = profile_thread__set_name(t, from->name);
+	}
+	for (uint32_t i = first; !err && i < s->nframes; i++) {
+		const struct profile_frame *f = &src->frames[s->frames[i]];
+		int64_t id = profile__frame(dst, f->kind, f->name);
+
+		if (id < 0)
+			err = (int)id;
+		else
+			ids[n++] = (uint32_t)id;
+	}
+	err = err ?: profile__add(dst, proc, s->tid, ids, n, count);
+	free(ids);
+	return err;
 }
 
 struct profile_thread *profile__thread(struct profile *p, uint32_t tid, uint32_t key_of_process)

@@ -89,6 +89,7 @@ struct profile {
 	int timeline;		      /* keep each sample's time (events): set before the first sample */
 	struct profile_event *events; /* since the last profile__mark(), in the order they were added */
 	size_t nevents, events_cap;
+	uint32_t last_stack; /* id of the stack the last profile__add counted into */
 };
 
 void profile__init(struct profile *p);
@@ -116,6 +117,12 @@ struct profile_process *profile__new_process(struct profile *p, struct profile_p
 /* Records by the key their stacks carry (profile_stack.tgid), for writers. */
 const struct profile_process *profile__process_by_key(const struct profile *p, uint32_t key);
 const struct profile_thread *profile__find_thread(const struct profile *p, uint32_t key, uint32_t tid);
+/*
+ * Adds count to stack s of profile src (its frames from the first-th on) in dst, with its process and thread records
+ * (names, PID, Python version) carried over under the same keys. 0 or -ENOMEM.
+ */
+int profile__copy_stack(struct profile *dst, const struct profile *src, const struct profile_stack *s, uint32_t first,
+			uint64_t count);
 /* Closes a window: the counts so far become the base the next window's counts are taken from. */
 void profile__mark(struct profile *p);
 

@@ -174,6 +174,14 @@ static struct frame_ids *resolve_stack(struct collector *c, struct pf_hashmap *c
 	return f;
 }
 
+/* Whether t's frames show qualnames (3.11+): --slice's Handler.do_GET is a bare do_GET before. */
+static int qualified(const struct target_process *t)
+{
+	const char *v = py_symbols__version(t);
+
+	return v && (v[0] > '3' || (v[0] == '3' && atoi(v + 2) >= 11));
+}
+
 static int add_python(struct collector *c, struct target_process *t, size_t *n, const struct pf_sample *s)
 {
 	int err = 0;
@@ -187,6 +195,11 @@ static int add_python(struct collector *c, struct target_process *t, size_t *n, 
 	for (int i = (int)s->py_nframes - 1; !err && i >= 0; i--) {
 		int64_t id = py_symbols__frame(c->py, c->profile, t, &s->frames[i], !!(s->flags & PF_SAMPLE_CODE_TAGS));
 
+		if (id >= 0 && c->slicer && !c->has_call && slicer__is_func(c->slicer, (uint32_t)id, qualified(t))) {
+			c->call = (struct slice_call){ s->frames[i].code, s->frames[i].frame,
+						       (uint32_t)(s->py_nframes - 1 - i) };
+			c->has_call = 1;
+		}
 		err = id == -ENOENT ? 0 : push(c, n, id);
 	}
 	return err;
@@ -401,6 +414,19 @@ static int add_offcpu_leaf(struct collector *c, struct target_process *t, size_t
 	return err ?: add_kernel(c, n, s);
 }
 
+/* The record's part in its thread's invocation of FUNC (--slice): the time it covers, its stack and weight. */
+static int slice(struct collector *c, const struct profile_process *proc, const struct pf_sample *s, uint32_t stack,
+		 uint64_t weight)
+{
+	uint64_t start = s->flags & PF_SAMPLE_OFFCPU ? s->time_ns - s->weight_ns : s->time_ns;
+	uint64_t end = s->flags & PF_SAMPLE_OFFCPU ? s->time_ns : s->time_ns + c->filter.period_us * 1000;
+
+	if (!c->slicer)
+		return 0;
+	return slicer__add(c->slicer, proc->key, s->tgid, s->tid, stack, start, end, weight,
+			   c->has_call ? &c->call : NULL);
+}
+
 int collector__add(struct collector *c, struct target_process *tg, const struct pf_sample *s, size_t size)
 {
 	int python = c->py && (s->flags & PF_SAMPLE_PYTHON);
@@ -440,6 +466,7 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 	 * the task before its event, and samples of that instant must not rename the program before it. */
 	if (s->tid == s->tgid && !proc->comm[0])
 		memcpy(proc->comm, t->comm, sizeof(proc->comm));
+	c->has_call = 0;
 	err = python && (s->py_nframes || (s->flags & PF_SAMPLE_PY_ERROR)) ? add_python(c, tg, &n, s) : 0;
 	if (python && s->py_nframes)
 		c->counts.py_samples++;
@@ -450,7 +477,9 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 		if (c->filter.no_idle && !(s->flags & (PF_SAMPLE_GIL_WAIT | PF_SAMPLE_PREEMPTED)) &&
 		    collector__is_idle_wait(c->profile, c->buf, n, !!(s->flags & PF_SAMPLE_EVENT_WAIT))) {
 			c->counts.idle_us += weight;
-			return 0;
+			/* Not counted, but a wait for work ends the thread's invocation of FUNC as much as any record.
+			 */
+			return slice(c, proc, s, 0, 0);
 		}
 		c->counts.offcpu_records++;
 		c->counts.offcpu_us += weight;
@@ -465,8 +494,10 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 		return err;
 	/* In time: an interval from its start (its record comes at its end), a timer sample for one period. */
 	if (offcpu)
-		return profile__add_timed(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight,
-					  s->time_ns - s->weight_ns, s->weight_ns);
-	return profile__add_timed(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight, s->time_ns,
-				  c->filter.period_us * 1000);
+		err = profile__add_timed(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight,
+					 s->time_ns - s->weight_ns, s->weight_ns);
+	else
+		err = profile__add_timed(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight, s->time_ns,
+					 c->filter.period_us * 1000);
+	return err ?: slice(c, proc, s, c->profile->last_stack, weight);
 }

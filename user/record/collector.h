@@ -7,6 +7,7 @@
 #include "hashmap.h"
 #include "kallsyms.h"
 #include "profile.h"
+#include "slicer.h"
 #include "user_symbols.h"
 #include "pyflame.h"
 #include "target_process.h"
@@ -58,6 +59,9 @@ struct collector {
 	size_t buf_cap;
 	struct collector_filter filter;
 	struct collector_counts counts;
+	struct slicer *slicer;	/* --slice: every record's call of FUNC goes to it; NULL: off */
+	struct slice_call call; /* of the record being added: its outermost FUNC frame */
+	int has_call;
 };
 
 void collector__init(struct collector *c, struct profile *p, const struct kallsyms *ksyms, struct user_symbols *usyms,

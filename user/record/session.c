@@ -48,6 +48,16 @@ static int setup_collection(struct session *s)
 	s->collector.filter.no_idle = o->sampling.no_idle;
 	s->collector.filter.min_block_ns = o->sampling.min_block_ns;
 	s->collector.filter.thread_names = o->out.threads || o->dump || o->out.format == FORMAT_SPEEDSCOPE;
+	if (o->slice.func) {
+		struct slicer_options so = { .func = o->slice.func,
+					     .percentile = o->slice.percentile,
+					     .slower_ns = o->slice.slower_ns,
+					     .root = o->slice.root,
+					     .period_ns = s->collector.filter.period_us * 1000 };
+
+		slicer__init(&s->slicer, &so, &s->profile);
+		s->collector.slicer = &s->slicer;
+	}
 	s->profile.measure = o->sampling.mode == MODE_WALL  ? MEASURE_WALL
 			     : o->sampling.mode == MODE_OFF ? MEASURE_OFF_CPU
 							    : MEASURE_CPU;
@@ -130,6 +140,8 @@ static void drain(struct session *s)
 		fprintf(stderr, "pyflame-bpf: cannot read the ring buffer: %s\n", strerror(-err));
 		s->stream.err = err;
 	}
+	if (s->collector.slicer && !s->stream.err)
+		s->stream.err = slicer__expire(s->collector.slicer, clock__now_ns());
 	s->times.drain_s += clock__cpu_s() - t;
 	/* With a drain's slack, so that the records of all CPUs are in. */
 	interval_windows__close_due(&s->windows, 2ULL * DRAIN_INTERVAL_MS * 1000000ULL, 0);
@@ -211,6 +223,8 @@ int session__stop(struct session *s)
 	if (s->bpf.rb)
 		drain(s);
 	record_stream__close_intervals(&s->stream, s->times.end_ns);
+	if (s->collector.slicer && !s->stream.err)
+		s->stream.err = slicer__finish(s->collector.slicer);
 	sampler_bpf__read_counters(&s->bpf);
 	interval_windows__close_due(&s->windows, 0, 1); /* the partial last window */
 	s->times.write_s += s->windows.write_s;
@@ -226,6 +240,8 @@ void session__free(struct session *s)
 {
 	sampler_bpf__detach(&s->bpf);
 	record_stream__free(&s->stream);
+	if (s->collector.slicer)
+		slicer__free(s->collector.slicer);
 	interval_windows__free(&s->windows);
 	process_tracker__free(&s->tracker);
 	sampler_bpf__free(&s->bpf);

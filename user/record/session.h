@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "collector.h"
+#include "slicer.h"
 #include "elf_cache.h"
 #include "interval_windows.h"
 #include "kallsyms.h"
@@ -44,6 +45,7 @@ struct session {
 	struct py_symbols *py;
 	struct collector collector;
 	struct profile profile;
+	struct slicer slicer;		/* --slice */
 	struct process_tracker tracker; /* every target: the named ones and those followed (--children, ...) */
 	struct session_times times;
 	int stop_reason;      /* enum session_stop */

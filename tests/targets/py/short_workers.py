@@ -6,13 +6,7 @@ import os
 import sys
 import time
 
-
-def spin(seconds):
-    deadline = time.time() + seconds
-    n = 0
-    while time.time() < deadline:
-        n += 1
-    return n
+from spin import spin
 
 
 def main():

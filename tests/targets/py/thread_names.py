@@ -1,22 +1,17 @@
 # -*- coding: utf-8 -*-
 # Profiling target: threads with names of their own. `named`: ten threads "CustomThreadName-N" and the main one
 # spin; `renamed`: a thread started as "OldName" spins and is renamed "NewName" 0.5 s after `ready`; `unicode`: a
-# thread with a non-ASCII name spins; `short N`: N threads "short-lived-thread-K", one after another, each spinning 0.12 s.
+# thread with a non-ASCII name spins; `short N`: N threads "short-lived-thread-K", one after another, each spinning
+# 0.12 s.
 #
 # Usage: thread_names.py named|renamed|unicode|short N
 import sys
 import threading
 import time
 
+from spin import spin
+
 UNICODE_NAME = u"r\u00e9seau-\u540d\u524d-\U0001f40d"  # réseau-名前-🐍
-
-
-def spin(seconds):
-    deadline = time.time() + seconds
-    n = 0
-    while time.time() < deadline:
-        n += 1
-    return n
 
 
 def forever():

@@ -1,0 +1,280 @@
+#include "slicer.h"
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "array.h"
+#include "slice_func.h"
+
+#define MAX_RECORDS (1u << 16) /* held per open invocation; more are counted, not kept (its time still is) */
+#define BUCKET_STEP 1.02       /* each latency bucket 2% wider than the one before */
+
+struct slice_rec {
+	uint32_t stack;
+	uint64_t weight;
+};
+
+/* A thread's invocation in progress: its records are held until it ends, then go to its latency's bucket. */
+struct slice_open {
+	uint32_t pid, tid;
+	struct slice_call call;
+	uint64_t start_ns, end_ns;
+	struct slice_rec *recs;
+	size_t n, cap;
+};
+
+struct weight_key {
+	uint32_t stack;
+	uint32_t bucket;
+};
+
+void slicer__init(struct slicer *s, const struct slicer_options *o, struct profile *p)
+{
+	memset(s, 0, sizeof(*s));
+	s->o = *o;
+	s->p = p;
+	pf_hashmap__init(&s->matches);
+	pf_hashmap__init(&s->open);
+	pf_hashmap__init(&s->weights);
+}
+
+void slicer__free(struct slicer *s)
+{
+	struct pf_hashmap_entry *e;
+
+	for (size_t i = 0; pf_hashmap__next(&s->open, &i, &e);) {
+		struct slice_open *o = e->value;
+
+		free(o->recs);
+		free(o);
+	}
+	for (size_t i = 0; pf_hashmap__next(&s->weights, &i, &e);)
+		free(e->value);
+	pf_hashmap__free(&s->matches);
+	pf_hashmap__free(&s->open);
+	pf_hashmap__free(&s->weights);
+}
+
+unsigned slicer__bucket(uint64_t ns)
+{
+	double us = (double)ns / 1e3;
+	double b = us <= 1 ? 0 : floor(log(us) / log(BUCKET_STEP));
+
+	return b >= SLICE_BUCKETS - 1 ? SLICE_BUCKETS - 1 : (unsigned)b;
+}
+
+uint64_t slicer__bucket_ns(unsigned bucket)
+{
+	return (uint64_t)(pow(BUCKET_STEP, bucket + 0.5) * 1e3);
+}
+
+int slicer__is_func(struct slicer *s, uint32_t id, int qualified)
+{
+	uintptr_t known = (uintptr_t)pf_hashmap__get(&s->matches, &id, sizeof(id));
+	int yes;
+
+	if (known)
+		return known == 1;
+	yes = s->p->frames[id].kind == FRAME_PYTHON && slice_func__matches(s->o.func, s->p->frames[id].name, qualified);
+	pf_hashmap__set(&s->matches, &id, sizeof(id), (void *)(uintptr_t)(yes ? 1 : 2)); /* no memory: asked again */
+	return yes;
+}
+
+/* The ended invocation's records go to the bucket of its latency; one too short to tell is only counted. */
+static int end(struct slicer *s, struct slice_open *o)
+{
+	uint64_t d = o->end_ns - o->start_ns;
+	unsigned b = slicer__bucket(d);
+
+	s->seen++;
+	if (d < 2 * s->o.period_ns) {
+		s->unresolved++;
+		return 0;
+	}
+	s->counts[b]++;
+	s->durations_ns[b] += d;
+	if (d > s->max_ns)
+		s->max_ns = d;
+	for (size_t i = 0; i < o->n; i++) {
+		struct weight_key k = { o->recs[i].stack, b };
+		uint64_t *w = pf_hashmap__get(&s->weights, &k, sizeof(k));
+
+		if (!w) {
+			w = calloc(1, sizeof(*w));
+			if (!w || pf_hashmap__set(&s->weights, &k, sizeof(k), w)) {
+				free(w);
+				return -ENOMEM;
+			}
+		}
+		*w += o->recs[i].weight;
+	}
+	return 0;
+}
+
+static int same_call(const struct slice_call *a, const struct slice_call *b)
+{
+	return a->code == b->code && a->frame == b->frame && a->depth == b->depth;
+}
+
+int slicer__add(struct slicer *s, uint32_t key, uint32_t pid, uint32_t tid, uint32_t stack, uint64_t start_ns,
+		uint64_t end_ns, uint64_t weight, const struct slice_call *call)
+{
+	uint32_t k[2] = { key, tid };
+	struct slice_open *o = pf_hashmap__get(&s->open, k, sizeof(k));
+	int err = 0;
+
+	if (o && (!call || !same_call(&o->call, call))) {
+		err = end(s, o);
+		free(pf_hashmap__delete(&s->open, k, sizeof(k)));
+		free(o->recs);
+		o = NULL;
+	}
+	if (err || !call)
+		return err;
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o || pf_hashmap__set(&s->open, k, sizeof(k), o)) {
+			free(o);
+			return -ENOMEM;
+		}
+		o->pid = pid;
+		o->tid = tid;
+		o->call = *call;
+		o->start_ns = start_ns;
+	}
+	if (end_ns > o->end_ns)
+		o->end_ns = end_ns;
+	if (!weight)
+		return 0;
+	if (o->n && o->recs[o->n - 1].stack == stack) { /* a hot loop: one record */
+		o->recs[o->n - 1].weight += weight;
+		return 0;
+	}
+	if (o->n >= MAX_RECORDS) {
+		s->overflow++;
+		return 0;
+	}
+	if (array__grow((void **)&o->recs, &o->cap, o->n + 1, sizeof(*o->recs)))
+		return -ENOMEM;
+	o->recs[o->n++] = (struct slice_rec){ stack, weight };
+	return 0;
+}
+
+int slicer__expire(struct slicer *s, uint64_t now_ns)
+{
+	struct pf_hashmap_entry *e;
+	uint32_t(*gone)[2] = NULL;
+	size_t n = 0, cap = 0;
+	int err = 0;
+
+	if (now_ns < s->expire_at_ns)
+		return 0;
+	s->expire_at_ns = now_ns + 1000000000ull;
+	for (size_t i = 0; pf_hashmap__next(&s->open, &i, &e);) {
+		struct slice_open *o = e->value;
+
+		if (o->end_ns + 1000000000ull > now_ns || syscall(SYS_tgkill, (pid_t)o->pid, (pid_t)o->tid, 0) == 0)
+			continue;
+		if (array__grow((void **)&gone, &cap, n + 1, sizeof(*gone))) {
+			err = -ENOMEM;
+			break;
+		}
+		memcpy(gone[n++], e->key, sizeof(*gone));
+	}
+	for (size_t i = 0; i < n; i++) { /* deleting while iterating would move entries under the iterator */
+		struct slice_open *o = pf_hashmap__delete(&s->open, gone[i], sizeof(gone[i]));
+
+		err = err ?: end(s, o);
+		free(o->recs);
+		free(o);
+	}
+	free(gone);
+	return err;
+}
+
+int slicer__finish(struct slicer *s)
+{
+	struct pf_hashmap_entry *e;
+	int err = 0;
+
+	for (size_t i = 0; pf_hashmap__next(&s->open, &i, &e);) {
+		struct slice_open *o = e->value;
+
+		err = err ?: end(s, o);
+		free(o->recs);
+		free(o);
+	}
+	pf_hashmap__free(&s->open);
+	pf_hashmap__init(&s->open);
+	return err;
+}
+
+/* The bucket whose invocations reach the p-th percentile of n. */
+static unsigned percentile(const struct slicer *s, uint64_t n, double p)
+{
+	uint64_t want = (uint64_t)ceil(p / 100 * (double)n), seen = 0;
+
+	for (unsigned b = 0; b < SLICE_BUCKETS; b++) {
+		seen += s->counts[b];
+		if (seen >= want && seen)
+			return b;
+	}
+	return SLICE_BUCKETS - 1;
+}
+
+/* Index of the outermost FUNC frame of a stack (0 when none: never, a held stack had one). */
+static uint32_t func_index(struct slicer *s, const struct profile_stack *st)
+{
+	for (uint32_t i = 0; i < st->nframes; i++)
+		if ((uintptr_t)pf_hashmap__get(&s->matches, &st->frames[i], sizeof(st->frames[i])) == 1)
+			return i;
+	return 0;
+}
+
+int slicer__result(struct slicer *s, struct profile *slow, struct profile *rest, struct slice_summary *sum)
+{
+	struct pf_hashmap_entry *e;
+	uint64_t n = 0;
+	unsigned over;
+	int err = 0;
+
+	for (unsigned b = 0; b < SLICE_BUCKETS; b++)
+		n += s->counts[b];
+	memset(sum, 0, sizeof(*sum));
+	sum->seen = s->seen;
+	sum->resolved = n;
+	sum->unresolved = s->unresolved;
+	sum->overflow = s->overflow;
+	sum->max_ns = s->max_ns;
+	if (n) {
+		sum->p50_ns = slicer__bucket_ns(percentile(s, n, 50));
+		sum->p90_ns = slicer__bucket_ns(percentile(s, n, 90));
+		sum->p99_ns = slicer__bucket_ns(percentile(s, n, 99));
+	}
+	/* Slower than the threshold: the buckets above the one it falls in (2% wide). */
+	over = s->o.percentile >= 0 ? percentile(s, n, s->o.percentile) : slicer__bucket(s->o.slower_ns);
+	sum->threshold_ns = s->o.percentile >= 0 ? slicer__bucket_ns(over) : s->o.slower_ns;
+	for (unsigned b = over + 1; b < SLICE_BUCKETS; b++) {
+		sum->slow += s->counts[b];
+		sum->slow_s += (double)s->durations_ns[b] / 1e9;
+	}
+	slow->measure = s->p->measure;
+	if (rest)
+		rest->measure = s->p->measure;
+	for (size_t i = 0; !err && pf_hashmap__next(&s->weights, &i, &e);) {
+		const struct weight_key *k = e->key;
+		const struct profile_stack *st = s->p->stacks[k->stack];
+		uint64_t w = *(uint64_t *)e->value;
+		uint32_t first = s->o.root ? 0 : func_index(s, st);
+
+		if (k->bucket > over) {
+			err = profile__copy_stack(slow, s->p, st, first, w);
+			sum->slow_weight += w;
+		} else if (rest) {
+			err = profile__copy_stack(rest, s->p, st, first, w);
+		}
+	}
+	return err;
+}
