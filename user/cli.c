@@ -630,8 +630,8 @@ static int check_combinations(const struct pf_options *o, const struct given *gi
 		why = "--min-block applies to off-CPU time: add --mode off or --mode wall";
 	else if (!o->slice.func && given->slice_option)
 		why = "--slower-than, --slice-root and --compare shape --slice's profile: add --slice FUNC";
-	else if (o->slice.func && (o->report || o->dump || o->out.interval > 0))
-		why = "--slice finds invocations in a recording: not with report, diff, dump or --interval";
+	else if (o->slice.func && (o->report || o->dump))
+		why = "--slice finds invocations in a recording: not with report, diff or dump";
 	else if (o->slice.func && o->sampling.mode == MODE_OFF)
 		why = "--slice times invocations from on- and off-CPU records: --mode wall (or cpu), not off";
 	else if (o->slice.compare && (o->out.format == FORMAT_PPROF || o->out.format == FORMAT_SPEEDSCOPE))

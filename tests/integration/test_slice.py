@@ -1,6 +1,9 @@
 """--slice FUNC --slower-than: the profile of only the slow invocations, on a real threaded HTTP server under load."""
+import gzip
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -173,3 +176,62 @@ def test_slice_memory_is_flat_over_60_s_at_999_hz_of_a_loaded_server():
           flush=True)
     check(len(late) >= 30, "too few memory readings: %r" % rss)
     check(lib.SANITIZED or late[-1] - late[0] < 4 * 1024, "RSS grew %d KB: %r" % (late[-1] - late[0], rss[-5:]))
+
+
+@test
+def test_slice_svg_draws_the_latency_histogram_and_pprof_and_speedscope_carry_the_latency_line():
+    minor, exe = versions()[-1]
+    tmp = tempfile.mkdtemp(prefix="pyflame-slice-")
+    files = dict((fmt, os.path.join(tmp, "slow." + fmt)) for fmt in ("svg", "pb.gz", "speedscope.json"))
+    try:
+        with Loaded(exe, 9, 0.12) as load:
+            time.sleep(0.3)
+            for path in files.values():
+                profile(["-p", str(load.server.pid), "--mode", "wall", "-F", "999", "-d", "2.5", "--slice",
+                         "do_GET", "-o", path])
+            load.latencies_ms()
+        with open(files["svg"]) as f:
+            svg = f.read()
+        with gzip.open(files["pb.gz"]) as f:
+            pb = f.read()
+        with open(files["speedscope.json"]) as f:
+            doc = json.load(f)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    hist = re.search(r'<g id="latency">(.*?)</g>', svg, re.S)
+    check(hist, "no latency histogram in the SVG")
+    slow, fast = hist.group(1).count('class="slow"'), hist.group(1).count('class="fast"')
+    print("  %s: %d slow and %d fast bars, threshold %s; speedscope: %r" %
+          (minor, slow, fast, 'id="threshold"' in svg, doc["name"]), flush=True)
+    check(slow and fast and 'id="threshold"' in hist.group(1), "bars %d slow, %d fast; threshold line %s" %
+          (slow, fast, 'id="threshold"' in svg))
+    check("do_GET latency: " in hist.group(1) and "slower than p90" in hist.group(1), "label: %r" % hist.group(1)[:300])
+    check(svg.index('id="latency"') < svg.index('id="frames"'), "the histogram is not above the graph")
+    check("slow_path (slow_requests.py:" in svg, "no slow_path frame in the graph")
+    line = re.compile(br"do_GET: \d+ invocations seen, \d+ resolved: p50 [\d.]+ (us|ms|s), p90 ")
+    check(line.search(pb), "no latency line among the pprof strings (its comment)")
+    check(line.search(doc["name"].encode()), "speedscope's name is not the latency line: %r" % doc["name"])
+
+
+@test
+def test_slice_with_interval_writes_each_windows_slow_invocations():
+    minor, exe = versions()[-1]
+    tmp = tempfile.mkdtemp(prefix="pyflame-slice-windows-")
+    try:
+        with Loaded(exe, 8, 0.12) as load:
+            time.sleep(0.3)
+            run = profile(["-p", str(load.server.pid), "--mode", "wall", "-F", "999", "-d", "6.5", "--slice",
+                           "do_GET", "--interval", "3", "-o", os.path.join(tmp, "w-%H%M%S.folded")])
+            load.latencies_ms()
+        files = sorted(os.listdir(tmp))
+        windows = []
+        for name in files:
+            with open(os.path.join(tmp, name)) as f:
+                windows.append(lib.parse_folded(f.read()))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    lines = SUMMARY.findall(run.err)
+    print("  %s: %d files, %d latency lines, slow_path %s" %
+          (minor, len(files), len(lines), ["%.0f%%" % (100 * share(w, "slow_path")) for w in windows]), flush=True)
+    check(len(files) == 3 and len(lines) == 3, "windows: %r, latency lines %r" % (files, lines))
+    check(all(share(w, "slow_path") >= 0.8 for w in windows[:2]), "a full window without the slow requests")

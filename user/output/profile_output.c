@@ -10,12 +10,22 @@
 int profile_output__write(const struct profile *before, const struct profile *p, const struct view_options *vo,
 			  const struct pf_options *o, const char *subtitle, struct output *out, size_t *lines)
 {
-	struct svg_options svg = {
-		.title = o->out.title, .subtitle = subtitle, .inverted = o->out.inverted, .inclusive = o->out.inclusive
-	};
+	return profile_output__write_with(before, p, vo, o, subtitle, NULL, out, lines);
+}
+
+int profile_output__write_with(const struct profile *before, const struct profile *p, const struct view_options *vo,
+			       const struct pf_options *o, const char *subtitle, const struct output_extras *extras,
+			       struct output *out, size_t *lines)
+{
+	struct svg_options svg = { .title = o->out.title,
+				   .subtitle = subtitle,
+				   .inverted = o->out.inverted,
+				   .inclusive = o->out.inclusive,
+				   .histogram = extras ? extras->histogram : NULL };
 	struct profile_view view;
 	int err = before ? profile_view__diff(&view, before, p, vo) : profile_view__build(&view, p, vo);
 
+	view.note = extras ? extras->note : NULL;
 	if (!err) {
 		switch (o->out.format) {
 		case FORMAT_SVG:
@@ -25,7 +35,7 @@ int profile_output__write(const struct profile *before, const struct profile *p,
 		case FORMAT_SPEEDSCOPE:
 			/* Microseconds are microseconds; a recording's samples are 1/F s each; a saved profile's
 			 * rate is unknown: plain counts. */
-			err = speedscope__write(&view, o->out.title,
+			err = speedscope__write(&view, o->out.title ? o->out.title : view.note,
 						view.measure != MEASURE_CPU ? 1e-6
 						: o->report		    ? 0
 									    : 1.0 / o->sampling.frequency,

@@ -8,10 +8,21 @@
 #include "output.h"
 #include "profile.h"
 #include "profile_view.h"
+#include "writer_svg.h"
 
 /* Renders p (against before, for a diff) in o's format into out and commits it; *lines gets the stacks written. */
 int profile_output__write(const struct profile *before, const struct profile *p, const struct view_options *vo,
 			  const struct pf_options *o, const char *subtitle, struct output *out, size_t *lines);
+/* What a profile carries beyond its stacks (--slice): a latency histogram above an SVG's graph, and a note (pprof's
+ * comment, speedscope's name unless --title gives one). NULL members: none. */
+struct output_extras {
+	const struct svg_histogram *histogram;
+	const char *note;
+};
+/* The same with extras (NULL: none). */
+int profile_output__write_with(const struct profile *before, const struct profile *p, const struct view_options *vo,
+			       const struct pf_options *o, const char *subtitle, const struct output_extras *extras,
+			       struct output *out, size_t *lines);
 /* How a recording of ntargets named targets is rooted: by process when there are several (or --per-process,
  * --children, --all, --cgroup), by thread on request. */
 struct view_options profile_output__record_view(const struct pf_options *o, size_t ntargets);

@@ -47,8 +47,9 @@ struct profile_view {
 	uint64_t base_total;	       /* diff views: the compared profile's total (bases are shares of it) */
 	uint64_t time_ns, duration_ns; /* the profile's (after's, for a diff) */
 	const char *program;	       /* the name of the process with the most samples, NULL without processes */
-	const struct profile *source;  /* the profile it shows (after, for a diff) */
-	uint32_t *view_of;	       /* per source stack id: its stack here, VIEW_NONE when not shown */
+	const char *note; /* what the profile is, for the writers that carry a comment (pprof, speedscope); NULL */
+	const struct profile *source; /* the profile it shows (after, for a diff) */
+	uint32_t *view_of;	      /* per source stack id: its stack here, VIEW_NONE when not shown */
 	/* private */
 	uint32_t *ids;
 	void *index;

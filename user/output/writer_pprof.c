@@ -22,6 +22,7 @@ enum {
 	PROFILE_DURATION_NANOS = 10,
 	PROFILE_PERIOD_TYPE = 11,
 	PROFILE_PERIOD = 12,
+	PROFILE_COMMENT = 13,
 	VALUE_TYPE_TYPE = 1,
 	VALUE_TYPE_UNIT = 2,
 	SAMPLE_LOCATION_ID = 1,
@@ -263,7 +264,7 @@ int pprof__write(const struct profile_view *v, double nanos_per_sample, FILE *ou
 {
 	struct pprof_builder b;
 	struct pb_buf profile;
-	int64_t samples, count, cpu, nanoseconds;
+	int64_t samples, count, cpu, nanoseconds, note;
 	int err = 0;
 
 	if (!(nanos_per_sample > 0) || !isfinite(nanos_per_sample))
@@ -303,6 +304,10 @@ int pprof__write(const struct profile_view *v, double nanos_per_sample, FILE *ou
 	put_value_type(&profile, &b.msg, PROFILE_SAMPLE_TYPE, cpu, nanoseconds);
 	err = put_samples(&profile, &b.msg, v, nanos_per_sample);
 	err = err ?: put_mapping(&b, &profile, v);
+	/* What the profile is (--slice's latency line): a comment, its text in the string table written next. */
+	note = v->note ? intern(&b, v->note, strlen(v->note)) : 0;
+	if (!err && note < 0)
+		err = -ENOMEM;
 	if (err)
 		goto cleanup;
 	pb_buf__put_raw(&profile, b.locations.data, b.locations.len);
@@ -315,6 +320,8 @@ int pprof__write(const struct profile_view *v, double nanos_per_sample, FILE *ou
 		pb_buf__put_uint(&profile, PROFILE_TIME_NANOS, v->time_ns);
 	if (v->duration_ns)
 		pb_buf__put_uint(&profile, PROFILE_DURATION_NANOS, v->duration_ns);
+	if (note > 0)
+		pb_buf__put_uint(&profile, PROFILE_COMMENT, (uint64_t)note);
 	err = profile.err ?: b.locations.err ?: b.functions_buf.err ?: b.string_table.err;
 	if (err)
 		goto cleanup;

@@ -12,9 +12,11 @@
 #define DEFAULT_WIDTH 1200
 #define MIN_WIDTH 200
 #define DEFAULT_MIN_FRAME_PX 0.1
-#define PAD 10	   /* left and right margin */
-#define HEAD 56	   /* title, subtitle and controls above the frames */
-#define FOOT 50	   /* details line and legend below them */
+#define PAD 10	  /* left and right margin */
+#define HEAD 56	  /* title, subtitle and controls above the frames */
+#define FOOT 50	  /* details line and legend below them */
+#define HIST_H 64 /* a latency histogram between the controls and the frames (--slice) */
+#define HIST_BARS 60
 #define FRAME_H 16 /* one level of the stack */
 #define RECT_H 15  /* leaves a pixel between levels */
 #define FONT_PX 12
@@ -436,6 +438,7 @@ struct svg_writer {
 	size_t name_cap;
 	int inclusive;	   /* diff views: colour by the change of a frame's total, not of its own samples */
 	double max_change; /* diff views: the largest |change| of a drawn frame, as coloured */
+	double head;	   /* the frames start below this */
 };
 
 /* Microseconds as a reader wants them: 1.25 s, 340 ms, 12 us. */
@@ -477,7 +480,7 @@ static void change_colour(const struct svg_writer *w, const struct node *nd, uns
 
 static double frame_y(const struct svg_writer *w, uint32_t depth)
 {
-	return HEAD + (double)(w->inverted ? depth : w->max_depth - depth) * FRAME_H;
+	return w->head + (double)(w->inverted ? depth : w->max_depth - depth) * FRAME_H;
 }
 
 /* The label inside a frame, cut with ".." to what fits, or nothing when not even three characters fit. */
@@ -567,6 +570,82 @@ static void put_legend(struct svg_writer *w, double y)
 	fputs("</g>\n", w->out);
 }
 
+/* Nanoseconds as a reader wants them, for the histogram's axis. */
+static void put_ns(FILE *out, uint64_t ns)
+{
+	if (ns >= 1000000000)
+		fprintf(out, "%.3g s", (double)ns / 1e9);
+	else if (ns >= 1000000)
+		fprintf(out, "%.3g ms", (double)ns / 1e6);
+	else
+		fprintf(out, "%.0f us", (double)ns / 1e3);
+}
+
+/* The latency histogram: the buckets from the first to the last that holds an invocation, merged into at most
+ * HIST_BARS bars; the slow ones red, the threshold a line with its label. */
+static void put_histogram(struct svg_writer *w, const struct svg_histogram *h)
+{
+	unsigned first = h->n, last = 0, per, bars;
+	double x0 = PAD + 80, width = w->width - 2.0 * PAD - 160, top = HEAD + 4, base = HEAD + HIST_H - 22, bar_w;
+	uint64_t most = 0;
+
+	for (unsigned b = 0; b < h->n; b++)
+		if (h->counts[b]) {
+			first = first < b ? first : b;
+			last = b;
+		}
+	if (first > last)
+		return;
+	per = (last - first) / HIST_BARS + 1;
+	bars = (last - first) / per + 1;
+	bar_w = width / bars;
+	for (unsigned i = 0; i < bars; i++) {
+		uint64_t n = 0;
+
+		for (unsigned b = first + i * per; b < first + (i + 1) * per && b < h->n; b++)
+			n += h->counts[b];
+		most = n > most ? n : most;
+	}
+	fputs("<g id=\"latency\">\n", w->out);
+	fprintf(w->out, "<text class=\"sub\" x=\"%d\" y=\"%.1f\">", PAD, top + 10);
+	xml_put(w->out, h->label, SIZE_MAX);
+	fputs("</text>\n", w->out);
+	for (unsigned i = 0; i < bars; i++) {
+		unsigned lo = first + i * per;
+		uint64_t n = 0;
+		double bh;
+
+		for (unsigned b = lo; b < lo + per && b < h->n; b++)
+			n += h->counts[b];
+		if (!n)
+			continue;
+		bh = (base - top - 14) * (double)n / (double)most;
+		fprintf(w->out,
+			"<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+			"fill=\"%s\"><title>%" PRIu64 " invocations from ",
+			lo >= h->first_slow ? "slow" : "fast", x0 + i * bar_w, base - bh,
+			bar_w > 1.5 ? bar_w - 0.5 : bar_w, bh,
+			lo >= h->first_slow ? "rgb(220,60,50)" : "rgb(150,150,160)", n);
+		put_ns(w->out, h->bucket_ns(lo));
+		fputs("</title></rect>\n", w->out);
+	}
+	if (h->first_slow > first && h->first_slow <= last) {
+		double tx = x0 + (double)((h->first_slow - first) / per) * bar_w;
+
+		fprintf(
+		    w->out,
+		    "<line id=\"threshold\" x1=\"%.2f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.1f\" stroke=\"rgb(200,0,0)\" "
+		    "stroke-dasharray=\"3,2\"/>\n",
+		    tx, top + 12, tx, base);
+	}
+	fprintf(w->out, "<text class=\"sub\" x=\"%.1f\" y=\"%.1f\">", x0, base + 13);
+	put_ns(w->out, h->bucket_ns(first));
+	fprintf(w->out, "</text>\n<text class=\"sub\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", x0 + width,
+		base + 13);
+	put_ns(w->out, h->bucket_ns(last));
+	fputs(" (log scale)</text>\n</g>\n", w->out);
+}
+
 static void put_header(struct svg_writer *w, const struct svg_options *o, double height, double min_px)
 {
 	const char *title = o && o->title ? o->title : "Flame Graph";
@@ -624,9 +703,12 @@ int svg__write(const struct profile_view *v, const struct svg_options *o, FILE *
 		if ((!keep || keep[i]) && change > w.max_change)
 			w.max_change = change;
 	}
-	chart_end = HEAD + (double)(w.max_depth + 1) * FRAME_H;
+	w.head = HEAD + (o && o->histogram ? HIST_H : 0);
+	chart_end = w.head + (double)(w.max_depth + 1) * FRAME_H;
 	height = chart_end + FOOT;
 	put_header(&w, o, height, min_px);
+	if (o && o->histogram)
+		put_histogram(&w, o->histogram);
 	fputs("<g id=\"frames\">\n", out);
 	/* The root is drawn only when there are samples: an empty profile gets a message instead of a blank frame. */
 	for (size_t i = 0; !err && v->total && i < t.n; i++)
@@ -636,8 +718,8 @@ int svg__write(const struct profile_view *v, const struct svg_options *o, FILE *
 	if (err)
 		goto cleanup;
 	if (!v->total)
-		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">No samples</text>\n", w.width / 2.0,
-			HEAD + 12);
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">No samples</text>\n", w.width / 2.0,
+			w.head + 12);
 	fprintf(out, "<text id=\"details\" x=\"%d\" y=\"%.1f\"></text>\n", PAD, chart_end + 16);
 	fprintf(out, "<text id=\"matched\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\"></text>\n", w.width - PAD,
 		chart_end + 16);

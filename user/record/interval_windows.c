@@ -11,6 +11,7 @@
 #include "output.h"
 #include "profile_output.h"
 #include "record.h"
+#include "slice_output.h"
 
 /* A record held back for a later window. */
 struct pending {
@@ -156,7 +157,12 @@ static void write_window(struct interval_windows *w)
 	err = output__open(&out, path, o->out.compress);
 	if (!err) {
 		t = clock__cpu_s();
-		err = profile_output__write(NULL, w->profile, &vo, o, subtitle, &out, &lines);
+		if (w->slicer) {
+			err = slice_output__write(o, w->slicer, w->profile, w->ntargets, &out, &lines);
+			slicer__new_window(w->slicer);
+		} else {
+			err = profile_output__write(NULL, w->profile, &vo, o, subtitle, &out, &lines);
+		}
 		w->write_s += clock__cpu_s() - t;
 	}
 	if (err)

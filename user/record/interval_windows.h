@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include "cli.h"
 #include "profile.h"
+#include "slicer.h"
 
 /* Hands a record on to be counted now. */
 typedef int (*record_consume_fn)(void *ctx, const void *data, size_t size);
@@ -26,6 +27,7 @@ struct interval_windows {
 	int err;	  /* the first write's error (printed) */
 	record_consume_fn consume;
 	void *consume_ctx;
+	struct slicer *slicer; /* --slice: each window holds the slow invocations that ended in it */
 };
 
 /* Whether -o's pattern expands to a file that can be written now (checked before recording); 0 or -errno, said. */

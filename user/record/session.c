@@ -57,6 +57,7 @@ static int setup_collection(struct session *s)
 
 		slicer__init(&s->slicer, &so, &s->profile);
 		s->collector.slicer = &s->slicer;
+		s->windows.slicer = &s->slicer;
 	}
 	s->profile.measure = o->sampling.mode == MODE_WALL  ? MEASURE_WALL
 			     : o->sampling.mode == MODE_OFF ? MEASURE_OFF_CPU

@@ -40,6 +40,24 @@ void slicer__init(struct slicer *s, const struct slicer_options *o, struct profi
 	pf_hashmap__init(&s->weights);
 }
 
+static void free_weights(struct slicer *s)
+{
+	struct pf_hashmap_entry *e;
+
+	for (size_t i = 0; pf_hashmap__next(&s->weights, &i, &e);)
+		free(e->value);
+	pf_hashmap__free(&s->weights);
+}
+
+void slicer__new_window(struct slicer *s)
+{
+	free_weights(s);
+	pf_hashmap__init(&s->weights);
+	memset(s->counts, 0, sizeof(s->counts));
+	memset(s->durations_ns, 0, sizeof(s->durations_ns));
+	s->seen = s->unresolved = s->overflow = s->max_ns = 0;
+}
+
 void slicer__free(struct slicer *s)
 {
 	struct pf_hashmap_entry *e;
@@ -50,11 +68,9 @@ void slicer__free(struct slicer *s)
 		free(o->recs);
 		free(o);
 	}
-	for (size_t i = 0; pf_hashmap__next(&s->weights, &i, &e);)
-		free(e->value);
+	free_weights(s);
 	pf_hashmap__free(&s->matches);
 	pf_hashmap__free(&s->open);
-	pf_hashmap__free(&s->weights);
 }
 
 unsigned slicer__bucket(uint64_t ns)
@@ -236,8 +252,9 @@ static uint32_t func_index(struct slicer *s, const struct profile_stack *st)
 int slicer__result(struct slicer *s, struct profile *slow, struct profile *rest, struct slice_summary *sum)
 {
 	struct pf_hashmap_entry *e;
+	unsigned first_slow, part_bucket = SLICE_BUCKETS;
+	double part = 0; /* of the percentile's bucket, the share in the slowest (100 - p)% */
 	uint64_t n = 0;
-	unsigned over;
 	int err = 0;
 
 	for (unsigned b = 0; b < SLICE_BUCKETS; b++)
@@ -253,12 +270,32 @@ int slicer__result(struct slicer *s, struct profile *slow, struct profile *rest,
 		sum->p90_ns = slicer__bucket_ns(percentile(s, n, 90));
 		sum->p99_ns = slicer__bucket_ns(percentile(s, n, 99));
 	}
-	/* Slower than the threshold: the buckets above the one it falls in (2% wide). */
-	over = s->o.percentile >= 0 ? percentile(s, n, s->o.percentile) : slicer__bucket(s->o.slower_ns);
-	sum->threshold_ns = s->o.percentile >= 0 ? slicer__bucket_ns(over) : s->o.slower_ns;
-	for (unsigned b = over + 1; b < SLICE_BUCKETS; b++) {
-		sum->slow += s->counts[b];
-		sum->slow_s += (double)s->durations_ns[b] / 1e9;
+	/*
+	 * Slower than a time: the buckets above the one it falls in (2% wide). Slower than a percentile: the
+	 * slowest (100 - p)% of the invocations, the buckets above the percentile's, and of its own bucket the share
+	 * that makes up the count: a request class of one latency fills one bucket, and within 2% its invocations
+	 * are alike, so that share of its records stands for them.
+	 */
+	if (s->o.percentile >= 0) {
+		unsigned b = percentile(s, n, s->o.percentile);
+		uint64_t want = n - (uint64_t)ceil(s->o.percentile / 100 * (double)n), above = 0;
+
+		for (unsigned i = b + 1; i < SLICE_BUCKETS; i++)
+			above += s->counts[i];
+		part_bucket = b;
+		part = above < want && s->counts[b] ? (double)(want - above) / (double)s->counts[b] : 0;
+		first_slow = part > 0 ? b : b + 1;
+		sum->threshold_ns = slicer__bucket_ns(b);
+	} else {
+		first_slow = slicer__bucket(s->o.slower_ns) + 1;
+		sum->threshold_ns = s->o.slower_ns;
+	}
+	sum->first_slow_bucket = first_slow;
+	for (unsigned b = first_slow; b < SLICE_BUCKETS; b++) {
+		double share = b == part_bucket ? part : 1;
+
+		sum->slow += (uint64_t)llround(share * (double)s->counts[b]);
+		sum->slow_s += share * (double)s->durations_ns[b] / 1e9;
 	}
 	slow->measure = s->p->measure;
 	if (rest)
@@ -266,15 +303,17 @@ int slicer__result(struct slicer *s, struct profile *slow, struct profile *rest,
 	for (size_t i = 0; !err && pf_hashmap__next(&s->weights, &i, &e);) {
 		const struct weight_key *k = e->key;
 		const struct profile_stack *st = s->p->stacks[k->stack];
-		uint64_t w = *(uint64_t *)e->value;
+		uint64_t w = *(uint64_t *)e->value, w_slow;
 		uint32_t first = s->o.root ? 0 : func_index(s, st);
 
-		if (k->bucket > over) {
-			err = profile__copy_stack(slow, s->p, st, first, w);
-			sum->slow_weight += w;
-		} else if (rest) {
-			err = profile__copy_stack(rest, s->p, st, first, w);
-		}
+		w_slow = k->bucket < first_slow	    ? 0
+			 : k->bucket == part_bucket ? (uint64_t)llround(part * (double)w)
+						    : w;
+		if (w_slow)
+			err = profile__copy_stack(slow, s->p, st, first, w_slow);
+		sum->slow_weight += w_slow;
+		if (!err && rest && w > w_slow)
+			err = profile__copy_stack(rest, s->p, st, first, w - w_slow);
 	}
 	return err;
 }

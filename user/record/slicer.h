@@ -28,7 +28,8 @@ struct slice_call {
 struct slice_summary {
 	uint64_t seen, resolved, unresolved, overflow;
 	uint64_t p50_ns, p90_ns, p99_ns, max_ns;
-	uint64_t threshold_ns; /* the invocations slower than this are the slow ones */
+	uint64_t threshold_ns;	    /* the invocations slower than this are the slow ones */
+	unsigned first_slow_bucket; /* they are those of this bucket and above */
 	uint64_t slow, slow_weight;
 	double slow_s; /* their wall time */
 };
@@ -67,6 +68,8 @@ int slicer__finish(struct slicer *s);
  * Processes and threads keep their names. 0 or -ENOMEM.
  */
 int slicer__result(struct slicer *s, struct profile *slow, struct profile *rest, struct slice_summary *sum);
+/* --interval: the invocations ended so far were written; the next window counts those that end from now on. */
+void slicer__new_window(struct slicer *s);
 /* Bucket of a duration, and the duration a bucket stands for (its geometric middle). */
 unsigned slicer__bucket(uint64_t ns);
 uint64_t slicer__bucket_ns(unsigned bucket);

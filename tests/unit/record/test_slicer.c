@@ -127,3 +127,23 @@ Test(slicer, a_duration_threshold_no_invocation_crosses_leaves_the_profile_empty
 	cr_expect_eq(slow.nstacks, 0);
 	profile__free(&slow);
 }
+
+Test(slicer, a_percentile_inside_a_class_of_one_latency_takes_the_share_of_it_that_is_slower)
+{
+	struct slicer_options o = { .func = "do_GET", .percentile = 70, .period_ns = MS };
+	struct profile slow;
+	struct slice_summary sum;
+
+	slicer__free(&s);
+	slicer__init(&s, &o, &p);
+	cr_assert(slicer__is_func(&s, p.stacks[fast_stack]->frames[1], 1));
+	for (int i = 0; i < 10; i++) /* 6 of 5 ms, then 4 of 50 ms: p70 falls among the 50 ms ones */
+		request(100 * (uint64_t)i, i < 6 ? 5 : 50, i < 6 ? fast_stack : slow_stack, 0x7000);
+	cr_assert_eq(slicer__finish(&s), 0);
+	profile__init(&slow);
+	cr_assert_eq(slicer__result(&s, &slow, NULL, &sum), 0);
+	cr_expect_eq(sum.slow, 3, "the slowest 30%%: 3 of the 4");
+	cr_expect_eq(slow.total, 150, "3/4 of their 200 samples");
+	cr_expect_eq(sum.threshold_ns / MS, 50);
+	profile__free(&slow);
+}
