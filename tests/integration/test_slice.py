@@ -235,3 +235,32 @@ def test_slice_with_interval_writes_each_windows_slow_invocations():
           (minor, len(files), len(lines), ["%.0f%%" % (100 * share(w, "slow_path")) for w in windows]), flush=True)
     check(len(files) == 3 and len(lines) == 3, "windows: %r, latency lines %r" % (files, lines))
     check(all(share(w, "slow_path") >= 0.8 for w in windows[:2]), "a full window without the slow requests")
+
+
+@test
+def test_slice_in_cpu_mode_and_over_two_servers_counts_every_invocation_of_both():
+    # Two servers profiled at once: invocations are per thread, the percentiles over all of them. In --mode cpu
+    # only on-CPU samples are seen: each stack still starts at do_GET.
+    minor, exe = versions()[-1]
+    with Loaded(exe, 6, 0.12) as a, Loaded(exe, 6, 0.12) as b:
+        time.sleep(0.3)
+        both = profile(["-p", "%d,%d" % (a.server.pid, b.server.pid), "--mode", "wall", "-F", "999", "-d", "4.5",
+                        "--slice", "do_GET", "--slower-than", "0ns"])
+        ca, cb = a.latencies_ms(), b.latencies_ms()
+    seen, resolved, _, _ = summary(both.err)
+    pids = set(int(re.match(r"^.+ \((\d+)\)$", f[0]).group(1)) for f, _ in both.stacks)
+    print("  %s: two servers: %d invocations seen (%d resolved) of %d + %d requests, roots of PIDs %r" %
+          (minor, seen, resolved, len(ca), len(cb), sorted(pids)), flush=True)
+    check(pids == set([a.server.pid, b.server.pid]), "processes in the slice: %r" % sorted(pids))
+    check(seen >= 0.6 * (len(ca) + len(cb)) * 4.5 / 6, "%d invocations for %d requests" % (seen, len(ca) + len(cb)))
+    with Loaded(exe, 4, 0.12) as load:
+        time.sleep(0.3)
+        cpu = profile(["-p", str(load.server.pid), "-F", "999", "-d", "3", "--slice", "do_GET", "--slower-than",
+                       "0ns"])
+        load.latencies_ms()
+    summary(cpu.err)
+    off = [f for f, _ in cpu.stacks if not re.match(r"^(Handler\.)?do_GET \(", f[0])]
+    print("  %s: --mode cpu: %d stacks, fast_path %.0f%%" % (minor, len(cpu.stacks), 100 * share(cpu.stacks,
+                                                                                                  "fast_path")),
+          flush=True)
+    check(cpu.stacks and not off and share(cpu.stacks, "fast_path") > 0.2, "--mode cpu: %r" % cpu.stacks[:3])
