@@ -85,8 +85,20 @@ def slow_child():
         time.sleep(0.15)
         c.sendall(b"x")
         c.close()
+    parent = os.getppid()
+    listener.settimeout(0.5)
     while True:
-        c, _ = listener.accept()
+        try:
+            c, _ = listener.accept()
+        except socket.timeout:
+            if os.getppid() != parent:  # the server was killed: nobody to answer any more
+                try:
+                    os.unlink(SLOW_CHILD)
+                except OSError:
+                    pass
+                os._exit(0)
+            continue
+        c.settimeout(None)
         t = threading.Thread(target=answer, args=(c,))
         t.daemon = True
         t.start()
@@ -108,7 +120,10 @@ def server(back_to_back):
         httpd.serve_forever()
     finally:
         os.kill(child, 9)
-        os.unlink(SLOW_CHILD)
+        try:
+            os.unlink(SLOW_CHILD)
+        except OSError:
+            pass
 
 
 def client(port, seconds, slow_share):
