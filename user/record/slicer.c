@@ -143,8 +143,9 @@ int slicer__add(struct slicer *s, uint32_t key, uint32_t pid, uint32_t tid, uint
 
 	if (o && (!call || !same_call(&o->call, call))) {
 		err = end(s, o);
-		free(pf_hashmap__delete(&s->open, k, sizeof(k)));
+		pf_hashmap__delete(&s->open, k, sizeof(k));
 		free(o->recs);
+		free(o);
 		o = NULL;
 	}
 	if (err || !call)
