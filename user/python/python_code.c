@@ -361,8 +361,15 @@ int py_code__read(struct py_code **out, struct py_process *py, uint64_t addr)
 	c->firstlineno = (int)get_u32(hdr, o->code_firstlineno);
 	err = py_string__read(py, get_u64(hdr, o->code_qualname >= 0 ? o->code_qualname : o->code_name), &c->name);
 	err = err ?: py_string__read(py, get_u64(hdr, o->code_filename), &c->file);
-	if (!err && read_bytes(py, get_u64(hdr, o->code_linetable), MAX_LINETABLE, 0, &c->linetable, &c->linetable_len))
-		c->linetable_len = 0; /* named without lines rather than not at all */
+	if (!err &&
+	    read_bytes(py, get_u64(hdr, o->code_linetable), MAX_LINETABLE, 0, &c->linetable, &c->linetable_len)) {
+		/* A live code object always has its line table: without one, it is a scribbled copy of a code object
+		 * (its type word kept), not code. The sampler's copy leaves out a table over 4 KB: named without lines.
+		 */
+		if (!py->mem)
+			err = -EINVAL;
+		c->linetable_len = 0;
+	}
 	/* Freed meanwhile, and its memory given to another code object? Then the strings and line table may be the
 	 * other one's: keep the result only if the same live object is still there after reading them. */
 	if (!err && same_object(py, addr, c))
