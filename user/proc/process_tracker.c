@@ -531,9 +531,11 @@ struct target_process *process_tracker__sample(struct process_tracker *t, const 
 	struct proc_stat st;
 
 	if (tr && tr->alive) {
-		/* The kernel made it native again after we wrote its Python entry: an exec whose event was lost. */
-		if (tr->discovery.python && !(s->flags & PF_SAMPLE_PYTHON) &&
-		    s->time_ns > tr->discovery.python_since_ns)
+		/* The kernel made it native again after we wrote its Python entry: an exec whose event was lost. An
+		 * off-CPU interval is as its start found the entry: one begun before and ended after is no exec. */
+		uint64_t seen_ns = s->time_ns - (s->flags & PF_SAMPLE_OFFCPU ? s->weight_ns : 0);
+
+		if (tr->discovery.python && !(s->flags & PF_SAMPLE_PYTHON) && seen_ns > tr->discovery.python_since_ns)
 			on_exec(t, tr->pid, tr->start, NULL, s->time_ns);
 		return tr;
 	}
