@@ -47,6 +47,8 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 LIB_OBJS := $(filter-out $(BUILD)/user/main.o,$(USER_OBJS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard bpf/*.bpf.c))
 
+BENCH_BINS := $(patsubst scripts/bench/%.c,$(BUILD)/bench/%,$(wildcard scripts/bench/*.c))
+
 UNIT_SRCS := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 
@@ -141,6 +143,12 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcriterion
 
+# Benchmark programs over the production objects (scripts/bench/NAME.c), timing a part of userspace alone.
+$(BUILD)/bench/%: scripts/bench/%.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
 $(BUILD)/targets/%: tests/targets/%.c | $(BUILD)/targets
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(TARGET_CFLAGS) -o $@ $< -lpthread
@@ -174,7 +182,7 @@ integration: pyflame-bpf targets
 
 # The C sources as .clang-format says, generated tables and line-table vectors aside (their generators lay them out).
 FORMAT_SRCS = $(filter-out %_table.c tests/unit/python/test_python_linetable.c,$(wildcard user/*.[ch] user/*/*.[ch] \
-	bpf/*.c include/*.h tests/unit/*.[ch] tests/unit/*/*.c tests/fuzz/*.c tests/targets/*.c))
+	bpf/*.c include/*.h tests/unit/*.[ch] tests/unit/*/*.c tests/fuzz/*.c tests/targets/*.c scripts/bench/*.c))
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)
 format-check:
@@ -215,7 +223,7 @@ demo: deps
 # $(BUILD)/bench.json (raw data included), its figures to bench/results.json (units, quartiles, machine, commit) and
 # BENCHMARKS.md rendered from that file. Never part of `make test`. `make bench BENCH_FLAGS=--quick` for a short run.
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all targets
+	$(Q)$(MAKE) --no-print-directory all targets $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) $(PYTHON3) -u scripts/bench/run.py $(BENCH_FLAGS)
 
 # BENCHMARKS.md again from the committed bench/results.json, measuring nothing (no root needed).
@@ -279,4 +287,4 @@ clean:
 	rm -rf $(BUILD) pyflame-bpf $(STATIC_BIN) pyflame-bpf_*.deb pyflame-bpf-static_*.deb
 
 -include $(wildcard $(BUILD)/user/*.d $(BUILD)/user/*/*.d $(BUILD)/*.d $(BUILD)/tests/unit/*.d $(BUILD)/tests/unit/*/*.d \
-	$(BUILD)/fuzz/*.d $(BUILD)/fuzz/user/*.d $(BUILD)/fuzz/user/*/*.d $(BUILD)/static/*.d)
+	$(BUILD)/fuzz/*.d $(BUILD)/fuzz/user/*.d $(BUILD)/fuzz/user/*/*.d $(BUILD)/static/*.d $(BUILD)/bench/*.d)

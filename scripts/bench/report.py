@@ -19,6 +19,7 @@ GOALS_TEXT = [
     "Every peer beaten on slowdown and on Python correctness.",
     "Off-CPU/wall modes: no measurable slowdown at normal loads (under 1 % of a core at 10k target context switches "
     "a second); the throughput a switch-heavy target keeps, stated.",
+    "--slice: the post-pass over 1 M records under 1 s.",
 ]
 
 
@@ -164,7 +165,11 @@ def markdown(run, source="bench/results.json"):
                 out += [table_md(t["columns"], [[results_json.cell_text(c) for c in r] for r in t["rows"]]), ""]
         for n in res.get("notes", []):
             out += ["- " + n]
-        out += ["", "_%d measured runs, %.0f s._" % (res.get("runs", 0), res.get("seconds", 0)), ""]
+        alone = res.get("measured_alone")
+        out += ["", "_%d measured runs, %.0f s%s._" % (
+            res.get("runs", 0), res.get("seconds", 0),
+            "; measured on its own (`run.py --only %s --update`) on %s at commit %s, not in the run above" % (
+                res["name"], alone["started"], alone["commit"]) if alone else ""), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

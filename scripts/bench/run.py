@@ -2,7 +2,7 @@
 """Runs the benchmark suite: measures pyflame-bpf beside perf, bpftrace and austin, prints a table per section, writes bench/results.json and BENCHMARKS.md from it.
 
 Usage: scripts/bench/run.py [--quick] [--only SECTION,...] [--no-install] [--markdown FILE] [--json FILE]
-                            [--results FILE]            (as root, after `make all targets`; `make bench` does both)
+                            [--results FILE] [--update] (as root, after `make all targets`; `make bench` does both)
        scripts/bench/run.py --render JSON [--results FILE] [--markdown FILE]         (`make bench-render`, no root)
 The run is written whole to build/bench.json (each section's raw data too), its figures to bench/results.json
 (results.py), and BENCHMARKS.md is rendered from that file. Each measured section is a module of this package with
@@ -25,14 +25,15 @@ import kernel_cost  # noqa: E402
 import slowdown  # noqa: E402
 import self_cost  # noqa: E402
 import startup  # noqa: E402
+import slice_cost  # noqa: E402
 import writers  # noqa: E402
 import accuracy  # noqa: E402
 import rate  # noqa: E402
 import sched_cost  # noqa: E402
 
 # In the order of the issue's list; the kernel cost goes first since the slowdown table reads it beside its own.
-SECTIONS = [slowdown, kernel_cost, self_cost, startup, writers, accuracy, rate, sched_cost]
-RUN_ORDER = [kernel_cost, slowdown, self_cost, startup, writers, accuracy, rate, sched_cost]
+SECTIONS = [slowdown, kernel_cost, self_cost, startup, writers, accuracy, rate, sched_cost, slice_cost]
+RUN_ORDER = [kernel_cost, slowdown, self_cost, startup, writers, accuracy, rate, sched_cost, slice_cost]
 RESULTS = os.path.join(common.ROOT, "bench", "results.json")
 
 
@@ -75,6 +76,8 @@ def main():
                     "included")
     ap.add_argument("--results", help="its figures (default: bench/results.json; with --only, "
                     "results.partial.json beside the JSON)")
+    ap.add_argument("--update", action="store_true", help="with --only: put the sections measured (and their "
+                    "goals) into bench/results.json in place of the ones it has, and render BENCHMARKS.md from it")
     ap.add_argument("--render", metavar="JSON", help="measure nothing: render BENCHMARKS.md from a results file "
                     "(bench/results.json), or from a saved run (build/bench.json, goals re-checked) after writing "
                     "its results file")
@@ -146,7 +149,29 @@ def main():
     results.write(results.from_run(run, SECTIONS), args.results)
     report.write_markdown(args.results, args.markdown)
     print("\nwrote %s, %s and %s from it (%.0f s)" % (args.json, args.results, args.markdown, run["seconds"]))
+    if args.update and only:
+        update(args.results)
     return 0
+
+
+def update(partial_path):
+    """Puts a partial run's sections and goals into bench/results.json, each section marked as measured on its own
+    (when, at which commit), and renders BENCHMARKS.md from the file."""
+    with open(partial_path, encoding="utf-8") as f:
+        partial = json.load(f)
+    with open(RESULTS, encoding="utf-8") as f:
+        whole = json.load(f)
+    order = [s.NAME for s in SECTIONS]
+    for section in partial["sections"]:
+        section["measured_alone"] = {"started": partial["started"], "commit": partial["commit"]}
+        whole["sections"] = [s for s in whole["sections"] if s["name"] != section["name"]] + [section]
+    whole["sections"].sort(key=lambda s: order.index(s["name"]) if s["name"] in order else len(order))
+    new = {g["goal"]: g for g in partial["goals"]}
+    whole["goals"] = [new.pop(g["goal"], g) for g in whole["goals"]] + list(new.values())
+    results.write(whole, RESULTS)
+    report.write_markdown(RESULTS, os.path.join(common.ROOT, "BENCHMARKS.md"))
+    print("put %s into %s and rendered BENCHMARKS.md from it" % (", ".join(s["name"] for s in partial["sections"]),
+                                                                 RESULTS))
 
 
 if __name__ == "__main__":
