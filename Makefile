@@ -18,7 +18,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 DEB_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev libdw-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev \
 	libcriterion-dev pkg-config dpkg-dev file python3 valgrind zstd libxml2-utils chromium firefox-esr man-db golang-go \
-	strace debootstrap clang-format
+	strace debootstrap clang-format protobuf-compiler golang-github-google-pprof-dev
 
 ifeq ($(V),1)
 Q :=

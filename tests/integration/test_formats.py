@@ -296,3 +296,83 @@ def test_interval_writes_one_profile_per_window_and_the_partial_last_on_sigterm(
         profile(["-p", "1", "--interval", "1", "-o", os.path.join(d, "fixed.folded")], expect_rc=2)
     finally:
         shutil.rmtree(d)
+
+
+# flamegraph.pl's own reading of a line (stackcollapse output): frames, then whitespace and a count; others it skips.
+FLAMEGRAPH_PL_LINE = r'my ($s, $n) = (/^(.*)\s+?(\d+(?:\.\d*)?)$/); if (defined $n) { $t += $n } else { $i++; print STDERR "skipped: $_" } END { print "$t ", $i || 0, "\n" }'
+
+
+def profile_proto():
+    """profile.proto as Debian ships it (golang-github-google-pprof-dev), or None."""
+    p = subprocess.run(["dpkg", "-L", "golang-github-google-pprof-dev"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL)
+    found = [l for l in p.stdout.decode().splitlines() if l.endswith("/proto/profile.proto")]
+    return found[0] if found else None
+
+
+@test
+def test_a_recorded_wall_profile_reads_in_microseconds_in_flamegraph_pl_pprof_protoc_and_speedscope():
+    import gzip
+    import sys
+    from test_pprof import GoPprof
+    from test_speedscope import load_valid
+    if not shutil.which("perl"):
+        raise Skip("perl is not installed: flamegraph.pl's line rule cannot be run")
+    d = tempfile.mkdtemp(prefix="pyflame-consumers-")
+    try:
+        folded = os.path.join(d, "wall.folded")
+        profile(["--mode", "wall", "-F", "499", "-o", folded, "--", sys.executable, "-c",
+                 "import time\nt = time.time()\nwhile time.time() < t + 0.3: pass\ntime.sleep(0.7)"])
+        with open(folded) as f:
+            header = f.readline()
+        check(header.startswith("# pyflame-bpf measure=wall unit=us"), "header: %r" % header)
+        total = sum(c for _, c in parse_folded(open(folded).read()))
+        # flamegraph.pl skips the header (no count at its end) and reads every other line.
+        p = subprocess.run(["perl", "-ne", FLAMEGRAPH_PL_LINE, folded], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, check=True)
+        counted, skipped = p.stdout.decode().split()
+        check(int(counted) == total and skipped == "1" and header in p.stderr.decode(),
+              "flamegraph.pl would read %s of %d us, skipping %s line(s): %s" % (counted, total, skipped,
+                                                                                 p.stderr.decode()[:300]))
+        print("  flamegraph.pl's line rule: the header skipped, %d us read (%.2f s of wall time)" % (total, total / 1e6),
+              flush=True)
+        check(0.8e6 < total < 1.5e6, "a second of one thread's wall time is %d us" % total)
+        pb = os.path.join(d, "wall.pb.gz")
+        profile(["report", folded, "-o", pb])
+        # go tool pprof shows the total as time, not as a count of samples.
+        top = GoPprof(d).run("-top", pb)
+        m = re.search(r"of ([\d.]+)(m?s) total", top)
+        check(m, "go tool pprof -top names no total time: %s" % top[:500])
+        seconds = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
+        check(abs(seconds - total / 1e6) < 0.02, "go tool pprof: %s total, the folded file %d us" % (m.group(0), total))
+        print("  go tool pprof -top: %s" % m.group(0), flush=True)
+        proto = profile_proto()
+        if not shutil.which("protoc") or not proto:
+            print("  protoc or profile.proto not installed (protobuf-compiler, golang-github-google-pprof-dev): "
+                  "not decoded against the schema", flush=True)
+        else:
+            with gzip.open(pb) as f:
+                raw = f.read()
+            p = subprocess.run(["protoc", "--proto_path", os.path.dirname(proto), "--decode",
+                                "perftools.profiles.Profile", os.path.basename(proto)], input=raw,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            text = p.stdout.decode(errors="replace")
+            check(p.returncode == 0, "protoc --decode: %s" % p.stderr.decode(errors="replace")[-500:])
+            strings = re.findall(r'^string_table: "(.*)"$', text, re.M)
+            check("microseconds" in strings and "wall" in strings, "string table: %r" % strings[:10])
+            # The first sample type is the unit saved; each sample has one value per type.
+            types = re.findall(r"^sample_type \{\n  type: (\d+)\n  unit: (\d+)\n\}$", text, re.M)
+            check(types and strings[int(types[0][1])] == "microseconds", "sample types %r of %r" % (types, strings))
+            values = [int(v) for v in re.findall(r"^  value: (\d+)$", text, re.M)][::max(1, len(types))]
+            check(sum(values) == total, "protoc reads %d us in the samples, the folded file %d" % (sum(values), total))
+            print("  protoc --decode against profile.proto: %d samples, %d us" % (len(values), sum(values)),
+                  flush=True)
+        ss = os.path.join(d, "wall.json")
+        profile(["report", folded, "-o", ss])
+        doc = load_valid(ss)  # speedscope's schema
+        weights = sum(sum(p["weights"]) for p in doc["profiles"])
+        check({p["unit"] for p in doc["profiles"]} == {"seconds"} and abs(weights - total / 1e6) < 1e-3,
+              "speedscope: units %r, %.3f s" % ({p["unit"] for p in doc["profiles"]}, weights))
+        print("  speedscope's schema: valid, %.3f s" % weights, flush=True)
+    finally:
+        shutil.rmtree(d)
