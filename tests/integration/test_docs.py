@@ -15,6 +15,8 @@ OTHER_PROGRAMS = {
     "--disable-gil": "CPython's configure (free-threaded builds)",
     "--its-args": "the example command's own argument, after --",
     "--quick": "make bench's BENCH_FLAGS",
+    "--only": "scripts/bench/run.py's, one section",
+    "--update": "scripts/bench/run.py's, a section into bench/results.json",
 }
 # A long flag standing alone: not the tail of a longer word or of a `---` anchor, not the `--` before a command.
 LONG_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
