@@ -265,7 +265,7 @@ def program_name(prog_id):
 
 @test
 def test_full_ring_buffer_and_stack_map_are_reported():
-    # A 4 KiB ring buffer holds two records of a 100-frame Python stack: most samples must be reported lost.
+    # A 4 KiB ring buffer holds one record of a 120-frame Python stack (24 bytes a frame): most samples are lost.
     py = [exe for minor, exe in pythons() if minor in ("3.12", "3.11", "3.13")]
     if py:
         with Target([py[0], os.path.join(PY_TARGETS, "recursion.py")]) as t:

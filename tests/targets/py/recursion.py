@@ -1,6 +1,6 @@
-# Profiling target: recurse(n) goes 100 frames deep, then spins in the leaf function spin.
+# Profiling target: recurse(n) goes 120 frames deep, then spins in the leaf function spin.
 #
-# The stack while spinning, root first: <module>, main, 99 frames of recurse
+# The stack while spinning, root first: <module>, main, 119 frames of recurse
 # on the line tagged recurse, one recurse on the line tagged leaf, then spin
 # on the line tagged spin.
 # Usage: recursion.py [SECONDS] (default: forever).
@@ -12,7 +12,7 @@ try:
 except NameError:
     pass
 
-DEPTH = 100
+DEPTH = 120
 
 
 def spin(deadline):
