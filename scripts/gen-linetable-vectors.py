@@ -2,9 +2,12 @@
 # Prints, as C arrays for tests/unit/test_python_linetable.c, the line tables of a few crafted functions
 # and the line the running interpreter itself gives for each of their instructions.
 #
-# Usage: run once per interpreter (2.7 and 3.6+; the same source works everywhere) and paste the output:
-#	for py in python2.7 python3.6 ... python3.13; do $py scripts/gen-linetable-vectors.py; done
-# (3.14+ run in the Debian unstable root: chroot "$(scripts/sid-root.sh)" python3.14 /PATH/IN/ROOT/gen-linetable-vectors.py)
+# Usage: scripts/gen-version-tables.sh MINOR... runs it under each interpreter named (2.7 and 3.6+; the same source
+# works everywhere; 3.14+ in the Debian unstable root of scripts/sid-root.sh) and splices the output in:
+#	pythonX.Y gen-linetable-vectors.py >BLOCK                 prints one version's vectors
+#	gen-linetable-vectors.py --into FILE BLOCK...               puts each BLOCK in FILE between its markers, in place
+#	                                                            of the same minor version's, oldest first, and
+#	                                                            rewrites the list linetable_vectors[] after them
 #
 # The oracle is the interpreter's own C decoder, PyCode_Addr2Line(code, byte_offset), reached through
 # ctypes: it is what f_lineno and tracebacks use. Its answer is checked against the Python-level view
@@ -171,5 +174,54 @@ def main():
 	print("")
 
 
+START = "/* Start of generated vectors. */\n"
+END = "/* End of generated vectors. */\n"
+
+
+def block_version(block):
+	"""The u16 version a block's vectors are tagged with (its `static const struct lt_vector vXXXX[]`)."""
+	import re
+	m = re.search(r"^static const struct lt_vector v([0-9a-f]{4})\[\] = \{$", block, re.M)
+	if not m:
+		sys.exit("gen-linetable-vectors: a block without its vector list")
+	return int(m.group(1), 16)
+
+
+def splice(path, new_blocks):
+	"""Replaces (or adds) each new block in path's generated region and rewrites linetable_vectors[]."""
+	with open(path) as f:
+		text = f.read()
+	if START not in text or END not in text:
+		sys.exit("gen-linetable-vectors: %s has no generated region" % path)
+	head, rest = text.split(START, 1)
+	region, tail = rest.split(END, 1)
+	region = region.split("static const struct lt_vectors linetable_vectors[]")[0]
+	blocks = {}
+	for block in region.split("/* CPython ")[1:]:
+		block = "/* CPython " + block.rstrip("\n") + "\n"
+		blocks[block_version(block)] = block
+	for block in new_blocks:
+		block = block.rstrip("\n") + "\n"
+		blocks[block_version(block)] = block
+	out = [head, START]
+	for v in sorted(blocks):
+		out += [blocks[v], "\n"]
+	out.append("static const struct lt_vectors linetable_vectors[] = {\n")
+	for v in sorted(blocks):
+		out.append("\t{ v%04x, ARRAY_SIZE(v%04x) },\n" % (v, v))
+	out += ["};\n", "\n", END, tail]
+	with open(path + ".tmp", "w") as f:
+		f.write("".join(out))
+	os.rename(path + ".tmp", path)
+
+
 if __name__ == "__main__":
-	main()
+	if len(sys.argv) >= 3 and sys.argv[1] == "--into":
+		import os
+		new_blocks = []
+		for name in sys.argv[3:]:
+			with open(name) as f:
+				new_blocks.append(f.read())
+		splice(sys.argv[2], new_blocks)
+	else:
+		main()
