@@ -138,7 +138,9 @@ def main():
 
     # 3.14+ are Debian unstable's, run in the root of scripts/sid-root.sh: the dump is written inside it, then moved.
     sid = subprocess.run([os.path.join(root, "scripts", "sid-root.sh")], stdout=subprocess.PIPE).stdout.decode().strip()
-    for minor in ("3.14", "3.15"):
+    sid_versions = subprocess.run([os.path.join(root, "scripts", "sid-root.sh"), "--versions"],
+                                  stdout=subprocess.PIPE).stdout.decode().split()
+    for minor in sid_versions:
         if not sid or not os.path.exists(os.path.join(sid, "usr", "bin", "python" + minor)):
             print("skipped %s: no Debian unstable root with it" % minor)
             continue

@@ -272,9 +272,43 @@ def pyenv_root():
     return root if os.path.isdir(os.path.join(root, "versions")) else None
 
 
-SUPPORTED = ["2.7", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
+def versions_of_list(text):
+    """["2.7", "3.6", ..., "3.15"] from a list as --version writes it ("2.7, 3.6-3.15")."""
+    out = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, _, last = part.partition("-")
+        major, low = map(int, first.split("."))
+        high = int(last.split(".")[1]) if last else low
+        out += ["%d.%d" % (major, m) for m in range(low, high + 1)]
+    return out
+
+
+def supported_versions():
+    """The CPython versions the binary under test reads, from the third line of its --version ("CPython 2.7,
+    3.6-3.15"): what its generated tables hold, so a version added by scripts/gen-version-tables.sh is tested
+    without an edit here."""
+    try:
+        out = subprocess.run([PYFLAME, "--version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             timeout=30).stdout.decode(errors="replace").splitlines()
+    except OSError as e:
+        sys.stderr.write("lib: %s --version: %s: no CPython version is tested\n" % (PYFLAME, e))
+        return []
+    if len(out) < 3 or not out[2].startswith("CPython "):
+        sys.stderr.write("lib: %s --version has no CPython line: %r\n" % (PYFLAME, out))
+        return []
+    return versions_of_list(out[2][len("CPython "):])
+
+
+def sid_versions():
+    """The versions scripts/sid-root.sh installs in the Debian unstable root (--versions)."""
+    p = subprocess.run([os.path.join(ROOT, "scripts", "sid-root.sh"), "--versions"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+    return tuple(p.stdout.decode().split()) if p.returncode == 0 else ()
+
+
+SUPPORTED = supported_versions()
 # Versions that run in the Debian unstable root (they need its newer glibc), the rest from $PYENV_ROOT/versions.
-SID_VERSIONS = ("3.14", "3.15")
+SID_VERSIONS = sid_versions()
 
 _sid = {}
 

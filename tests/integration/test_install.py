@@ -45,10 +45,20 @@ def static_binary():
     return STATIC_PYFLAME
 
 
+def table_versions():
+    """The minor versions the committed generated tables hold (the pre-3.13 offsets and the _Py_DebugOffsets maps),
+    oldest first: what --version must list (lib.SUPPORTED is read from --version itself)."""
+    found = set()
+    for name in ("python_offsets_table.c", "python_debug_offsets_table.c"):
+        with open(os.path.join(ROOT, "user", "python", name)) as f:
+            found.update(int(v, 16) for v in re.findall(r"\.version = 0x([0-9a-f]{4}),", f.read()))
+    return ["%d.%d" % (v >> 8, v & 0xff) for v in sorted(found)]
+
+
 def supported_list():
-    """lib.SUPPORTED as --version and the refusals write it: runs of consecutive minors as ranges."""
+    """table_versions() as --version and the refusals write it: runs of consecutive minors as ranges."""
     runs = []
-    for v in lib.SUPPORTED:
+    for v in table_versions():
         major, minor = map(int, v.split("."))
         if runs and runs[-1][0] == major and runs[-1][2] == minor - 1:
             runs[-1][2] = minor
@@ -87,7 +97,7 @@ def test_version_names_the_build_its_libraries_and_the_pythons_it_reads():
         m = re.match(r"^built with libbpf (\S+) and libdw (\S+) \(elfutils\)", lines[1])
         check(m and m.group(1) == want["libbpf"] and m.group(2) == want["libdw"],
               "%s: %r, pkg-config has %r" % (name, lines[1], want))
-        check(lines[2] == "CPython " + supported_list(), "%s: %r, supported %r" % (name, lines[2], lib.SUPPORTED))
+        check(lines[2] == "CPython " + supported_list(), "%s: %r, the tables hold %r" % (name, lines[2], table_versions()))
         print("  %s: %s" % (name, " | ".join(lines)), flush=True)
     # Built outside a git checkout (a release tarball), the commit is "unknown": the Makefile's rule alone, in a
     # directory of its own.
