@@ -2,7 +2,9 @@
 # Writes the seed inputs of the fuzz harnesses under tests/fuzz/corpus/ from real data on this machine:
 #   python_linetable, python_code, python_offsets  from every CPython under $PYENV_ROOT/versions and 3.14+ in the
 #                       Debian unstable root of scripts/sid-root.sh (this same file,
-#                       run by each interpreter with --dump, reads its own code objects through ctypes);
+#                       run by each interpreter with --dump, reads its own code objects through ctypes; the
+#                       3.14 and 3.15 python_code seeds are also unit tests in tests/unit/python/test_python_code.c,
+#                       which expect the names and lines SOURCE gives);
 #   proc_maps           /proc/PID/maps of `cat` and of the system's python3;
 #   kallsyms            an excerpt of /proc/kallsyms (with and without addresses);
 #   reader_folded       profiles recorded by ./pyflame-bpf (plain, --threads, zstd, a diff), cut to a few KiB.

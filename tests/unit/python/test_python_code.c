@@ -1,12 +1,15 @@
-/* Tests for python_code: code objects and strings laid out by hand in our own memory, read back as a target's. */
+/* Tests for python_code: code objects and strings laid out by hand in our own memory, read back as a target's, and
+ * real 3.14 and 3.15 code objects from the fuzz seeds. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "python_code.h"
+#include "python_offsets.h"
 
 /* One code object with its type, names and line table, laid out as CPython 3.12 lays them out. */
 struct fake {
@@ -301,4 +304,118 @@ Test(python_code, read_copy_of_an_object_that_is_no_code_object_is_refused_while
 	put_u64(fake.type, py.off.type_name, (uintptr_t)not_code);
 	cr_expect_eq(read_fake_copy(&b, &m, 1, &c), -EINVAL);
 	cr_expect_null(c);
+}
+
+/*
+ * Real code objects of Debian's 3.14.10 and 3.15.2: the fuzz seeds scripts/gen-fuzz-corpus.py dumps from each
+ * interpreter (the memory of a code object, its names, file and line table, and _PyRuntime's _Py_DebugOffsets), read
+ * as a sampler's copy of a process that is gone. The expected names and lines are what those interpreters say of the
+ * same source (co_qualname, co_filename, co_positions() at the seeds' two instructions).
+ */
+struct seed {
+	uint8_t *bytes;
+	size_t len;
+	uint64_t code;
+	int32_t instr[2];
+	struct mem_segments mem;
+};
+
+/* Reads tests/fuzz/corpus/python_code/seed-MINOR-LABEL (the unit tests run from the top of the tree) and lays py out
+ * as py_process__discover() would from the seed's _PyRuntime. */
+static void seed_load(struct seed *s, const char *minor, const char *label)
+{
+	char path[256];
+	uint8_t runtime_bytes[PY_DEBUG_OFFSETS_READ];
+	uint64_t runtime;
+	char why[256] = "";
+	size_t at = 26;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "tests/fuzz/corpus/python_code/seed-%s-%s", minor, label);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s: %s (run from the top of the tree)", path, strerror(errno));
+	s->bytes = malloc(64 * 1024);
+	cr_assert_not_null(s->bytes);
+	s->len = fread(s->bytes, 1, 64 * 1024, f);
+	fclose(f);
+	cr_assert(s->len > at && s->len < 64 * 1024, "%s: %zu bytes", path, s->len);
+	memcpy(&runtime, s->bytes + 2, sizeof(runtime));
+	memcpy(&s->code, s->bytes + 10, sizeof(s->code));
+	memcpy(s->instr, s->bytes + 18, sizeof(s->instr));
+	/* The segments as mem_image.c serves them to the fuzz harness: u64 address, u16 length, the bytes. */
+	s->mem.n = 0;
+	while (s->len - at >= 10) {
+		uint64_t addr;
+		uint16_t len;
+
+		memcpy(&addr, s->bytes + at, sizeof(addr));
+		memcpy(&len, s->bytes + at + 8, sizeof(len));
+		at += 10;
+		cr_assert_leq(len, s->len - at, "%s: a segment cut short", path);
+		cr_assert_eq(mem_segments__add(&s->mem, addr, s->bytes + at, len), 0);
+		at += len;
+	}
+	memset(&py, 0, sizeof(py));
+	py.pid = 0x3fffffff; /* no such process: every read comes from the seed */
+	cr_assert_eq(mem_segments__read(&s->mem, runtime, runtime_bytes, sizeof(runtime_bytes)), 0, "%s: no _PyRuntime",
+		     path);
+	cr_assert_eq(py_offsets__from_debug(runtime_bytes, sizeof(runtime_bytes), &py.off, why, sizeof(why)), 0,
+		     "%s: %s", path, why);
+	py.off.layout.code_tag = (int16_t)(py.off.code_name + 8 - PF_CODE_TAG_BYTES);
+	py.off.layout.str_hash = 24;
+}
+
+/* The seed's code object has qualified name `name`, file app/handlers.py, first line `first`, and its two
+ * instructions on lines `line0` and `line4`. */
+static void expect_seed(const char *minor, const char *label, const char *name, int first, int line0, int line4)
+{
+	struct py_code *c = NULL;
+	struct seed s;
+
+	seed_load(&s, minor, label);
+	cr_assert_eq(py_code__read_copy(&c, &py, &s.mem, s.code), 0, "%s %s: not read", minor, label);
+	cr_expect_str_eq(c->name, name, "%s %s: named %s", minor, label, c->name);
+	cr_expect_str_eq(c->file, "app/handlers.py", "%s %s: file %s", minor, label, c->file);
+	cr_expect_eq(c->firstlineno, first, "%s %s: first line %d", minor, label, c->firstlineno);
+	cr_expect_gt(c->linetable_len, 0, "%s %s: no line table", minor, label);
+	py.mem = &s.mem; /* py_code__line reads nothing, but keep every read in the seed */
+	for (int i = 0; i < 2; i++) {
+		int got = py_code__line(c, &py, s.instr[i]);
+
+		cr_expect_eq(got, i ? line4 : line0, "%s %s: instruction %d on line %d", minor, label, s.instr[i], got);
+	}
+	py.mem = NULL;
+	py_code__free(c);
+	free(s.bytes);
+}
+
+Test(python_code_real, cpython_3_14_functions_methods_closures_and_lambdas)
+{
+	expect_seed("3.14", "handle", "handle", 1, 1, 3);
+	expect_seed("3.14", "method", "Service.method", 308, 308, 312);
+	expect_seed("3.14", "inner", "Service.method.<locals>.inner", 309, 309, 310);
+	expect_seed("3.14", "lambda", "<lambda>", 317, 317, 317);
+}
+
+Test(python_code_real, cpython_3_15_functions_methods_closures_and_lambdas)
+{
+	expect_seed("3.15", "handle", "handle", 1, 1, 3);
+	expect_seed("3.15", "method", "Service.method", 308, 308, 309);
+	expect_seed("3.15", "inner", "Service.method.<locals>.inner", 309, 309, 310);
+	expect_seed("3.15", "lambda", "<lambda>", 317, 317, 317);
+}
+
+/* Names of every str kind: latin-1 (1 byte, not ASCII), UCS-2 and UCS-4, decoded to UTF-8. */
+Test(python_code_real, cpython_3_14_latin1_ucs2_and_ucs4_names)
+{
+	expect_seed("3.14", "latin1", "caf\xc3\xa9", 318, 318, 319);
+	expect_seed("3.14", "ucs2", "\xe9\x96\xa2\xe6\x95\xb0", 320, 320, 321);
+	expect_seed("3.14", "ucs4", "\xf0\x90\x90\x80", 322, 322, 323);
+}
+
+Test(python_code_real, cpython_3_15_latin1_ucs2_and_ucs4_names)
+{
+	expect_seed("3.15", "latin1", "caf\xc3\xa9", 318, 318, 319);
+	expect_seed("3.15", "ucs2", "\xe9\x96\xa2\xe6\x95\xb0", 320, 320, 321);
+	expect_seed("3.15", "ucs4", "\xf0\x90\x90\x80", 322, 322, 323);
 }
