@@ -25,7 +25,6 @@ struct py_threads {
 	struct pf_hashmap by_tid; /* tid -> struct thread_name */
 	uint64_t active;	  /* address of threading._active, 0 until found */
 	uint64_t active_retry_ns; /* when to search sys.modules again */
-	uint64_t reads;
 };
 
 struct py_threads *py_threads__new(void)
@@ -95,7 +94,6 @@ static char *read_name(struct py_threads *pt, struct py_process *py, uint64_t id
 	if (find_active(pt, py, now_ns) || py_dict__get_hash(py, pt->active, ident, &thread) ||
 	    py_object__attr(py, thread, py->objs->thread_name, &name) || py_string__read(py, name, &s))
 		return NULL;
-	pt->reads++;
 	return s;
 }
 
@@ -136,9 +134,4 @@ const char *py_threads__name(struct py_threads *pt, struct py_process *py, uint3
 	t->ident = ident;
 	t->read_ns = now_ns;
 	return t->name;
-}
-
-uint64_t py_threads__reads(const struct py_threads *pt)
-{
-	return pt->reads;
 }

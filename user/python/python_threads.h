@@ -17,7 +17,5 @@ void py_threads__free(struct py_threads *pt);
  */
 const char *py_threads__name(struct py_threads *pt, struct py_process *py, uint32_t tid, uint64_t ident,
 			     uint64_t now_ns);
-/* Names read from the target (for the summary and the memory test). */
-uint64_t py_threads__reads(const struct py_threads *pt);
 
 #endif
