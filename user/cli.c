@@ -99,7 +99,8 @@ static const struct option_doc options[] = {
 	  "only the slow invocations of FUNC (Handler.do_GET, views.checkout, `f (file.py)`); best with --mode wall" },
 	{ { "slower-than", required_argument, NULL, OPT_SLOWER_THAN },
 	  "pNN|TIME",
-	  "--slice: the invocations slower than this percentile of them or this long (default p90)" },
+	  "--slice: the invocations slower than this percentile of them or this long (default p" PF_STR(
+	      PF_DEFAULT_SLOWER_THAN_PCT) ")" },
 	{ { "slice-root", no_argument, NULL, OPT_SLICE_ROOT },
 	  NULL,
 	  "--slice: keep the frames above FUNC (default: each stack starts at FUNC)" },
@@ -346,7 +347,7 @@ static void set_defaults(struct pf_options *o)
 	o->sampling.max_stacks = PF_DEFAULT_MAX_STACKS;
 	o->sampling.max_depth = PF_DEFAULT_MAX_DEPTH;
 	o->sampling.max_processes = PF_DEFAULT_MAX_PROCESSES;
-	o->slice.percentile = 90;
+	o->slice.percentile = PF_DEFAULT_SLOWER_THAN_PCT;
 }
 
 /* `diff BEFORE AFTER [OPTIONS]` and `report FILE [OPTIONS]`: the files first, then the same options table.

@@ -61,10 +61,13 @@ struct pf_output_options {
 	int unit;	      /* report/diff --unit: enum report_unit */
 };
 
+/* --slower-than's default, a percentile: the help text and the parser both read it (the BPF side never does). */
+#define PF_DEFAULT_SLOWER_THAN_PCT 90
+
 /* --slice: the profile of only the slow invocations of one function. */
 struct pf_slice_options {
 	const char *func;	      /* --slice FUNC; NULL: off */
-	double percentile;	      /* --slower-than pNN (default p90); < 0 when a duration is given */
+	double percentile;	      /* --slower-than pNN; < 0 when a duration is given */
 	unsigned long long slower_ns; /* --slower-than DURATION */
 	int root;		      /* --slice-root: keep the frames above FUNC */
 	int compare;		      /* --compare: the slow invocations against the rest, as a diff */
