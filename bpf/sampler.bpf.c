@@ -21,7 +21,7 @@
 
 /* Set by userspace before load. */
 const volatile __u32 max_py_depth = PF_DEFAULT_MAX_DEPTH; /* Python frames kept per sample (≤ PF_MAX_PY_FRAMES) */
-const volatile __u32 max_py_threads = 4096;		  /* thread states visited when searching a thread's state */
+const volatile __u32 tstate_search_max = 4096;		  /* thread states visited when searching a thread's state */
 const volatile __u64 tstate_retry_ns = 1000000000ULL;	  /* the longest a "no thread state" answer is trusted */
 const volatile bool measure_cost = false; /* time each target sample (kernel.bpf_stats_enabled=1 asks for it) */
 const volatile __u32 read_gil = 0;	  /* mark on-CPU samples of threads holding the GIL (--gil) */
@@ -313,9 +313,9 @@ static __always_inline __u64 find_tstate(struct scratch *s, const struct pf_py_p
 	t.fsbase = fsbase;
 	t.size = size;
 	if (remote)
-		bpf_loop(max_py_threads, tstate_search_step_remote, &t, 0);
+		bpf_loop(tstate_search_max, tstate_search_step_remote, &t, 0);
 	else
-		bpf_loop(max_py_threads, tstate_search_step, &t, 0);
+		bpf_loop(tstate_search_max, tstate_search_step, &t, 0);
 	cached->tstate = t.found;
 	cached->retry_at_ns = now + tstate_retry_ns;
 	if (t.found) {

@@ -13,7 +13,8 @@
 #define RECHECK_NS 1000000000ull      /* a known name is read again this often: renames show within a second */
 #define UNNAMED_RETRY_NS 10000000ull  /* a thread not (yet) in threading._active */
 #define MODULE_RETRY_NS 1000000000ull /* threading not imported yet: sys.modules is searched again */
-#define MAX_THREADS 4096
+/* Threads whose names one process keeps (not the sampler's bound on a thread-state search, a walk's length). */
+#define MAX_NAMED_THREADS 4096
 
 struct thread_name {
 	uint64_t ident;
@@ -109,8 +110,8 @@ const char *py_threads__name(struct py_threads *pt, struct py_process *py, uint3
 		return t->name;
 	if (!t) {
 		/* Threads that ended are never told of: a process that starts thread after thread keeps the last
-		 * MAX_THREADS known, then starts again. */
-		if (pt->by_tid.len >= MAX_THREADS)
+		 * MAX_NAMED_THREADS known, then starts again. */
+		if (pt->by_tid.len >= MAX_NAMED_THREADS)
 			clear(pt);
 		t = calloc(1, sizeof(*t));
 		if (!t || pf_hashmap__set(&pt->by_tid, &tid, sizeof(tid), t)) {
