@@ -120,10 +120,10 @@ static int write_recording(const struct pf_options *o, struct session *s, struct
 	if (o->out.interval > 0)
 		return 0;
 	if (o->slice.func)
-		return slice_output__write(o, &s->slicer, &s->profile, s->targets.n, out, &s->lines_written);
+		return slice_output__write(o, &s->slicer, &s->profile, s->targets.n, out, &s->run.lines_written);
 	profile_output__subtitle(o, s->profile.total, s->times.elapsed, "", subtitle, sizeof(subtitle));
 	t = clock__cpu_s();
-	err = profile_output__write(NULL, &s->profile, &vo, o, subtitle, out, &s->lines_written);
+	err = profile_output__write(NULL, &s->profile, &vo, o, subtitle, out, &s->run.lines_written);
 	s->times.write_s += clock__cpu_s() - t;
 	return err;
 }

@@ -11,15 +11,15 @@ void run_summary__progress(struct session *s, int done)
 	double elapsed = clock__now_s() - s->times.start;
 	char duration[32] = "";
 
-	if (!s->progress)
+	if (!s->run.progress)
 		return;
 	if (done) {
 		fprintf(stderr, "\r\033[K");
 		return;
 	}
-	if (elapsed - s->progress_at < 0.25)
+	if (elapsed - s->run.progress_at < 0.25)
 		return;
-	s->progress_at = elapsed;
+	s->run.progress_at = elapsed;
 	sampler_bpf__read_stats(&s->bpf);
 	if (s->opts->sampling.duration > 0)
 		snprintf(duration, sizeof(duration), " / %.0f s", s->opts->sampling.duration);
@@ -39,11 +39,11 @@ static void print_written(const struct session *s, int written)
 		fprintf(stderr, "pyflame-bpf: nothing written to %s\n", where);
 	else if (o->sampling.mode == MODE_CPU)
 		fprintf(stderr, "pyflame-bpf: wrote %s (%" PRIu64 " samples, %zu stacks)\n", where, s->profile.total,
-			s->lines_written);
+			s->run.lines_written);
 	else
 		fprintf(stderr, "pyflame-bpf: wrote %s (%.3f s of %s time, %zu stacks)\n", where,
 			(double)s->profile.total / 1e6, o->sampling.mode == MODE_WALL ? "wall-clock" : "off-CPU",
-			s->lines_written);
+			s->run.lines_written);
 }
 
 /* How much was recorded, how long, why it stopped, what the ring buffer lost. */
@@ -52,7 +52,7 @@ static void print_totals(const struct session *s)
 	static const char *const why[] = { [STOP_DURATION] = "duration elapsed",
 					   [STOP_SIGNAL] = "signal",
 					   [STOP_TARGETS_EXITED] = "every target exited" };
-	const char *stopped = s->stop_reason ? why[s->stop_reason] : "stopped";
+	const char *stopped = s->run.stop_reason ? why[s->run.stop_reason] : "stopped";
 	uint64_t lost = s->bpf.counters.stats[PF_STAT_LOST_RINGBUF];
 
 	if (s->opts->sampling.mode == MODE_CPU)

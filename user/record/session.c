@@ -183,7 +183,7 @@ int session__run(struct session *s, volatile int *stop_signal)
 	 * (kernel symbols) already took a drain interval. */
 	double next_drain = s->times.start + DRAIN_INTERVAL_MS / 1e3;
 
-	s->progress = !s->opts->quiet && isatty(STDERR_FILENO);
+	s->run.progress = !s->opts->quiet && isatty(STDERR_FILENO);
 	for (;;) {
 		double wait = next_drain - clock__now_s();
 
@@ -203,7 +203,7 @@ int session__run(struct session *s, volatile int *stop_signal)
 		process_tracker__tick(&s->tracker);
 		if (s->stream.err)
 			break;
-		if ((s->stop_reason = stop_reason(s, stop_signal)))
+		if ((s->run.stop_reason = stop_reason(s, stop_signal)))
 			break;
 	}
 	mark_exited(s);

@@ -33,6 +33,14 @@ enum session_stop {
 	STOP_TARGETS_EXITED,
 };
 
+/* How the run went: what the live status line and the summary tell. */
+struct session_run {
+	int stop_reason;      /* enum session_stop */
+	size_t lines_written; /* by the writer, for the summary */
+	int progress;	      /* a live status line on stderr (a terminal) */
+	double progress_at;   /* when it was last drawn, seconds into the recording */
+};
+
 struct session {
 	const struct pf_options *opts;
 	struct sampler_bpf bpf;
@@ -48,10 +56,7 @@ struct session {
 	struct slicer slicer;		/* --slice */
 	struct process_tracker tracker; /* every target: the named ones and those followed (--children, ...) */
 	struct session_times times;
-	int stop_reason;      /* enum session_stop */
-	size_t lines_written; /* by the writer, for the summary */
-	int progress;	      /* a live status line on stderr (a terminal) */
-	double progress_at;   /* when it was last drawn, seconds into the recording */
+	struct session_run run;
 };
 
 void session__init(struct session *s, const struct pf_options *opts);
