@@ -8,8 +8,8 @@
 void profile__init(struct profile *p)
 {
 	memset(p, 0, sizeof(*p));
-	pf_hashmap__init(&p->frame_index);
-	pf_hashmap__init(&p->stack_index);
+	pf_hashmap__init(&p->intern.frames);
+	pf_hashmap__init(&p->intern.stacks);
 	pf_hashmap__init(&p->processes);
 	pf_hashmap__init(&p->threads);
 	p->next_key = PROFILE_FIRST_KEY;
@@ -26,7 +26,7 @@ void profile__free(struct profile *p)
 	for (size_t i = 0; i < p->nstacks; i++)
 		free(p->stacks[i]);
 	free(p->stacks);
-	free(p->events);
+	free(p->timeline.events);
 	while (pf_hashmap__next(&p->processes, &it, &e)) {
 		struct profile_process *proc = e->value;
 
@@ -40,8 +40,8 @@ void profile__free(struct profile *p)
 		free(t->name);
 		free(t);
 	}
-	pf_hashmap__free(&p->frame_index);
-	pf_hashmap__free(&p->stack_index);
+	pf_hashmap__free(&p->intern.frames);
+	pf_hashmap__free(&p->intern.stacks);
 	pf_hashmap__free(&p->processes);
 	pf_hashmap__free(&p->threads);
 	profile__init(p);
@@ -56,16 +56,16 @@ int64_t profile__frame(struct profile *p, enum frame_kind kind, const char *name
 	/* The key is kind then name: the same text as a kernel and a native symbol are two frames. */
 	key[0] = (char)kind;
 	memcpy(key + 1, name, len);
-	hit = pf_hashmap__get(&p->frame_index, key, len + 1);
+	hit = pf_hashmap__get(&p->intern.frames, key, len + 1);
 	if (hit)
 		return (int64_t)(uintptr_t)hit - 1;
-	if (array__grow((void **)&p->frames, &p->frames_cap, p->nframes + 1, sizeof(*p->frames)))
+	if (array__grow((void **)&p->frames, &p->intern.frames_cap, p->nframes + 1, sizeof(*p->frames)))
 		return -ENOMEM;
 	p->frames[p->nframes].name = strdup(name);
 	if (!p->frames[p->nframes].name)
 		return -ENOMEM;
 	p->frames[p->nframes].kind = kind;
-	if (pf_hashmap__set(&p->frame_index, key, len + 1, (void *)(uintptr_t)(p->nframes + 1))) {
+	if (pf_hashmap__set(&p->intern.frames, key, len + 1, (void *)(uintptr_t)(p->nframes + 1))) {
 		free(p->frames[p->nframes].name);
 		return -ENOMEM;
 	}
@@ -78,7 +78,7 @@ static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, s
 	uint32_t nframes = (uint32_t)(key_len / sizeof(uint32_t) - 2);
 	struct profile_stack *s;
 
-	if (array__grow((void **)&p->stacks, &p->stacks_cap, p->nstacks + 1, sizeof(*p->stacks)))
+	if (array__grow((void **)&p->stacks, &p->intern.stacks_cap, p->nstacks + 1, sizeof(*p->stacks)))
 		return NULL;
 	s = calloc(1, sizeof(*s) + nframes * sizeof(uint32_t));
 	if (!s)
@@ -88,7 +88,7 @@ static struct profile_stack *stack_new(struct profile *p, const uint32_t *key, s
 	s->id = (uint32_t)p->nstacks;
 	s->nframes = nframes;
 	memcpy(s->frames, key + 2, nframes * sizeof(uint32_t));
-	if (pf_hashmap__set(&p->stack_index, key, key_len, s)) {
+	if (pf_hashmap__set(&p->intern.stacks, key, key_len, s)) {
 		free(s);
 		return NULL;
 	}
@@ -122,16 +122,18 @@ int profile__add_timed(struct profile *p, struct profile_process *proc, uint32_t
 	key[1] = tid;
 	if (nframes) /* frames may be NULL then, which memcpy may not be given */
 		memcpy(key + 2, frames, nframes * sizeof(uint32_t));
-	s = pf_hashmap__get(&p->stack_index, key, key_len);
+	s = pf_hashmap__get(&p->intern.stacks, key, key_len);
 	if (!s)
 		s = stack_new(p, key, key_len);
 	free(key);
 	if (!s)
 		return -ENOMEM;
-	if (p->timeline && duration_ns) {
-		if (array__grow((void **)&p->events, &p->events_cap, p->nevents + 1, sizeof(*p->events)))
+	if (p->timeline.keep && duration_ns) {
+		struct profile_timeline *t = &p->timeline;
+
+		if (array__grow((void **)&t->events, &t->cap, t->n + 1, sizeof(*t->events)))
 			return -ENOMEM;
-		p->events[p->nevents++] = (struct profile_event){ start_ns, duration_ns, s->id, 0 };
+		t->events[t->n++] = (struct profile_event){ start_ns, duration_ns, s->id, 0 };
 	}
 	s->count += count;
 	p->total += count;
@@ -280,5 +282,5 @@ void profile__mark(struct profile *p)
 	for (size_t i = 0; i < p->nstacks; i++)
 		p->stacks[i]->mark = p->stacks[i]->count;
 	p->total_mark = p->total;
-	p->nevents = 0; /* a window's timeline is its own */
+	p->timeline.n = 0; /* a window's timeline is its own */
 }

@@ -71,24 +71,35 @@ struct profile_event {
 /* Keys of later records of a PID: above any PID (PID_MAX_LIMIT is 2^22). */
 #define PROFILE_FIRST_KEY (1u << 31)
 
+/* profile.c's own: what interns frames and stacks (writers read the arrays, never these). */
+struct profile_intern {
+	struct pf_hashmap frames; /* (kind, name) -> frame id + 1 */
+	struct pf_hashmap stacks; /* (process key, tid, frame ids) -> struct profile_stack */
+	size_t frames_cap, stacks_cap;
+};
+
+/* Each sample's time in order (speedscope's evented profiles), kept only when asked before the first sample. */
+struct profile_timeline {
+	int keep;
+	struct profile_event *events; /* since the last profile__mark(), in the order they were added */
+	size_t n, cap;
+};
+
 struct profile {
 	struct profile_frame *frames;
-	size_t nframes, frames_cap;
-	struct pf_hashmap frame_index;
+	size_t nframes;
 	struct profile_stack **stacks;
-	size_t nstacks, stacks_cap;
-	struct pf_hashmap stack_index;
+	size_t nstacks;
+	struct profile_intern intern;
 	struct pf_hashmap processes; /* key -> struct profile_process */
 	struct pf_hashmap threads;   /* (process key, tid) -> struct profile_thread */
 	uint32_t next_key;
 	uint64_t total;
 	uint64_t total_mark; /* total at the last profile__mark() */
 	enum profile_measure measure;
-	uint64_t time_ns;	      /* when the samples written next began, ns since the epoch; 0 unknown */
-	uint64_t duration_ns;	      /* over how long they were taken; 0 unknown */
-	int timeline;		      /* keep each sample's time (events): set before the first sample */
-	struct profile_event *events; /* since the last profile__mark(), in the order they were added */
-	size_t nevents, events_cap;
+	uint64_t time_ns;     /* when the samples written next began, ns since the epoch; 0 unknown */
+	uint64_t duration_ns; /* over how long they were taken; 0 unknown */
+	struct profile_timeline timeline;
 	uint32_t last_stack; /* id of the stack the last profile__add counted into */
 };
 

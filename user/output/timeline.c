@@ -27,11 +27,11 @@ int timeline__build(struct timeline *t, const struct profile_view *v)
 	int err = 0;
 
 	memset(t, 0, sizeof(*t));
-	if (!p || !p->timeline || !v->view_of)
+	if (!p || !p->timeline.keep || !v->view_of)
 		return 0;
 	pf_hashmap__init(&index);
-	for (size_t i = 0; !err && i < p->nevents; i++) {
-		const struct profile_event *e = &p->events[i];
+	for (size_t i = 0; !err && i < p->timeline.n; i++) {
+		const struct profile_event *e = &p->timeline.events[i];
 		const struct profile_stack *s = p->stacks[e->stack];
 		uint32_t key[2] = { s->tgid, s->tid };
 		struct timeline_thread *th;
@@ -66,7 +66,7 @@ int timeline__build(struct timeline *t, const struct profile_view *v)
 		return err;
 	}
 	/* Intervals come at their end, samples as they are taken: sorted, each thread reads as it ran. */
-	sort_events = p->events;
+	sort_events = p->timeline.events;
 	for (size_t k = 0; k < t->n; k++)
 		qsort(t->threads[k].events, t->threads[k].n, sizeof(size_t), event_cmp);
 	return 0;

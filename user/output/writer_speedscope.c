@@ -247,7 +247,7 @@ static int evented_json(FILE *out, const struct profile_view *v, const struct ti
 	int first = 1, started = 0;
 
 	for (size_t i = 0; i < th->n; i++) {
-		const struct profile_event *e = &p->events[th->events[i]];
+		const struct profile_event *e = &p->timeline.events[th->events[i]];
 
 		if (e->start_ns + e->duration_ns > last)
 			last = e->start_ns + e->duration_ns;
@@ -255,9 +255,9 @@ static int evented_json(FILE *out, const struct profile_view *v, const struct ti
 	fputs("{\"type\":\"evented\",\"name\":", out);
 	thread_name(out, p, th);
 	fprintf(out, ",\"unit\":\"nanoseconds\",\"startValue\":%" PRIu64 ",\"endValue\":%" PRIu64 ",\n \"events\":[",
-		th->n ? p->events[th->events[0]].start_ns - t0 : 0, last ? last - t0 : 0);
+		th->n ? p->timeline.events[th->events[0]].start_ns - t0 : 0, last ? last - t0 : 0);
 	for (size_t i = 0; i < th->n; i++) {
-		const struct profile_event *e = &p->events[th->events[i]];
+		const struct profile_event *e = &p->timeline.events[th->events[i]];
 		const struct view_stack *s = &v->stacks[v->view_of[e->stack]];
 		uint32_t nroots = roots_of(v, s), n = s->nframes - nroots, common = 0;
 		const uint32_t *frames = s->frames + nroots;

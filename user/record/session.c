@@ -43,7 +43,7 @@ static int setup_collection(struct session *s)
 	s->collector.filter.time_weighted = o->sampling.mode != MODE_CPU;
 	s->collector.filter.period_us = (1000000 + o->sampling.frequency / 2) / o->sampling.frequency;
 	/* speedscope draws each thread's samples on a timeline: only then is each sample's time kept. */
-	s->profile.timeline = o->out.format == FORMAT_SPEEDSCOPE;
+	s->profile.timeline.keep = o->out.format == FORMAT_SPEEDSCOPE;
 	s->collector.filter.gil_only = o->sampling.gil;
 	s->collector.filter.no_idle = o->sampling.no_idle;
 	s->collector.filter.min_block_ns = o->sampling.min_block_ns;

@@ -618,7 +618,7 @@ Test(writer_speedscope, a_timeline_is_one_evented_profile_per_thread_with_frames
 	struct json *doc;
 	const struct json *profiles, *p;
 
-	prof.timeline = 1;
+	prof.timeline.keep = 1;
 	name_process(1, "app");
 	name_thread(1, 1, "main");
 	name_thread(2, 1, "worker");
