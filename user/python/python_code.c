@@ -95,8 +95,8 @@ static int read_bytes(struct py_process *py, uint64_t addr, size_t max, int cut,
 	err = mem_read(py, addr, hdr, o->bytes_data);
 	if (err)
 		return err;
-	if (o->str_is_bytes ? check_type(py, get_u64(hdr, o->object_type), "str", &py->str_type)
-			    : check_type(py, get_u64(hdr, o->object_type), "bytes", &py->bytes_type))
+	if (o->str_is_bytes ? check_type(py, get_u64(hdr, o->object_type), "str", &py->types.str)
+			    : check_type(py, get_u64(hdr, o->object_type), "bytes", &py->types.bytes))
 		return -EINVAL;
 	n = get_i64(hdr, o->bytes_size);
 	if (n < 0 || ((uint64_t)n > max && !cut))
@@ -147,7 +147,7 @@ int py_string__read(struct py_process *py, uint64_t addr, char **out)
 	err = mem_read(py, addr, hdr, o->unicode_compact_data);
 	if (err)
 		return err;
-	if (check_type(py, get_u64(hdr, o->object_type), "str", &py->str_type))
+	if (check_type(py, get_u64(hdr, o->object_type), "str", &py->types.str))
 		return -EINVAL;
 	/* PyASCIIObject.state: interned:2, kind:3, compact:1, ascii:1 (3.3-3.13). */
 	kind = (get_u32(hdr, o->unicode_state) >> 2) & 7;
@@ -320,7 +320,7 @@ static int read_live_header(struct py_process *py, uint64_t addr, uint8_t *hdr)
 
 	if (err)
 		return err;
-	err = check_type(py, get_u64(hdr, o->object_type), "code", &py->code_type);
+	err = check_type(py, get_u64(hdr, o->object_type), "code", &py->types.code);
 	if (!err && (get_u64(hdr, 0) == 0 || get_u64(hdr, 0) >= (1ULL << 40)))
 		err = -EINVAL; /* ob_refcnt 0 or a free-list pointer: a freed object whose type field survived */
 	return err;

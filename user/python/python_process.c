@@ -274,16 +274,16 @@ static int discover_in(struct py_process *py, struct elf_file *elf, const struct
 	symbol_addr(elf, bias, "_Py_NoneStruct", &py->none_addr);
 	/* The types a code object, its names and its line table must have: exported API, so known from the file
 	 * (else learnt from the first object that checks out). A sampler's copy is checked against them. */
-	symbol_addr(elf, bias, "PyCode_Type", &py->code_type);
-	symbol_addr(elf, bias, py->off.str_is_bytes ? "PyString_Type" : "PyUnicode_Type", &py->str_type);
-	symbol_addr(elf, bias, "PyBytes_Type", &py->bytes_type);
+	symbol_addr(elf, bias, "PyCode_Type", &py->types.code);
+	symbol_addr(elf, bias, py->off.str_is_bytes ? "PyString_Type" : "PyUnicode_Type", &py->types.str);
+	symbol_addr(elf, bias, "PyBytes_Type", &py->types.bytes);
 	py->gil_addr = gil_address(py, runtime);
 	/* 3.13 runs a class's __init__ under a shim frame of its own code object (name and file "__init__"):
 	 * interpreter machinery, not Python code. A local symbol: stripped builds show the frame. */
 	symbol_addr(elf, bias, "_Py_InitCleanup", &py->shim_code);
-	py->dev_major = map->dev_major;
-	py->dev_minor = map->dev_minor;
-	py->inode = map->inode;
+	py->file.dev_major = map->dev_major;
+	py->file.dev_minor = map->dev_minor;
+	py->file.inode = map->inode;
 	snprintf(file, sizeof(file), "%s", map->path);
 	target_view(py->pid, file);
 	py->stdlib_dir = stdlib_dir(file, py->version);

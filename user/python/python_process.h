@@ -10,6 +10,19 @@
 #include "python_objects.h"
 #include "python_offsets.h"
 
+/* The types a code object, its names and its line table must have: the sampler's copies are checked against them. */
+struct py_types {
+	uint64_t code;	/* &PyCode_Type, from its exported symbol or the first code object that checks out */
+	uint64_t str;	/* &PyUnicode_Type (2.7: &PyString_Type), found the same way */
+	uint64_t bytes; /* &PyBytes_Type (3.x line tables) */
+};
+
+/* The interpreter's file (executable or libpython), as the kernel knows it. */
+struct py_file {
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
+};
+
 struct py_process {
 	pid_t pid;
 	struct py_offsets off;
@@ -18,11 +31,8 @@ struct py_process {
 	uint64_t none_addr;	   /* &_Py_NoneStruct */
 	uint64_t gil_addr;	   /* the main interpreter's struct _gil_runtime_state, 0 if unknown */
 	uint64_t shim_code;	   /* 3.13+: &_Py_InitCleanup, the interpreter's own `__init__` shim frame, or 0 */
-	uint64_t code_type;	   /* &PyCode_Type, from its exported symbol or the first code object that checks out */
-	uint64_t str_type;	   /* &PyUnicode_Type (2.7: &PyString_Type), found the same way */
-	uint64_t bytes_type;	   /* &PyBytes_Type (3.x line tables) */
-	unsigned dev_major, dev_minor; /* the interpreter's file (executable or libpython) */
-	uint64_t inode;
+	struct py_types types;
+	struct py_file file;
 	char *stdlib_dir;		/* ".../lib/python3.12/" */
 	char *script_dir;		/* absolute directory of the main script, with '/', or NULL */
 	int code_reused;		/* a code address was seen reused: its frames need tags */

@@ -187,8 +187,8 @@ int py_symbols__in_interpreter(const struct target_process *t, const struct proc
 {
 	const struct py_process *proc = t && t->py ? &t->py->proc : NULL;
 
-	return proc && map && map->inode == proc->inode && map->dev_major == proc->dev_major &&
-	       map->dev_minor == proc->dev_minor;
+	return proc && map && map->inode == proc->file.inode && map->dev_major == proc->file.dev_major &&
+	       map->dev_minor == proc->file.dev_minor;
 }
 
 void py_symbols__begin_drain(struct py_symbols *py)

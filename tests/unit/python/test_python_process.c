@@ -259,7 +259,7 @@ static void expect_discovered(const char *exe, const char *xy, const char *stdli
 	cr_expect_eq(py.off.version, (unsigned)((xy[0] - '0') << 8 | atoi(xy + 2)), "offsets of %#x", py.off.version);
 	cr_assert_neq(py.interp_head_addr, 0);
 	cr_expect_neq(py.none_addr, 0);
-	cr_expect_neq(py.inode, 0);
+	cr_expect_neq(py.file.inode, 0);
 	/* After startup the head points at the main interpreter. */
 	cr_expect_eq(proc_mem__read_u64(child_pid, py.interp_head_addr, &head), 0);
 	cr_expect_neq(head, 0, "interpreter head at %#llx is NULL", (unsigned long long)py.interp_head_addr);
