@@ -157,9 +157,9 @@ static struct target_process *tracked_new(struct process_tracker *t, pid_t pid, 
 		target_process__put(tr);
 		return NULL;
 	}
-	t->nalive++;
+	t->alive.all++;
 	if (!named) {
-		t->followed_alive++;
+		t->alive.followed++;
 		t->stats.followed++;
 	}
 	return tr;
@@ -172,8 +172,8 @@ static void tracked_gone(struct process_tracker *t, struct target_process *tr)
 	if (!tr->alive)
 		return;
 	if (!tr->named)
-		t->followed_alive--;
-	t->nalive--;
+		t->alive.followed--;
+	t->alive.all--;
 	tr->alive = 0;
 	target_process__forget(tr);
 }
@@ -205,7 +205,7 @@ static void set_python_name(struct target_process *tr)
 static void stop_discovery(struct process_tracker *t, struct target_process *tr)
 {
 	if (tr->discovery.active)
-		t->ndiscovering--;
+		t->alive.discovering--;
 	tr->discovery.active = 0;
 }
 
@@ -298,7 +298,7 @@ static void start_discovery(struct process_tracker *t, struct target_process *tr
 	int err;
 
 	if (!d->active)
-		t->ndiscovering++;
+		t->alive.discovering++;
 	d->active = 1;
 	d->from = clock__now_s();
 	d->until = d->from + DISCOVERY_WINDOW_S;
@@ -411,7 +411,7 @@ int process_tracker__scan(struct process_tracker *t)
 void process_tracker__started(struct process_tracker *t, double start)
 {
 	t->start = start;
-	t->next_sweep = start + SWEEP_INTERVAL_S;
+	t->sweep.next = start + SWEEP_INTERVAL_S;
 }
 
 /* A target gone (exited, or out of scope): forgotten, its record marked with its exit time. */
@@ -552,7 +552,7 @@ int process_tracker__retry(struct process_tracker *t, int max_ms)
 	struct pf_hashmap_entry *e;
 	size_t it = 0;
 
-	if (!t->ndiscovering)
+	if (!t->alive.discovering)
 		return max_ms;
 	while (pf_hashmap__next(&t->procs, &it, &e)) {
 		struct target_process *tr = e->value;
@@ -596,9 +596,9 @@ static void sweep(struct process_tracker *t)
 	size_t it = 0, n = 0;
 
 	read_lifecycle_stats(t, lc);
-	if (lc[PF_LC_STAT_EVENT_LOST] == t->lost_seen)
+	if (lc[PF_LC_STAT_EVENT_LOST] == t->sweep.lost_seen)
 		return;
-	t->lost_seen = lc[PF_LC_STAT_EVENT_LOST];
+	t->sweep.lost_seen = lc[PF_LC_STAT_EVENT_LOST];
 	dead = calloc(t->procs.len ? t->procs.len : 1, sizeof(*dead));
 	if (!dead)
 		return;
@@ -632,20 +632,20 @@ void process_tracker__tick(struct process_tracker *t)
 			fprintf(stderr, "pyflame-bpf: PID %d re-uses code object addresses: tagging its frames\n",
 				(int)tr->pid);
 	}
-	if (clock__now_s() >= t->next_sweep) {
-		t->next_sweep = clock__now_s() + SWEEP_INTERVAL_S;
+	if (clock__now_s() >= t->sweep.next) {
+		t->sweep.next = clock__now_s() + SWEEP_INTERVAL_S;
 		sweep(t);
 	}
 }
 
 size_t process_tracker__alive(const struct process_tracker *t)
 {
-	return t->nalive;
+	return t->alive.all;
 }
 
 size_t process_tracker__followed_alive(const struct process_tracker *t)
 {
-	return t->followed_alive;
+	return t->alive.followed;
 }
 
 void process_tracker__detach(struct process_tracker *t)

@@ -35,6 +35,19 @@ struct process_tracker_stats {
 	uint64_t lc[PF_LC_STAT__COUNT]; /* the kernel side's counters */
 };
 
+/* How many targets are alive now, and in which state. */
+struct process_tracker_alive {
+	size_t all;	    /* live targets */
+	size_t followed;    /* live targets not named on the command line */
+	size_t discovering; /* live targets whose interpreter is still looked for */
+};
+
+/* The look at /proc for exits whose events were lost. */
+struct process_tracker_sweep {
+	double next;	    /* when it is due */
+	uint64_t lost_seen; /* the kernel side's lost-event count at the last one: none lost since, none needed */
+};
+
 struct process_tracker {
 	const struct pf_options *opts;
 	struct lifecycle *skel;
@@ -47,11 +60,8 @@ struct process_tracker {
 	double start;		 /* CLOCK_MONOTONIC seconds when sampling started */
 	struct pf_hashmap procs; /* pid -> struct target_process: every live target, and the last one gone of
 				  * each PID (its record, for a later process with that PID) */
-	size_t nalive;		 /* live targets */
-	size_t followed_alive;	 /* live targets not named on the command line */
-	size_t ndiscovering;	 /* live targets whose interpreter is still looked for */
-	double next_sweep;	 /* next look at /proc for exits whose events were lost */
-	uint64_t lost_seen;
+	struct process_tracker_alive alive;
+	struct process_tracker_sweep sweep;
 	struct process_tracker_stats stats;
 };
 
