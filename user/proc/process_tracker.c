@@ -97,8 +97,14 @@ int process_tracker__code_copy(struct process_tracker *t, const struct pf_code_r
 {
 	struct target_process *tp = process_tracker__find(t, (pid_t)r->key.tgid);
 	__u8 one = 1;
+	int err;
 
-	if (!t->py || py_symbols__code_copy(t->py, tp, r))
+	if (!t->py)
+		return 0;
+	err = py_symbols__code_copy(t->py, tp, r);
+	if (err == -ENOMEM)
+		return err; /* the caller stops the recording, saying so */
+	if (err)
 		return 0; /* left unnamed: the sampler copies it again when it next misses it */
 	/* Named: the sampler need not copy it again. A full map makes room (least recently used). */
 	if (t->named_fd >= 0)

@@ -77,7 +77,8 @@ int process_tracker__scan(struct process_tracker *t);
 void process_tracker__started(struct process_tracker *t, double start);
 /* A process event, in stream order. */
 int process_tracker__event(struct process_tracker *t, const struct pf_proc_event *ev);
-/* A code object's copy (struct pf_code_record), in stream order: its process names it, the sampler is told. */
+/* A code object's copy (struct pf_code_record), in stream order: its process names it, the sampler is told. 0, also
+ * when it stays unnamed (the sampler copies it again), or -ENOMEM. */
 int process_tracker__code_copy(struct process_tracker *t, const struct pf_code_record *r);
 /* Sees each sample before it is counted: a process the run has not heard of (its event was lost) is taken on.
  * Returns the target the sample is of (gone, when taken while it exited), NULL when the run does not know it. */

@@ -243,19 +243,21 @@ static int index_set(struct py_target *pt, uint32_t tag, uint64_t addr, struct c
 }
 
 /* Indexes e as what lives at addr now, and (when readable) under its tag, for tagged samples that come late.
- * An entry no key took is freed; NULL then. */
+ * NULL when a key could not be set (out of memory): e stays under the keys that took it, and is freed if none did. */
 static struct code_entry *entry_index(struct py_target *pt, uint64_t addr, struct code_entry *e)
 {
+	int err;
+
 	e->refs++; /* held while indexing: an entry indexed before keeps at least one more reference */
-	index_set(pt, 0, addr, e);
-	if (e->code)
-		index_set(pt, e->code->tag, addr, e);
+	err = index_set(pt, 0, addr, e);
+	if (!err && e->code)
+		err = index_set(pt, e->code->tag, addr, e);
 	if (e->refs == 1) {
 		entry_unref(e); /* no key took it */
 		return NULL;
 	}
 	e->refs--;
-	return e;
+	return err ? NULL : e;
 }
 
 static struct code_entry *index_get(struct py_target *pt, uint32_t tag, uint64_t addr)
@@ -274,14 +276,15 @@ static struct py_target *parent_of(const struct target_process *t)
 /*
  * A forked child's code object at addr, from its parent: the entry the parent has for addr when the child's object
  * is still the one it inherited (one read of the child), or, once the child is gone, the parent's object there.
+ * NULL when there is none, or with *err -ENOMEM when it could not be kept.
  */
 static struct code_entry *inherited_entry(struct py_symbols *py, struct target_process *t, uint64_t addr,
-					  int child_gone)
+					  int child_gone, int *err)
 {
 	struct py_target *pt = t->py, *parent = parent_of(t);
 	struct code_entry *e;
-	int err;
 
+	*err = 0;
 	if (!parent)
 		return NULL;
 	e = index_get(parent, 0, addr);
@@ -294,16 +297,24 @@ static struct code_entry *inherited_entry(struct py_symbols *py, struct target_p
 			return NULL;
 		child_gone = same < 0;
 	} else if (!e || !e->code) {
-		e = entry_new(py, &parent->proc, addr, &err);
+		e = entry_new(py, &parent->proc, addr, err);
 		if (!e)
-			return NULL;
+			return NULL; /* -ENOMEM in *err */
+		*err = 0;	     /* the parent's object unreadable: none to inherit */
 		e = entry_index(parent, addr, e);
-		if (!e || !e->code)
+		if (!e) {
+			*err = -ENOMEM;
+			return NULL;
+		}
+		if (!e->code)
 			return NULL;
 	}
 	if (child_gone)
 		py->stats.code_from_parent++;
-	return entry_index(pt, addr, e);
+	e = entry_index(pt, addr, e);
+	if (!e)
+		*err = -ENOMEM;
+	return e;
 }
 
 /* An entry that was unreadable is named now (c: read again, or from a copy); indexed under its tag too. */
@@ -316,7 +327,8 @@ static int entry_named_late(struct py_symbols *py, struct py_target *pt, struct 
 	return entry_index(pt, e->addr, e) ? 0 : -ENOMEM; /* indexed already: this adds its tag key */
 }
 
-/* Untagged samples: the entry at addr, re-checked once per drain, re-read when the address was re-used. */
+/* Untagged samples: the entry at addr, re-checked once per drain, re-read when the address was re-used; NULL when
+ * out of memory. */
 static struct code_entry *code_entry(struct py_symbols *py, struct target_process *t, uint64_t addr)
 {
 	struct py_target *pt = t->py;
@@ -332,8 +344,8 @@ static struct code_entry *code_entry(struct py_symbols *py, struct target_proces
 		/* Unreadable last time: retry once per drain, in place. */
 		e->checked_epoch = py->epoch;
 		e->err = py_code__read(&c, proc, addr);
-		if (!e->err)
-			entry_named_late(py, pt, e, c);
+		if (!e->err && entry_named_late(py, pt, e, c))
+			return NULL; /* named, but its tag key could not be kept: out of memory */
 		return e;
 	}
 	if (e) {
@@ -359,13 +371,13 @@ static struct code_entry *code_entry(struct py_symbols *py, struct target_proces
 		proc->code_reused = 1; /* from now on its frames carry tags */
 		return entry_index(pt, addr, fresh);
 	}
-	if ((e = inherited_entry(py, t, addr, 0)))
+	if ((e = inherited_entry(py, t, addr, 0, &err)) || err)
 		return e;
 	e = entry_new(py, proc, addr, &err);
 	if (e && !e->code && err == -ESRCH && t->parent) {
-		struct code_entry *from_parent = inherited_entry(py, t, addr, 1);
+		struct code_entry *from_parent = inherited_entry(py, t, addr, 1, &err);
 
-		if (from_parent) {
+		if (from_parent || err) {
 			e->refs = 1;
 			entry_unref(e);
 			return from_parent;
@@ -374,7 +386,8 @@ static struct code_entry *code_entry(struct py_symbols *py, struct target_proces
 	return e ? entry_index(pt, addr, e) : NULL;
 }
 
-/* Tagged samples: the entry for exactly the code object sampled, or NULL (with *gone) when it no longer exists. */
+/* Tagged samples: the entry for exactly the code object sampled, or NULL (with *gone) when it no longer exists;
+ * NULL without *gone when out of memory. */
 static struct code_entry *tagged_entry(struct py_symbols *py, struct target_process *t, uint64_t addr, uint32_t tag,
 				       int *gone)
 {
@@ -391,8 +404,8 @@ static struct code_entry *tagged_entry(struct py_symbols *py, struct target_proc
 		return code_entry(py, t, addr);
 	/* The same tag at the same address in the parent is the same object, inherited. */
 	parent = parent_of(t);
-	if (parent && (e = index_get(parent, tag, addr)) && !index_set(pt, tag, addr, e))
-		return e;
+	if (parent && (e = index_get(parent, tag, addr)))
+		return index_set(pt, tag, addr, e) ? NULL : e; /* NULL, not gone: out of memory */
 	err = py_code__tag_now(proc, addr, &now);
 	if (err == -ESRCH && parent && !py_code__tag_now(&parent->proc, addr, &now) && now == tag)
 		proc = &parent->proc, pt = parent, err = 0; /* the child is gone; its parent still holds the object */

@@ -52,7 +52,7 @@ int64_t py_symbols__frame(struct py_symbols *py, struct profile *p, struct targe
 /*
  * The sampler's copy of a code object, sent before the first samples that show it: named from the copy, so that
  * it keeps its name when the process exits before the samples are read. 0 when it is named (from the copy or
- * before), else -errno.
+ * before), else -errno: -ENOMEM when it could not be kept.
  */
 int py_symbols__code_copy(struct py_symbols *py, struct target_process *t, const struct pf_code_record *r);
 /* Whether untagged samples of t have shown a code address re-used by another object (then tag its frames). */

@@ -16,10 +16,11 @@ void record_stream__init(struct record_stream *rs, struct process_tracker *track
 	offcpu_intervals__init(&rs->intervals);
 }
 
-static void record_error(struct record_stream *rs, int err)
+/* The first error stops the recording (the run loop sees rs->err), said once: what failed is what. */
+static void record_error(struct record_stream *rs, int err, const char *what)
 {
 	if (err && !rs->err) {
-		fprintf(stderr, "pyflame-bpf: cannot record samples: %s\n", strerror(-err));
+		fprintf(stderr, "pyflame-bpf: cannot %s: %s\n", what, strerror(-err));
 		rs->err = err;
 	}
 }
@@ -35,12 +36,15 @@ int record_stream__consume(void *ctx, const void *data, size_t size)
 
 	if (kind == PF_REC_PROC_EVENT)
 		return process_tracker__event(rs->tracker, data);
-	if (kind == PF_REC_CODE)
-		return process_tracker__code_copy(rs->tracker, data);
+	if (kind == PF_REC_CODE) {
+		err = process_tracker__code_copy(rs->tracker, data);
+		record_error(rs, err, "name code objects from the sampler's copies");
+		return err;
+	}
 	if (kind == PF_REC_SAMPLE)
 		tp = process_tracker__sample(rs->tracker, data);
 	err = collector__add(rs->collector, tp, data, size);
-	record_error(rs, err);
+	record_error(rs, err, "record samples");
 	if (!before && p->total && !rs->first_counted) { /* start-up, for -v */
 		rs->first_counted = clock__now_s();
 		rs->first_sample_ns = ((const struct pf_sample *)data)->time_ns;
@@ -54,7 +58,7 @@ static void add_record(struct record_stream *rs, const void *data, size_t size)
 	int held = interval_windows__hold(rs->windows, data, size);
 
 	if (held < 0)
-		record_error(rs, held);
+		record_error(rs, held, "record samples");
 	else if (!held)
 		(void)record_stream__consume(rs, data, size); /* its errors are recorded where they happen */
 }
@@ -78,9 +82,9 @@ int record_stream__handle(void *ctx, void *data, size_t size)
 			offcpu_interval__free(&iv);
 		}
 	} else if (sample && (rec->flags & PF_SAMPLE_PY_LATE)) {
-		record_error(rs, offcpu_intervals__late_python(&rs->intervals, rec, size));
+		record_error(rs, offcpu_intervals__late_python(&rs->intervals, rec, size), "record samples");
 	} else if (sample && (rec->flags & PF_SAMPLE_OFFCPU)) {
-		record_error(rs, offcpu_intervals__start(&rs->intervals, rec, size));
+		record_error(rs, offcpu_intervals__start(&rs->intervals, rec, size), "record samples");
 	} else {
 		add_record(rs, data, size);
 	}
