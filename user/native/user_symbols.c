@@ -43,7 +43,9 @@ static void open_files(struct user_symbols *u, pid_t pid, const struct proc_maps
 {
 	for (size_t i = 0; i < maps->n; i++)
 		if (maps->maps[i].perms[2] == 'x' && maps->maps[i].path[0] == '/')
-			elf_cache__get(u->elves, pid, &maps->maps[i]);
+			/* A file that cannot be read is remembered with its reason (said under -v) and named by its
+			 * module; one not cached (out of memory) is opened again when an address in it is named. */
+			(void)elf_cache__get(u->elves, pid, &maps->maps[i]);
 }
 
 int user_symbols__snapshot(struct user_symbols *u, struct target_process *t)
