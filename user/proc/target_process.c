@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include "collector.h"
 #include "python_symbols.h"
+#include "slicer.h"
 #include "target_process.h"
 #include "user_symbols.h"
 
@@ -35,6 +36,7 @@ void target_process__forget(struct target_process *t)
 	t->py = NULL;
 	stack_cache__free(t->stacks);
 	t->stacks = NULL;
+	slice_threads__close(t->slices); /* sets t->slices to NULL */
 	target_process__set_parent(t, NULL);
 }
 

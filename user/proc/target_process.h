@@ -9,6 +9,7 @@
 struct native_maps;
 struct py_target;
 struct stack_cache;
+struct slice_threads;
 struct profile_process;
 
 /* The search for a target's interpreter (process_tracker.c). */
@@ -37,6 +38,7 @@ struct target_process {
 	struct native_maps *maps;	/* its maps snapshot (user_symbols.c) */
 	struct py_target *py;		/* its interpreter and code objects (python_symbols.c); NULL: none known */
 	struct stack_cache *stacks;	/* its resolved user stacks and native leaves (collector.c) */
+	struct slice_threads *slices;	/* its threads' open invocations of --slice FUNC (slicer.c); NULL: none */
 	struct target_process *parent;	/* the target it was forked from (held: its code names ours); NULL: none */
 	unsigned refs;			/* the tracker's table, and each child whose parent it is */
 };
@@ -45,7 +47,8 @@ struct target_process {
 struct target_process *target_process__new(pid_t pid, uint64_t start);
 /* Points t at the process it was forked from (taking a reference), or at none. */
 void target_process__set_parent(struct target_process *t, struct target_process *parent);
-/* Drops the maps, interpreter, code objects and stacks known of t: every sample it took before was counted. */
+/* Drops the maps, interpreter, code objects and stacks known of t, and ends its open --slice invocations: every
+ * sample it took before was counted. */
 void target_process__forget(struct target_process *t);
 /* Drops a reference; the last one forgets and frees t. */
 void target_process__put(struct target_process *t);

@@ -415,7 +415,7 @@ static int add_offcpu_leaf(struct collector *c, struct target_process *t, size_t
 }
 
 /* The record's part in its thread's invocation of FUNC (--slice): the time it covers, its stack and weight. */
-static int slice(struct collector *c, const struct profile_process *proc, const struct pf_sample *s, uint32_t stack,
+static int slice(struct collector *c, struct target_process *tg, const struct pf_sample *s, uint32_t stack,
 		 uint64_t weight)
 {
 	uint64_t start = s->flags & PF_SAMPLE_OFFCPU ? s->time_ns - s->weight_ns : s->time_ns;
@@ -423,8 +423,7 @@ static int slice(struct collector *c, const struct profile_process *proc, const 
 
 	if (!c->slicer)
 		return 0;
-	return slicer__add(c->slicer, proc->key, s->tgid, s->tid, stack, start, end, weight,
-			   c->has_call ? &c->call : NULL);
+	return slicer__add(c->slicer, tg, s->tid, stack, start, end, weight, c->has_call ? &c->call : NULL);
 }
 
 int collector__add(struct collector *c, struct target_process *tg, const struct pf_sample *s, size_t size)
@@ -479,7 +478,7 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 			c->counts.idle_us += weight;
 			/* Not counted, but a wait for work ends the thread's invocation of FUNC as much as any record.
 			 */
-			return slice(c, proc, s, 0, 0);
+			return slice(c, tg, s, 0, 0);
 		}
 		c->counts.offcpu_records++;
 		c->counts.offcpu_us += weight;
@@ -499,5 +498,5 @@ int collector__add(struct collector *c, struct target_process *tg, const struct 
 	else
 		err = profile__add_timed(c->profile, proc, s->tid, c->buf, (uint32_t)n, weight, s->time_ns,
 					 c->filter.period_us * 1000);
-	return err ?: slice(c, proc, s, c->profile->last_stack, weight);
+	return err ?: slice(c, tg, s, c->profile->last_stack, weight);
 }

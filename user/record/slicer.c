@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "array.h"
 #include "slice_func.h"
+#include "target_process.h"
 
 #define MAX_RECORDS (1u << 16) /* held per open invocation; more are counted, not kept (its time still is) */
 #define BUCKET_STEP 1.02       /* each latency bucket 2% wider than the one before */
@@ -18,11 +19,18 @@ struct slice_rec {
 
 /* A thread's invocation in progress: its records are held until it ends, then go to its latency's bucket. */
 struct slice_open {
-	uint32_t pid, tid;
+	uint32_t tid;
 	struct slice_call call;
 	uint64_t start_ns, end_ns;
 	struct slice_rec *recs;
 	size_t n, cap;
+};
+
+struct slice_threads {
+	struct slicer *s;
+	struct target_process *t;	     /* whose t->slices this is */
+	struct pf_hashmap open;		     /* tid -> struct slice_open */
+	struct slice_threads *next, **pprev; /* in s->with_open */
 };
 
 struct weight_key {
@@ -36,8 +44,50 @@ void slicer__init(struct slicer *s, const struct slicer_options *o, struct profi
 	s->o = *o;
 	s->p = p;
 	pf_hashmap__init(&s->matches);
-	pf_hashmap__init(&s->open);
 	pf_hashmap__init(&s->weights);
+}
+
+static void open_free(struct slice_open *o)
+{
+	free(o->recs);
+	free(o);
+}
+
+/* t's open invocations, made (and listed in s) on first use; NULL when out of memory. */
+static struct slice_threads *threads_of(struct slicer *s, struct target_process *t)
+{
+	struct slice_threads *st = t->slices;
+
+	if (st)
+		return st;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	st->s = s;
+	st->t = t;
+	pf_hashmap__init(&st->open);
+	st->next = s->with_open;
+	if (st->next)
+		st->next->pprev = &st->next;
+	st->pprev = &s->with_open;
+	s->with_open = st;
+	t->slices = st;
+	return st;
+}
+
+/* Unlinks st from its slicer and its process and frees it, with the invocations still open in it (not counted). */
+static void threads_free(struct slice_threads *st)
+{
+	struct pf_hashmap_entry *e;
+
+	for (size_t i = 0; pf_hashmap__next(&st->open, &i, &e);)
+		open_free(e->value);
+	pf_hashmap__free(&st->open);
+	*st->pprev = st->next;
+	if (st->next)
+		st->next->pprev = st->pprev;
+	st->t->slices = NULL;
+	free(st);
 }
 
 static void free_weights(struct slicer *s)
@@ -60,17 +110,10 @@ void slicer__new_window(struct slicer *s)
 
 void slicer__free(struct slicer *s)
 {
-	struct pf_hashmap_entry *e;
-
-	for (size_t i = 0; pf_hashmap__next(&s->open, &i, &e);) {
-		struct slice_open *o = e->value;
-
-		free(o->recs);
-		free(o);
-	}
+	while (s->with_open)
+		threads_free(s->with_open);
 	free_weights(s);
 	pf_hashmap__free(&s->matches);
-	pf_hashmap__free(&s->open);
 }
 
 unsigned slicer__bucket(uint64_t ns)
@@ -134,29 +177,62 @@ static int same_call(const struct slice_call *a, const struct slice_call *b)
 	return a->code == b->code && a->frame == b->frame && a->depth == b->depth;
 }
 
-int slicer__add(struct slicer *s, uint32_t key, uint32_t pid, uint32_t tid, uint32_t stack, uint64_t start_ns,
-		uint64_t end_ns, uint64_t weight, const struct slice_call *call)
+/* Ends every invocation st holds (counted), then frees st. 0 or -ENOMEM (the first end that failed). */
+static int threads_end(struct slice_threads *st)
 {
-	uint32_t k[2] = { key, tid };
-	struct slice_open *o = pf_hashmap__get(&s->open, k, sizeof(k));
+	struct pf_hashmap_entry *e;
 	int err = 0;
 
+	for (size_t i = 0; pf_hashmap__next(&st->open, &i, &e);) {
+		err = err ?: end(st->s, e->value);
+		open_free(e->value);
+	}
+	pf_hashmap__free(&st->open);
+	pf_hashmap__init(&st->open);
+	threads_free(st);
+	return err;
+}
+
+void slice_threads__close(struct slice_threads *st)
+{
+	struct slicer *s;
+	int err;
+
+	if (!st)
+		return;
+	s = st->s;
+	err = threads_end(st);
+	if (!s->err) /* the run's next call of the slicer returns it */
+		s->err = err;
+}
+
+int slicer__add(struct slicer *s, struct target_process *t, uint32_t tid, uint32_t stack, uint64_t start_ns,
+		uint64_t end_ns, uint64_t weight, const struct slice_call *call)
+{
+	struct slice_threads *st;
+	struct slice_open *o;
+	int err = s->err;
+
+	/* A process the run does not know has no Python names, so no call of FUNC: it has nothing to end either. */
+	if (err || !t)
+		return err;
+	st = t->slices;
+	o = st ? pf_hashmap__get(&st->open, &tid, sizeof(tid)) : NULL;
 	if (o && (!call || !same_call(&o->call, call))) {
 		err = end(s, o);
-		pf_hashmap__delete(&s->open, k, sizeof(k));
-		free(o->recs);
-		free(o);
+		pf_hashmap__delete(&st->open, &tid, sizeof(tid));
+		open_free(o);
 		o = NULL;
 	}
 	if (err || !call)
 		return err;
 	if (!o) {
-		o = calloc(1, sizeof(*o));
-		if (!o || pf_hashmap__set(&s->open, k, sizeof(k), o)) {
+		st = threads_of(s, t);
+		o = st ? calloc(1, sizeof(*o)) : NULL;
+		if (!o || pf_hashmap__set(&st->open, &tid, sizeof(tid), o)) {
 			free(o);
 			return -ENOMEM;
 		}
-		o->pid = pid;
 		o->tid = tid;
 		o->call = *call;
 		o->start_ns = start_ns;
@@ -179,52 +255,56 @@ int slicer__add(struct slicer *s, uint32_t key, uint32_t pid, uint32_t tid, uint
 	return 0;
 }
 
-int slicer__expire(struct slicer *s, uint64_t now_ns)
+/* Ends st's invocations of threads that exited; 0 or -ENOMEM. */
+static int threads_expire(struct slice_threads *st, uint64_t now_ns)
 {
 	struct pf_hashmap_entry *e;
-	uint32_t(*gone)[2] = NULL;
+	uint32_t *gone = NULL;
 	size_t n = 0, cap = 0;
 	int err = 0;
 
-	if (now_ns < s->expire_at_ns)
-		return 0;
-	s->expire_at_ns = now_ns + 1000000000ull;
-	for (size_t i = 0; pf_hashmap__next(&s->open, &i, &e);) {
+	for (size_t i = 0; pf_hashmap__next(&st->open, &i, &e);) {
 		struct slice_open *o = e->value;
 
-		if (o->end_ns + 1000000000ull > now_ns || syscall(SYS_tgkill, (pid_t)o->pid, (pid_t)o->tid, 0) == 0)
+		if (o->end_ns + 1000000000ull > now_ns || syscall(SYS_tgkill, st->t->pid, (pid_t)o->tid, 0) == 0)
 			continue;
 		if (array__grow((void **)&gone, &cap, n + 1, sizeof(*gone))) {
 			err = -ENOMEM;
 			break;
 		}
-		memcpy(gone[n++], e->key, sizeof(*gone));
+		gone[n++] = o->tid;
 	}
 	for (size_t i = 0; i < n; i++) { /* deleting while iterating would move entries under the iterator */
-		struct slice_open *o = pf_hashmap__delete(&s->open, gone[i], sizeof(gone[i]));
+		struct slice_open *o = pf_hashmap__delete(&st->open, &gone[i], sizeof(gone[i]));
 
-		err = err ?: end(s, o);
-		free(o->recs);
-		free(o);
+		err = err ?: end(st->s, o);
+		open_free(o);
 	}
 	free(gone);
 	return err;
 }
 
+int slicer__expire(struct slicer *s, uint64_t now_ns)
+{
+	int err = s->err;
+
+	if (err || now_ns < s->expire_at_ns)
+		return err;
+	s->expire_at_ns = now_ns + 1000000000ull;
+	for (struct slice_threads *st = s->with_open; !err && st; st = st->next)
+		err = threads_expire(st, now_ns);
+	return err;
+}
+
 int slicer__finish(struct slicer *s)
 {
-	struct pf_hashmap_entry *e;
-	int err = 0;
+	int err = s->err;
 
-	for (size_t i = 0; pf_hashmap__next(&s->open, &i, &e);) {
-		struct slice_open *o = e->value;
+	while (s->with_open) {
+		int ended = threads_end(s->with_open);
 
-		err = err ?: end(s, o);
-		free(o->recs);
-		free(o);
+		err = err ?: ended;
 	}
-	pf_hashmap__free(&s->open);
-	pf_hashmap__init(&s->open);
 	return err;
 }
 

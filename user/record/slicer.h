@@ -11,6 +11,10 @@
 
 #define SLICE_BUCKETS 1200 /* log-scaled latency buckets, 2% wide, from 1 us to 2e10 us */
 
+struct target_process;
+/* One target's threads' open invocations: hung off its target_process (t->slices), ended when it is forgotten. */
+struct slice_threads;
+
 struct slicer_options {
 	const char *func;
 	double percentile;  /* --slower-than pNN; < 0 when a duration was given */
@@ -36,10 +40,11 @@ struct slice_summary {
 
 struct slicer {
 	struct slicer_options o;
-	struct profile *p;	   /* the recording's profile: its stacks are what the records name */
-	struct pf_hashmap matches; /* frame id -> 1 FUNC, 2 not */
-	struct pf_hashmap open;	   /* (process key, tid) -> struct slice_open */
-	struct pf_hashmap weights; /* (stack id, bucket) -> uint64_t *weight of ended invocations */
+	struct profile *p;		 /* the recording's profile: its stacks are what the records name */
+	struct pf_hashmap matches;	 /* frame id -> 1 FUNC, 2 not */
+	struct slice_threads *with_open; /* the targets' open invocations, for the look at threads that exited */
+	int err;			 /* an invocation ended as its process was forgotten could not be counted */
+	struct pf_hashmap weights;	 /* (stack id, bucket) -> uint64_t *weight of ended invocations */
 	uint64_t counts[SLICE_BUCKETS];
 	uint64_t durations_ns[SLICE_BUCKETS];
 	uint64_t seen, unresolved, overflow, max_ns;
@@ -51,11 +56,14 @@ void slicer__free(struct slicer *s);
 /* Whether profile frame id is FUNC (cached; qualified: the frame shows a qualname). */
 int slicer__is_func(struct slicer *s, uint32_t id, int qualified);
 /*
- * One record of thread tid of process key, in time order for that thread: its stack (profile stack id), the time it
- * covers, its weight, and its call of FUNC (NULL: none; the thread's open invocation ends). 0 or -ENOMEM.
+ * One record of thread tid of target t, in time order for that thread: its stack (profile stack id), the time it
+ * covers, its weight, and its call of FUNC (NULL: none; the thread's open invocation ends). The invocation is kept
+ * on t until it ends. 0 or -ENOMEM (also one that ending a forgotten process's invocations met).
  */
-int slicer__add(struct slicer *s, uint32_t key, uint32_t pid, uint32_t tid, uint32_t stack, uint64_t start_ns,
+int slicer__add(struct slicer *s, struct target_process *t, uint32_t tid, uint32_t stack, uint64_t start_ns,
 		uint64_t end_ns, uint64_t weight, const struct slice_call *call);
+/* Ends (counts) the invocations st holds and frees it: its process is forgotten (exit, exec). NULL: none. */
+void slice_threads__close(struct slice_threads *st);
 /*
  * Ends the invocations of threads that exited (a thread-per-request server leaves one behind per request), looked
  * at once a second for those without a record for a second. now_ns: CLOCK_MONOTONIC. 0 or -ENOMEM.

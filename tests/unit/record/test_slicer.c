@@ -4,11 +4,13 @@
 
 #include "profile.h"
 #include "slicer.h"
+#include "target_process.h"
 
 #define MS 1000000ull
 
 static struct profile p;
 static struct slicer s;
+static struct target_process *target; /* PID 100, whose thread 101 serves the requests */
 static uint32_t fast_stack, slow_stack;
 
 /* Frames root first: handler, then what it runs. */
@@ -32,6 +34,8 @@ static void setup(void)
 	fast_stack = stack_of("fast (srv.py:9)");
 	slow_stack = stack_of("slow (srv.py:12)");
 	slicer__init(&s, &o, &p);
+	target = target_process__new(100, 0);
+	cr_assert(target);
 	cr_assert(slicer__is_func(&s, p.stacks[fast_stack]->frames[1], 1));
 	cr_assert(!slicer__is_func(&s, p.stacks[fast_stack]->frames[0], 1));
 }
@@ -39,6 +43,7 @@ static void setup(void)
 static void teardown(void)
 {
 	slicer__free(&s);
+	target_process__put(target);
 	profile__free(&p);
 }
 
@@ -50,9 +55,9 @@ static void request(uint64_t t, int n, uint32_t stack, uint64_t frame)
 	struct slice_call call = { 0x1000, frame, 1 };
 
 	for (int i = 0; i < n; i++)
-		cr_assert_eq(slicer__add(&s, 100, 100, 101, stack, (t + i) * MS, (t + i + 1) * MS, 1, &call), 0);
+		cr_assert_eq(slicer__add(&s, target, 101, stack, (t + i) * MS, (t + i + 1) * MS, 1, &call), 0);
 	/* the thread waits for the next request: a record without do_GET */
-	cr_assert_eq(slicer__add(&s, 100, 100, 101, 0, (t + n) * MS, (t + n + 1) * MS, 0, NULL), 0);
+	cr_assert_eq(slicer__add(&s, target, 101, 0, (t + n) * MS, (t + n + 1) * MS, 0, NULL), 0);
 }
 
 Test(slicer, buckets_are_2_percent_wide_and_ordered)
@@ -98,8 +103,8 @@ Test(slicer, another_call_of_func_ends_the_invocation_and_short_ones_are_unresol
 	struct slice_summary sum;
 
 	for (int i = 0; i < 4; i++)
-		cr_assert_eq(slicer__add(&s, 100, 100, 101, fast_stack, i * MS, (i + 1) * MS, 1, i < 2 ? &a : &b), 0);
-	cr_assert_eq(slicer__add(&s, 100, 100, 101, fast_stack, 10 * MS, 11 * MS, 1, &a), 0); /* one period */
+		cr_assert_eq(slicer__add(&s, target, 101, fast_stack, i * MS, (i + 1) * MS, 1, i < 2 ? &a : &b), 0);
+	cr_assert_eq(slicer__add(&s, target, 101, fast_stack, 10 * MS, 11 * MS, 1, &a), 0); /* one period */
 	cr_assert_eq(slicer__finish(&s), 0);
 	profile__init(&slow);
 	cr_assert_eq(slicer__result(&s, &slow, NULL, &sum), 0);
@@ -145,5 +150,25 @@ Test(slicer, a_percentile_inside_a_class_of_one_latency_takes_the_share_of_it_th
 	cr_expect_eq(sum.slow, 3, "the slowest 30%%: 3 of the 4");
 	cr_expect_eq(slow.total, 150, "3/4 of their 200 samples");
 	cr_expect_eq(sum.threshold_ns / MS, 50);
+	profile__free(&slow);
+}
+
+Test(slicer, a_process_forgotten_mid_invocation_has_it_ended_and_counted_and_its_threads_state_freed)
+{
+	struct slice_call call = { 0x1000, 0x7000, 1 };
+	struct profile slow;
+	struct slice_summary sum;
+
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(slicer__add(&s, target, 101, slow_stack, i * MS, (i + 1) * MS, 1, &call), 0);
+	cr_assert(target->slices, "the open invocation hangs off its process");
+	target_process__forget(target); /* it exited or exec'd */
+	cr_expect_null(target->slices);
+	cr_assert_eq(slicer__finish(&s), 0);
+	profile__init(&slow);
+	cr_assert_eq(slicer__result(&s, &slow, NULL, &sum), 0);
+	cr_expect_eq(sum.seen, 1);
+	cr_expect_eq(sum.resolved, 1);
+	cr_expect_eq(sum.max_ns, 5 * MS, "ended at its last record's end");
 	profile__free(&slow);
 }
