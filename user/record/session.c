@@ -130,6 +130,15 @@ int session__start(struct session *s)
 	return load_kernel_symbols(s);
 }
 
+/* The slicer ending invocations (of exited threads, at the end): a failure stops the recording, said once. */
+static void slicer_error(struct session *s, int err)
+{
+	if (err && !s->stream.err) {
+		fprintf(stderr, "pyflame-bpf: cannot keep --slice's invocations: %s\n", strerror(-err));
+		s->stream.err = err;
+	}
+}
+
 static void drain(struct session *s)
 {
 	double t = clock__cpu_s();
@@ -142,7 +151,7 @@ static void drain(struct session *s)
 		s->stream.err = err;
 	}
 	if (s->collector.slicer && !s->stream.err)
-		s->stream.err = slicer__expire(s->collector.slicer, clock__now_ns());
+		slicer_error(s, slicer__expire(s->collector.slicer, clock__now_ns()));
 	s->times.drain_s += clock__cpu_s() - t;
 	/* With a drain's slack, so that the records of all CPUs are in. */
 	interval_windows__close_due(&s->windows, 2ULL * DRAIN_INTERVAL_MS * 1000000ULL, 0);
@@ -225,7 +234,7 @@ int session__stop(struct session *s)
 		drain(s);
 	record_stream__close_intervals(&s->stream, s->times.end_ns);
 	if (s->collector.slicer && !s->stream.err)
-		s->stream.err = slicer__finish(s->collector.slicer);
+		slicer_error(s, slicer__finish(s->collector.slicer));
 	sampler_bpf__read_counters(&s->bpf);
 	interval_windows__close_due(&s->windows, 0, 1); /* the partial last window */
 	s->times.write_s += s->windows.write_s;
