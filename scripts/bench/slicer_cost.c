@@ -13,6 +13,7 @@
 
 #include "profile.h"
 #include "slicer.h"
+#include "target_process.h"
 
 #define PERIOD_NS 1001001ull /* 999 Hz */
 #define PID 100
@@ -88,6 +89,7 @@ int main(int argc, char **argv)
 	uint64_t now[64] = { 0 }, frame = 0x7f0000000000ull;
 	struct profile p, slow, rest;
 	struct slice_summary sum;
+	struct target_process *target;
 	struct slicer s;
 	uint32_t *ids, idle;
 	double t0, t1, t2;
@@ -102,6 +104,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	slicer__init(&s, &o, &p);
+	target = target_process__new(PID, 0);
+	if (!target) {
+		fprintf(stderr, "slicer_cost: out of memory\n");
+		return 1;
+	}
 	if (!slicer__is_func(&s, p.stacks[ids[0]]->frames[1], 1)) {
 		fprintf(stderr, "slicer_cost: Handler.do_GET is not FUNC\n");
 		return 1;
@@ -114,13 +121,13 @@ int main(int argc, char **argv)
 			unsigned n = request_records();
 
 			for (unsigned i = 0; i < n && added < records; i++, added++, now[t] += PERIOD_NS)
-				if (slicer__add(&s, PID, PID, PID + 1 + t, ids[next_random() % nstacks], now[t],
+				if (slicer__add(&s, target, PID + 1 + t, ids[next_random() % nstacks], now[t],
 						now[t] + PERIOD_NS, PERIOD_NS / 1000, &call))
 					goto nomem;
 			requests++;
 			if (added == records)
 				break;
-			if (slicer__add(&s, PID, PID, PID + 1 + t, idle, now[t], now[t] + PERIOD_NS, PERIOD_NS / 1000,
+			if (slicer__add(&s, target, PID + 1 + t, idle, now[t], now[t] + PERIOD_NS, PERIOD_NS / 1000,
 					NULL))
 				goto nomem;
 			now[t] += PERIOD_NS;
@@ -139,6 +146,7 @@ int main(int argc, char **argv)
 	profile__free(&slow);
 	profile__free(&rest);
 	slicer__free(&s);
+	target_process__put(target);
 	profile__free(&p);
 	free(ids);
 	return 0;
