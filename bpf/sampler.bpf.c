@@ -61,10 +61,11 @@ struct {
  */
 struct task_entry {
 	__u64 tstate;
-	__u64 retry_at_ns; /* for tstate == 0: search again after this time */
-	__u64 off_at_ns;   /* start of its off-CPU interval, whose start record was sent; 0 while it runs */
-	__u32 off_native;  /* that start was recorded before its process was known as Python: no Python frames */
-	__u32 misses;	   /* searches in a row that found no state: the next waits 2 ms << misses, up to a second */
+	__u64 retry_at_ns;   /* for tstate == 0: search again after this time */
+	__u64 off_at_ns;     /* start of its off-CPU interval, whose start record was sent; 0 while it runs */
+	__u32 off_no_python; /* that start has no Python frames: recorded before its interpreter was found (or under
+				an entry written for the program before an exec), or before its thread state was */
+	__u32 misses;	     /* searches in a row that found no state: the next waits 2 ms << misses, up to a second */
 };
 
 /* Task-local: no hashing per event, and the entry dies with its thread (no stale answer after TID reuse). */
@@ -875,7 +876,7 @@ static __always_inline void off_cpu_start(void *ctx, struct task_struct *prev, i
 	n = record_user_current(ctx, s, target);
 	if (record_send(s, n, 0, PF_STAT_OFF_BLOCKS)) {
 		e->off_at_ns = now;
-		e->off_native = !(target->flags & PF_TARGET_PYTHON);
+		e->off_no_python = !n;
 	}
 }
 
@@ -984,7 +985,7 @@ int pf_start_pass(struct bpf_iter__task *ctx)
 	if (!e || !s)
 		return 0;
 	if (late) {
-		if (!e->off_at_ns || !e->off_native)
+		if (!e->off_at_ns || !e->off_no_python)
 			return 0; /* running, or its start has Python frames */
 		since = e->off_at_ns;
 		flags = PF_SAMPLE_OFFCPU | PF_SAMPLE_PY_LATE;
@@ -999,7 +1000,7 @@ int pf_start_pass(struct bpf_iter__task *ctx)
 	record_begin(s, task, tgid, task->pid, since, 0, flags);
 	if (record_other_task(s, task, target, late ? PF_STAT_OFF_LATE : PF_STAT_OFF_BLOCKS)) {
 		e->off_at_ns = since;
-		e->off_native = !(target->flags & PF_TARGET_PYTHON);
+		e->off_no_python = !SAMPLE(s)->py_nframes; /* a native thread stays so: read again at a later find */
 	}
 	return 0;
 }

@@ -62,8 +62,9 @@ int offcpu_intervals__late_python(struct offcpu_intervals *oi, const struct pf_s
 
 	if (size < sizeof(*late) + frames)
 		return -EINVAL;
-	/* Ended already (it woke before the pass read it), or another interval: nothing to complete. */
-	if (!iv || iv->rec->time_ns != late->time_ns || (iv->rec->flags & PF_SAMPLE_PYTHON))
+	/* Ended already (it woke before the pass read it), another interval, a start with Python frames, or nothing
+	 * read late either: nothing to complete. */
+	if (!iv || iv->rec->time_ns != late->time_ns || iv->rec->py_nframes || !late->py_nframes)
 		return 0;
 	old = iv->rec;
 	old_frames = (size_t)old->py_nframes * sizeof(old->frames[0]);
@@ -75,6 +76,7 @@ int offcpu_intervals__late_python(struct offcpu_intervals *oi, const struct pf_s
 	/* The start's kernel side and times, with the Python frames and user IP read late (the thread has not run
 	 * since); its user stack was a native walk of an interpreter without frame pointers, not to be shown. */
 	*merged = *old;
+	merged->flags &= ~(PF_SAMPLE_NO_TSTATE | PF_SAMPLE_PY_ERROR); /* what the start's own walk found, read again */
 	merged->flags |= late->flags & (PF_SAMPLE_PYTHON | PF_SAMPLE_CODE_TAGS | PF_SAMPLE_PY_TRUNC |
 					PF_SAMPLE_PY_ERROR | PF_SAMPLE_NO_TSTATE);
 	merged->ustack_id = PF_NO_USTACK;

@@ -23,8 +23,9 @@ void offcpu_intervals__init(struct offcpu_intervals *oi);
 void offcpu_intervals__free(struct offcpu_intervals *oi);
 /* Keeps a start record (PF_SAMPLE_OFFCPU) until its thread's end record. 0 or -ENOMEM. */
 int offcpu_intervals__start(struct offcpu_intervals *oi, const struct pf_sample *rec, size_t size);
-/* A late pass's record (PF_SAMPLE_PY_LATE): the Python frames of the thread's open interval, recorded before its
- * interpreter was known, go into its start. 0 (also when the interval ended already), or -errno. */
+/* A late pass's record (PF_SAMPLE_PY_LATE): the Python frames of the thread's open interval, whose start has none
+ * (recorded before its interpreter or thread state was found), go into that start. 0 (also when the interval ended
+ * already, or its start has frames), or -errno. */
 int offcpu_intervals__late_python(struct offcpu_intervals *oi, const struct pf_sample *late, size_t size);
 /* An end record (PF_SAMPLE_OFF_END): fills *done with the completed interval, which the caller frees with
  * offcpu_interval__free(). 1 when there is one, 0 when the start is unknown. */

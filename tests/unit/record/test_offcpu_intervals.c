@@ -126,3 +126,72 @@ Test(offcpu_intervals, open_intervals_close_at_the_end_flagged_still_off)
 	cr_expect_eq(weights, 800 + 100);
 	cr_expect_eq(offcpu_intervals__close_next(&oi, 2000, &iv), 0);
 }
+
+/* A start record of tid at t without Python frames, flagged as its walk left it. */
+static void start_without_python(uint32_t tid, uint64_t t, uint32_t flags)
+{
+	struct pf_sample s = {
+		.kind = PF_REC_SAMPLE, .time_ns = t, .tid = tid, .tgid = tid, .flags = PF_SAMPLE_OFFCPU | flags
+	};
+
+	cr_assert_eq(offcpu_intervals__start(&oi, &s, sizeof(s)), 0);
+}
+
+/* What a late pass read of tid, blocked since t: n frames of code `code`. */
+static void late(uint32_t tid, uint64_t t, uint32_t n, uint64_t code)
+{
+	size_t size = sizeof(struct pf_sample) + n * sizeof(struct pf_py_frame);
+	struct pf_sample *s = calloc(1, size);
+
+	s->kind = PF_REC_SAMPLE;
+	s->time_ns = t;
+	s->tid = s->tgid = tid;
+	s->flags = PF_SAMPLE_OFFCPU | PF_SAMPLE_PY_LATE | PF_SAMPLE_PYTHON;
+	s->py_nframes = n;
+	for (uint32_t i = 0; i < n; i++)
+		s->frames[i].code = code;
+	cr_assert_eq(offcpu_intervals__late_python(&oi, s, size), 0);
+	free(s);
+}
+
+Test(offcpu_intervals, a_start_without_python_frames_gets_those_a_late_pass_read)
+{
+	struct pf_sample e7 = end(7, 2000, 1000), e8 = end(8, 2000, 1000), e9 = end(9, 2000, 1000);
+	struct offcpu_interval iv;
+
+	start_without_python(7, 1000, 0); /* before its interpreter was found */
+	/* under an entry for the program before an exec, or before its thread state: Python, no frames */
+	start_without_python(8, 1000, PF_SAMPLE_PYTHON | PF_SAMPLE_NO_TSTATE);
+	start(9, 1000, 0xabc); /* frames of its own */
+	late(7, 1000, 2, 0x111);
+	late(8, 1000, 1, 0x222);
+	late(9, 1000, 1, 0x333);
+	cr_assert_eq(offcpu_intervals__end(&oi, &e7, &iv), 1);
+	cr_expect_eq(iv.rec->py_nframes, 2);
+	cr_expect_eq(iv.rec->frames[1].code, 0x111);
+	cr_expect(iv.rec->flags & PF_SAMPLE_PYTHON);
+	offcpu_interval__free(&iv);
+	cr_assert_eq(offcpu_intervals__end(&oi, &e8, &iv), 1);
+	cr_expect_eq(iv.rec->py_nframes, 1);
+	cr_expect_eq(iv.rec->frames[0].code, 0x222);
+	cr_expect(!(iv.rec->flags & PF_SAMPLE_NO_TSTATE), "found late: no longer without a thread state");
+	offcpu_interval__free(&iv);
+	cr_assert_eq(offcpu_intervals__end(&oi, &e9, &iv), 1);
+	cr_expect_eq(iv.rec->frames[0].code, 0xabc, "a start with frames keeps its own");
+	offcpu_interval__free(&iv);
+	cr_expect_eq(oi.late_python, 2);
+}
+
+Test(offcpu_intervals, a_late_read_without_frames_leaves_the_start_as_it_was)
+{
+	struct pf_sample e = end(7, 2000, 1000);
+	struct offcpu_interval iv;
+
+	start_without_python(7, 1000, PF_SAMPLE_PYTHON | PF_SAMPLE_NO_TSTATE); /* a native thread of a Python process */
+	late(7, 1000, 0, 0);
+	cr_assert_eq(offcpu_intervals__end(&oi, &e, &iv), 1);
+	cr_expect_eq(iv.rec->py_nframes, 0);
+	cr_expect(iv.rec->flags & PF_SAMPLE_NO_TSTATE);
+	offcpu_interval__free(&iv);
+	cr_expect_eq(oi.late_python, 0);
+}
